@@ -1,0 +1,45 @@
+# Two commands a newcomer needs: `make plan` and `make test`. Both set everything up first, on a
+# machine with nothing but Python 3.11+: uv is installed into .tools/ if it is not on PATH, and uv
+# builds .venv/ from the lock file.
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+UV_VERSION := 0.13.8
+UV := $(or $(shell command -v uv 2>/dev/null),$(CURDIR)/.tools/bin/uv)
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: help setup plan test lint typecheck unit bench clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(CURDIR)/.tools/bin/uv:
+	python3 -m venv .tools
+	.tools/bin/python -m pip install --quiet "uv==$(UV_VERSION)"
+
+$(VENV)/.synced: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen --quiet
+	@touch $@
+
+setup: $(VENV)/.synced  ## install the pinned toolchain into .venv
+
+plan: setup  ## synthesize dev, staging and prod offline; print the summary
+	$(BIN)/mlplat synth --all
+
+lint: setup  ## ruff lint and format check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: setup  ## mypy on components/, stacks/, mlplat/
+	$(BIN)/mypy
+
+test: lint typecheck  ## lint, types, then every test layer
+	$(BIN)/pytest
+
+bench: setup  ## timing benchmarks (printed, never asserted)
+	$(BIN)/python benchmarks/synth.py
+
+clean:  ## remove build output and caches (keeps .venv)
+	rm -rf build .pytest_cache .ruff_cache .mypy_cache

@@ -1,0 +1,124 @@
+"""Per-purpose customer-managed KMS keys for one environment."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import pulumi
+import pulumi_aws as aws
+
+from components import policy_documents as docs
+
+KeyPurpose = Literal["cluster", "storage", "logs"]
+KEY_PURPOSES: tuple[KeyPurpose, ...] = ("cluster", "storage", "logs")
+
+_DESCRIPTIONS: dict[KeyPurpose, str] = {
+    "cluster": "EKS secrets envelope encryption",
+    "storage": "S3 buckets, EBS volumes and RDS storage",
+    "logs": "CloudWatch Logs log groups",
+}
+
+# The longest window KMS allows: a key scheduled for deletion by mistake can be cancelled for a month.
+DELETION_WINDOW_DAYS = 30
+ROTATION_PERIOD_DAYS = 365
+
+
+@dataclass(frozen=True, kw_only=True)
+class KmsArgs:
+    environment: str
+    account_id: str
+    region: str
+    purposes: Sequence[KeyPurpose] = KEY_PURPOSES
+
+
+def validate_kms_args(args: KmsArgs) -> list[str]:
+    problems = []
+    unknown = sorted(set(args.purposes) - set(KEY_PURPOSES))
+    if unknown:
+        problems.append(f"purposes: got {unknown}; expected some of {list(KEY_PURPOSES)}")
+    if len(set(args.purposes)) != len(args.purposes):
+        problems.append(f"purposes: got {list(args.purposes)}; expected each purpose once")
+    if not (args.account_id.isdigit() and len(args.account_id) == 12):
+        problems.append(f"account_id: got {args.account_id!r}; expected 12 digits")
+    return problems
+
+
+def key_policy(purpose: KeyPurpose, *, account_id: str, region: str) -> dict:
+    """The explicit key policy: the environment's own account administers the key through IAM;
+    a service principal is added only where the service itself must use the key."""
+    statements = [
+        docs.allow(
+            ["kms:*"],
+            ["*"],
+            sid="AccountAdministersThroughIam",
+            principal=docs.account_root(account_id),
+        )
+    ]
+    if purpose == "logs":
+        statements.append(
+            docs.allow(
+                [
+                    "kms:Decrypt*",
+                    "kms:Describe*",
+                    "kms:Encrypt*",
+                    "kms:GenerateDataKey*",
+                    "kms:ReEncrypt*",
+                ],
+                ["*"],
+                sid="CloudWatchLogsOfThisAccountOnly",
+                principal={"Service": f"logs.{region}.amazonaws.com"},
+                conditions={
+                    "ArnLike": {
+                        "kms:EncryptionContext:aws:logs:arn": (
+                            f"arn:aws:logs:{region}:{account_id}:log-group:*"
+                        )
+                    }
+                },
+            )
+        )
+    return docs.document(*statements)
+
+
+class Kms(pulumi.ComponentResource):
+    """Symmetric keys with yearly rotation, a 30-day deletion window and an explicit policy.
+
+    Deletion protection comes from the component's options (`protect=True` is inherited by every
+    key and alias), set per environment by the stack.
+    """
+
+    def __init__(self, name: str, args: KmsArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("mlplat:kms:Kms", name, None, opts)
+        problems = validate_kms_args(args)
+        if problems:
+            raise ValueError(f"Kms {name}: " + "; ".join(problems))
+        child = pulumi.ResourceOptions(parent=self)
+        self.keys: dict[KeyPurpose, aws.kms.Key] = {}
+        self.aliases: dict[KeyPurpose, aws.kms.Alias] = {}
+        for purpose in args.purposes:
+            key = aws.kms.Key(
+                f"{name}-{purpose}",
+                description=f"mlplat {args.environment}: {_DESCRIPTIONS[purpose]}",
+                key_usage="ENCRYPT_DECRYPT",
+                customer_master_key_spec="SYMMETRIC_DEFAULT",
+                enable_key_rotation=True,
+                rotation_period_in_days=ROTATION_PERIOD_DAYS,
+                deletion_window_in_days=DELETION_WINDOW_DAYS,
+                is_enabled=True,
+                multi_region=False,
+                policy=docs.to_json(
+                    key_policy(purpose, account_id=args.account_id, region=args.region)
+                ),
+                tags={"mlplat.io/key-purpose": purpose},
+                opts=child,
+            )
+            self.keys[purpose] = key
+            self.aliases[purpose] = aws.kms.Alias(
+                f"{name}-{purpose}",
+                name=f"alias/{args.environment}-{purpose}",
+                target_key_id=key.key_id,
+                opts=child,
+            )
+        self.key_arns = {purpose: key.arn for purpose, key in self.keys.items()}
+        self.register_outputs({"key_arns": self.key_arns})

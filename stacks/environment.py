@@ -1,0 +1,365 @@
+"""The environment as typed config: read `environments/Pulumi.<env>.yaml` once, validate, report
+every problem at once.
+
+The file is the Pulumi stack config file itself (`stackConfigDir: environments`), so `pulumi up`
+and offline synthesis read the same bytes. The whole environment lives under one structured key,
+`mlplat:environment`; sibling files are read for the checks that span environments (disjoint
+CIDRs, distinct accounts).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from components.network import Tier, plan_subnets
+
+ENVIRONMENTS_DIR = Path(__file__).resolve().parent.parent / "environments"
+ENVIRONMENT_KEY = "mlplat:environment"
+# Config keys a stack file may hold besides the environment. Anything else is a typo.
+OTHER_CONFIG_KEYS = frozenset({"pulumi:disable-default-providers"})
+STACK_FILE_KEYS = frozenset({"config", "secretsprovider", "encryptedkey", "encryptionsalt"})
+
+REQUIRED_TAGS = ("env", "owner-team", "cost-centre")
+# CloudWatch Logs PutRetentionPolicy accepts only these; 0 ("never expire") is refused on purpose.
+LOG_RETENTION_DAYS = (
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
+    3288, 3653,
+)  # fmt: skip
+PROMOTION_ORDER = ("dev", "staging", "prod")
+ENV_NAME = re.compile(r"^[a-z][a-z0-9-]{1,15}$")
+
+
+@dataclass(frozen=True)
+class Problem:
+    path: str
+    value: Any
+    expected: str
+
+    def __str__(self) -> str:
+        shown = repr(self.value)
+        if len(shown) > 80:
+            shown = shown[:77] + "..."
+        return f"{self.path}: got {shown}; expected {self.expected}"
+
+
+class SpecError(Exception):
+    """An environment that cannot be used, with every problem found in it."""
+
+    def __init__(self, source: str, problems: list[Problem], headline: str = "invalid environment"):
+        self.source = source
+        self.problems = problems
+        count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
+        lines = "\n".join(f"  - {p}" for p in problems)
+        super().__init__(f"{source}: {headline} ({count}):\n{lines}")
+
+
+class _Strict(BaseModel):
+    """Unknown keys are errors: a typo must never pass silently."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+class SubnetPrefixLengths(_Strict):
+    public: int = Field(ge=16, le=28)
+    private: int = Field(ge=16, le=28)
+    intra: int = Field(ge=16, le=28)
+
+    def as_mapping(self) -> dict[Tier, int]:
+        return {"public": self.public, "private": self.private, "intra": self.intra}
+
+
+class NetworkSpec(_Strict):
+    vpc_cidr: str
+    subnet_prefix_lengths: SubnetPrefixLengths
+    nat: Literal["single", "one_per_az"]
+    interface_endpoint_az_count: int = Field(ge=1, le=3)
+
+    @field_validator("vpc_cidr")
+    @classmethod
+    def _cidr(cls, value: str) -> str:
+        try:
+            network = ipaddress.IPv4Network(value)
+        except ValueError:
+            raise ValueError("an IPv4 network in CIDR form with no host bits, like 10.20.0.0/16")
+        if not 16 <= network.prefixlen <= 20:
+            raise ValueError("a VPC of /16 to /20 (EKS pods take VPC addresses)")
+        if not network.is_private:
+            raise ValueError("a private (RFC 1918) range")
+        return value
+
+    @property
+    def network(self) -> ipaddress.IPv4Network:
+        return ipaddress.IPv4Network(self.vpc_cidr)
+
+
+class LogsSpec(_Strict):
+    retention_days: int
+
+    @field_validator("retention_days")
+    @classmethod
+    def _retention(cls, value: int) -> int:
+        if value not in LOG_RETENTION_DAYS:
+            raise ValueError(f"one of CloudWatch's retention values {list(LOG_RETENTION_DAYS)}")
+        return value
+
+
+class ProtectionSpec(_Strict):
+    """Whether stateful resources (keys, buckets, databases) carry Pulumi's `protect`.
+
+    On by default; turning it off is a loosening and needs a written reason.
+    """
+
+    stateful_resources: bool = True
+    reason: str | None = None
+
+    @model_validator(mode="after")
+    def _reason_when_off(self) -> ProtectionSpec:
+        if not self.stateful_resources and not (self.reason and self.reason.strip()):
+            raise ValueError("a written `reason` when stateful_resources is false")
+        return self
+
+
+class EnvironmentSpec(_Strict):
+    name: str
+    account_id: str
+    region: str
+    availability_zones: list[str]
+    network: NetworkSpec
+    tags: dict[str, str]
+    logs: LogsSpec
+    protection: ProtectionSpec = ProtectionSpec()
+
+    @field_validator("account_id")
+    @classmethod
+    def _account(cls, value: str) -> str:
+        if not re.fullmatch(r"\d{12}", value):
+            raise ValueError("a 12-digit AWS account id, quoted")
+        return value
+
+    @field_validator("region")
+    @classmethod
+    def _region(cls, value: str) -> str:
+        if value not in eks_regions():
+            raise ValueError("an AWS region where EKS is offered, like eu-west-1")
+        return value
+
+    @field_validator("tags")
+    @classmethod
+    def _tags(cls, value: dict[str, str]) -> dict[str, str]:
+        missing = [t for t in REQUIRED_TAGS if not value.get(t, "").strip()]
+        if missing:
+            raise ValueError(f"non-empty tags {list(REQUIRED_TAGS)}; missing {missing}")
+        bad = [k for k in value if k.lower().startswith("aws:") or not 0 < len(k) <= 128]
+        bad += [k for k, v in value.items() if len(v) > 256]
+        if bad:
+            raise ValueError(f"tag keys of 1-128 characters without the aws: prefix, values up to 256; bad {bad}")
+        return value
+
+    @property
+    def cluster_name(self) -> str:
+        return f"mlplat-{self.name}"
+
+
+@cache
+def eks_regions() -> frozenset[str]:
+    """Regions from botocore's bundled endpoint data: offline, and as current as the pinned boto3."""
+    import boto3
+
+    session = boto3.session.Session()
+    return frozenset(session.get_available_regions("eks"))
+
+
+# --- loading -------------------------------------------------------------------------------------
+
+
+def environment_file(name: str, env_dir: Path = ENVIRONMENTS_DIR) -> Path:
+    return env_dir / f"Pulumi.{name}.yaml"
+
+
+def known_environments(env_dir: Path = ENVIRONMENTS_DIR) -> list[str]:
+    """Environment names in promotion order (dev, staging, prod), then any others by name."""
+    names = [p.name[len("Pulumi.") : -len(".yaml")] for p in env_dir.glob("Pulumi.*.yaml")]
+    return sorted(names, key=lambda n: (PROMOTION_ORDER.index(n) if n in PROMOTION_ORDER else 99, n))
+
+
+def parse_stack_file(text: str, source: str) -> dict[str, Any]:
+    """The raw environment mapping from a stack file's text. Raises SpecError, nothing else."""
+    try:
+        document = yaml.safe_load(text)
+    except (yaml.YAMLError, RecursionError, ValueError) as err:
+        where = getattr(err, "problem_mark", None)
+        at = f" at line {where.line + 1}, column {where.column + 1}" if where else ""
+        raise SpecError(source, [Problem("(file)", _first_line(err), f"valid YAML{at}")]) from None
+    if not isinstance(document, dict):
+        raise SpecError(source, [Problem("(file)", document, "a mapping with a `config:` key")])
+    problems = [
+        Problem(str(key), "(present)", f"only the keys {sorted(STACK_FILE_KEYS)}")
+        for key in document
+        if key not in STACK_FILE_KEYS
+    ]
+    config = document.get("config")
+    if not isinstance(config, dict):
+        problems.append(Problem("config", config, f"a mapping holding `{ENVIRONMENT_KEY}`"))
+        raise SpecError(source, problems)
+    problems += [
+        Problem(f"config.{key}", "(present)", f"only {sorted({ENVIRONMENT_KEY, *OTHER_CONFIG_KEYS})}")
+        for key in config
+        if key != ENVIRONMENT_KEY and key not in OTHER_CONFIG_KEYS
+    ]
+    raw = config.get(ENVIRONMENT_KEY)
+    if not isinstance(raw, dict):
+        problems.append(Problem(ENVIRONMENT_KEY, raw, "a mapping describing the environment"))
+    if problems:
+        raise SpecError(source, problems)
+    return raw  # type: ignore[return-value]
+
+
+def validate_environment(
+    name: str, raw: Mapping[str, Any], siblings: Mapping[str, Mapping[str, Any]], source: str
+) -> EnvironmentSpec:
+    """The typed spec, or SpecError listing every problem, including those across environments."""
+    problems: list[Problem] = []
+    if not ENV_NAME.fullmatch(name):
+        problems.append(Problem("(file name)", name, "an environment name of lowercase letters, digits, -"))
+    if "name" in raw:
+        problems.append(Problem(f"{ENVIRONMENT_KEY}.name", raw["name"], "no `name`: it comes from the file name"))
+    spec = None
+    try:
+        spec = EnvironmentSpec.model_validate({**raw, "name": name})
+    except ValidationError as err:
+        problems += [_problem(e) for e in err.errors() if not (e["loc"] == ("name",))]
+    if spec is not None:
+        problems += _consistency_problems(spec)
+        problems += _cross_environment_problems(spec, siblings)
+    if problems:
+        raise SpecError(source, problems)
+    assert spec is not None
+    return spec
+
+
+def load_environment(name: str, env_dir: Path = ENVIRONMENTS_DIR) -> EnvironmentSpec:
+    """Reads and validates one environment against its siblings. Raises SpecError on any problem."""
+    known = known_environments(env_dir)
+    path = environment_file(name, env_dir)
+    source = _display(path)
+    if name not in known:
+        raise SpecError(
+            _display(env_dir),
+            [Problem("environment", name, f"one of {known}, each a file Pulumi.<env>.yaml here")],
+            headline="unknown environment",
+        )
+    raw = parse_stack_file(_read(path, source), source)
+    siblings = {}
+    for other in known:
+        if other == name:
+            continue
+        # A sibling's own errors are reported when that environment is loaded; here it only
+        # contributes what it declares validly (its account and CIDR).
+        try:
+            other_path = environment_file(other, env_dir)
+            siblings[other] = parse_stack_file(_read(other_path, _display(other_path)), "")
+        except SpecError:
+            continue
+    return validate_environment(name, raw, siblings, source)
+
+
+def _read(path: Path, source: str) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        raise SpecError(source, [Problem("(file)", str(err), "a readable UTF-8 file")]) from None
+
+
+def _consistency_problems(spec: EnvironmentSpec) -> list[Problem]:
+    """Checks that relate several fields; each names the field to change."""
+    problems = []
+    if spec.tags["env"] != spec.name:
+        problems.append(Problem(f"{ENVIRONMENT_KEY}.tags.env", spec.tags["env"], f"the environment name {spec.name!r}"))
+    azs = spec.availability_zones
+    of_region = all(re.fullmatch(re.escape(spec.region) + r"[a-z]", az) for az in azs)
+    if len(azs) != 3 or len(set(azs)) != 3 or not of_region:
+        problems.append(
+            Problem(
+                f"{ENVIRONMENT_KEY}.availability_zones",
+                azs,
+                f"three distinct AZs of {spec.region}, like {spec.region}a",
+            )
+        )
+    else:
+        try:
+            plan_subnets(spec.network.vpc_cidr, azs, spec.network.subnet_prefix_lengths.as_mapping())
+        except ValueError as err:
+            problems.append(
+                Problem(
+                    f"{ENVIRONMENT_KEY}.network.subnet_prefix_lengths",
+                    spec.network.subnet_prefix_lengths.as_mapping(),
+                    f"subnets that fit the VPC ({err})",
+                )
+            )
+    return problems
+
+
+def _cross_environment_problems(
+    spec: EnvironmentSpec, siblings: Mapping[str, Mapping[str, Any]]
+) -> list[Problem]:
+    problems = []
+    for other, raw in sorted(siblings.items()):
+        account = raw.get("account_id")
+        if account == spec.account_id:
+            problems.append(
+                Problem(f"{ENVIRONMENT_KEY}.account_id", spec.account_id, f"an account not used by {other}")
+            )
+        cidr = raw.get("network", {}).get("vpc_cidr") if isinstance(raw.get("network"), dict) else None
+        try:
+            other_network = ipaddress.IPv4Network(cidr) if isinstance(cidr, str) else None
+        except ValueError:
+            other_network = None
+        if other_network is not None and other_network.overlaps(spec.network.network):
+            problems.append(
+                Problem(
+                    f"{ENVIRONMENT_KEY}.network.vpc_cidr",
+                    spec.network.vpc_cidr,
+                    f"a range disjoint from {other}'s {other_network}",
+                )
+            )
+    return problems
+
+
+def _problem(error: Mapping[str, Any]) -> Problem:
+    loc = ".".join(str(part) for part in error["loc"])
+    path = f"{ENVIRONMENT_KEY}.{loc}" if loc else ENVIRONMENT_KEY
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        return Problem(path, error["input"], "no such key (check the spelling)")
+    if kind == "missing":
+        return Problem(path, "(missing)", "a value: this key is required")
+    message = str(error["msg"])
+    for prefix in ("Value error, ", "Assertion failed, "):
+        message = message.removeprefix(prefix)
+    if message.startswith("Input should be "):
+        message = message.removeprefix("Input should be ")
+    value = error.get("input")
+    if kind == "string_type" and isinstance(value, int):
+        message += " (quote it in YAML)"
+    return Problem(path, value, message)
+
+
+def _first_line(err: BaseException) -> str:
+    text = str(getattr(err, "problem", None) or err)
+    return text.splitlines()[0] if text else type(err).__name__
+
+
+def _display(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
