@@ -20,7 +20,7 @@ _DESCRIPTIONS: dict[KeyPurpose, str] = {
     "logs": "CloudWatch Logs log groups",
 }
 
-# The longest window KMS allows: a key scheduled for deletion by mistake can be cancelled for a month.
+# The longest window KMS allows: a key scheduled for deletion by mistake can be saved for a month.
 DELETION_WINDOW_DAYS = 30
 ROTATION_PERIOD_DAYS = 365
 

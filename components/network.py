@@ -107,7 +107,7 @@ def validate_network_args(args: NetworkArgs) -> list[str]:
 
 
 class Network(pulumi.ComponentResource):
-    """VPC with public, private and intra subnets, NAT, VPC endpoints and flow logs of ALL traffic."""
+    """VPC with public, private and intra subnets, NAT, endpoints and flow logs of ALL traffic."""
 
     def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("mlplat:network:Network", name, None, opts)
@@ -179,7 +179,9 @@ class Network(pulumi.ComponentResource):
         self.nat_gateways: dict[str, aws.ec2.NatGateway] = {}
         for az in nat_azs:
             eip = aws.ec2.Eip(
-                f"{name}-nat-{az}", domain="vpc", tags={"Name": f"{name}-nat-{az}"},
+                f"{name}-nat-{az}",
+                domain="vpc",
+                tags={"Name": f"{name}-nat-{az}"},
                 opts=child,
             )
             self.nat_gateways[az] = aws.ec2.NatGateway(
@@ -314,7 +316,12 @@ class Network(pulumi.ComponentResource):
             for i, port in enumerate(NACL_DENIED_ADMIN_PORTS)
         ]
         allow = aws.ec2.DefaultNetworkAclIngressArgs(
-            rule_no=100, action="allow", protocol="-1", cidr_block="0.0.0.0/0", from_port=0, to_port=0
+            rule_no=100,
+            action="allow",
+            protocol="-1",
+            cidr_block="0.0.0.0/0",
+            from_port=0,
+            to_port=0,
         )
         aws.ec2.DefaultNetworkAcl(
             f"{name}-default-acl",
@@ -363,7 +370,11 @@ class Network(pulumi.ComponentResource):
                 lambda arn: docs.to_json(
                     docs.document(
                         docs.allow(
-                            ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+                            [
+                                "logs:CreateLogStream",
+                                "logs:PutLogEvents",
+                                "logs:DescribeLogStreams",
+                            ],
                             [arn, f"{arn}:*"],
                             sid="WriteFlowLogs",
                         )

@@ -30,7 +30,9 @@ def allow(
     principal: Mapping[str, Any] | None = None,
     conditions: Conditions | None = None,
 ) -> Statement:
-    return _statement("Allow", actions, resources, sid=sid, principal=principal, conditions=conditions)
+    return _statement(
+        "Allow", actions, resources, sid=sid, principal=principal, conditions=conditions
+    )
 
 
 def deny(
@@ -41,7 +43,9 @@ def deny(
     principal: Mapping[str, Any] | None = None,
     conditions: Conditions | None = None,
 ) -> Statement:
-    return _statement("Deny", actions, resources, sid=sid, principal=principal, conditions=conditions)
+    return _statement(
+        "Deny", actions, resources, sid=sid, principal=principal, conditions=conditions
+    )
 
 
 def _statement(

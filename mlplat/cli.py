@@ -63,7 +63,9 @@ def validated(environments: list[str]) -> None:
 def synth(
     environment: Annotated[str | None, typer.Argument(help="dev, staging or prod")] = None,
     all_environments: Annotated[bool, typer.Option("--all", help="every environment")] = False,
-    build_dir: Annotated[Path, typer.Option("--out", help="where build/<env>/ goes")] = Path("build"),
+    build_dir: Annotated[Path, typer.Option("--out", help="where build/<env>/ goes")] = Path(
+        "build"
+    ),
 ) -> None:
     """Run the stack program offline; write build/<env>/state.json and build/<env>/k8s/."""
     from mlplat.synth import count_by, synthesize, write_outputs

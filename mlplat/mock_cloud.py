@@ -86,7 +86,12 @@ class MockCloud(Mocks):
     # --- the provider's Check -----------------------------------------------------------------
 
     def check(
-        self, type_: str, name: str, urn: str, inputs: dict[str, Any], default_tags: Mapping[str, str]
+        self,
+        type_: str,
+        name: str,
+        urn: str,
+        inputs: dict[str, Any],
+        default_tags: Mapping[str, str],
     ) -> dict[str, Any]:
         checked = dict(inputs)
         autoname = AUTONAMED.get(type_)
@@ -103,7 +108,9 @@ class MockCloud(Mocks):
         urn = args.resource_id or args.name
         return self.create(args.typ, args.name, urn, args.inputs)
 
-    def create(self, type_: str, name: str, urn: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    def create(
+        self, type_: str, name: str, urn: str, inputs: dict[str, Any]
+    ) -> tuple[str, dict[str, Any]]:
         outputs = dict(inputs)
         region, account = self.region, self.account_id
         if type_.startswith("pulumi:providers:"):
@@ -138,7 +145,10 @@ class MockCloud(Mocks):
             id_ = f"r-{inputs.get('routeTableId', 'rtb')}{int(digest(urn, 8), 16)}"
         elif type_ == "aws:ec2/vpcEndpoint:VpcEndpoint":
             outputs["dnsEntries"] = [
-                {"dnsName": f"{id_}.{inputs.get('serviceName', '')}", "hostedZoneId": "Z7HUB22UULQXV"}
+                {
+                    "dnsName": f"{id_}.{inputs.get('serviceName', '')}",
+                    "hostedZoneId": "Z7HUB22UULQXV",
+                }
             ]
         elif type_ == "aws:kms/key:Key":
             id_ = stable_uuid(urn)
@@ -146,7 +156,9 @@ class MockCloud(Mocks):
         elif type_ == "aws:kms/alias:Alias":
             id_ = str(inputs["name"])
             outputs["arn"] = f"arn:aws:kms:{region}:{account}:{id_}"
-            outputs["targetKeyArn"] = f"arn:aws:kms:{region}:{account}:key/{inputs.get('targetKeyId', '')}"
+            outputs["targetKeyArn"] = (
+                f"arn:aws:kms:{region}:{account}:key/{inputs.get('targetKeyId', '')}"
+            )
         elif type_ == "aws:cloudwatch/logGroup:LogGroup":
             id_ = str(inputs["name"])
             outputs["arn"] = f"arn:aws:logs:{region}:{account}:log-group:{id_}"

@@ -33,7 +33,11 @@ from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 from mlplat.mock_cloud import MockCloud, parse_default_tags
 
 STATE_VERSION = 3
-SYNTH_VERSION = f"mlplat-synth (pulumi sdk {pulumi.__version__})" if hasattr(pulumi, "__version__") else "mlplat-synth"
+SYNTH_VERSION = (
+    f"mlplat-synth (pulumi sdk {pulumi.__version__})"
+    if hasattr(pulumi, "__version__")
+    else "mlplat-synth"
+)
 SECRET_SIG = rpc._special_sig_key
 SECRET_VALUE = rpc._special_secret_sig
 # What `pulumi stack export` writes in place of a secret is ciphertext; offline there is no key,
@@ -142,7 +146,7 @@ class RecordingMonitor(MockMonitor):
 
     def ReadResource(self, request: Any) -> Any:
         raise NotImplementedError(
-            f"offline synthesis cannot read existing cloud resources ({request.type} {request.name})"
+            f"offline synthesis cannot read cloud resources ({request.type} {request.name})"
         )
 
     def _default_tags(self, provider_ref: str) -> dict[str, str]:
@@ -190,7 +194,9 @@ def build_state(monitor: RecordingMonitor) -> dict[str, Any]:
         "version": STATE_VERSION,
         "deployment": {
             "manifest": {"time": "1970-01-01T00:00:00Z", "magic": magic, "version": SYNTH_VERSION},
-            "resources": [monitor.records[urn].to_state() for urn in _engine_order(monitor.records)],
+            "resources": [
+                monitor.records[urn].to_state() for urn in _engine_order(monitor.records)
+            ],
         },
     }
 
@@ -339,17 +345,20 @@ class Synthesis:
 def synthesize(environment: str) -> Synthesis:
     """Validates the environment (SpecError on bad input), then runs the stack program offline."""
     from stacks import program
-    from stacks.environment import environment_file, load_environment, parse_stack_file
+    from stacks.environment import environment_file, load_environment
 
     spec = load_environment(environment)
-    path = environment_file(environment)
-    parse_stack_file(path.read_text(), str(path))  # already validated; only the config is wanted
-    config = yaml.safe_load(path.read_text())["config"]
+    # Validated above; the program gets the file's whole `config:` as the Pulumi CLI would pass it.
+    config = yaml.safe_load(environment_file(environment).read_text(encoding="utf-8"))["config"]
     cloud = MockCloud(
         account_id=spec.account_id, region=spec.region, availability_zones=spec.availability_zones
     )
     monitor = run_program(
-        program.main, project=project_name(), stack=environment, config=stack_config(config), cloud=cloud
+        program.main,
+        project=project_name(),
+        stack=environment,
+        config=stack_config(config),
+        cloud=cloud,
     )
     state = build_state(monitor)
     return Synthesis(environment, state, kubernetes_manifests(state))

@@ -89,7 +89,9 @@ class NetworkSpec(_Strict):
         try:
             network = ipaddress.IPv4Network(value)
         except ValueError:
-            raise ValueError("an IPv4 network in CIDR form with no host bits, like 10.20.0.0/16")
+            raise ValueError(
+                "an IPv4 network in CIDR form with no host bits, like 10.20.0.0/16"
+            ) from None
         if not 16 <= network.prefixlen <= 20:
             raise ValueError("a VPC of /16 to /20 (EKS pods take VPC addresses)")
         if not network.is_private:
@@ -161,7 +163,9 @@ class EnvironmentSpec(_Strict):
         bad = [k for k in value if k.lower().startswith("aws:") or not 0 < len(k) <= 128]
         bad += [k for k, v in value.items() if len(v) > 256]
         if bad:
-            raise ValueError(f"tag keys of 1-128 characters without the aws: prefix, values up to 256; bad {bad}")
+            raise ValueError(
+                f"tag keys of 1-128 characters without the aws: prefix, values up to 256; bad {bad}"
+            )
         return value
 
     @property
@@ -171,7 +175,7 @@ class EnvironmentSpec(_Strict):
 
 @cache
 def eks_regions() -> frozenset[str]:
-    """Regions from botocore's bundled endpoint data: offline, and as current as the pinned boto3."""
+    """Regions from botocore's bundled endpoint data: offline, as current as the pinned boto3."""
     import boto3
 
     session = boto3.session.Session()
@@ -181,14 +185,17 @@ def eks_regions() -> frozenset[str]:
 # --- loading -------------------------------------------------------------------------------------
 
 
-def environment_file(name: str, env_dir: Path = ENVIRONMENTS_DIR) -> Path:
-    return env_dir / f"Pulumi.{name}.yaml"
+def environment_file(name: str, env_dir: Path | None = None) -> Path:
+    return (env_dir or ENVIRONMENTS_DIR) / f"Pulumi.{name}.yaml"
 
 
-def known_environments(env_dir: Path = ENVIRONMENTS_DIR) -> list[str]:
+def known_environments(env_dir: Path | None = None) -> list[str]:
     """Environment names in promotion order (dev, staging, prod), then any others by name."""
-    names = [p.name[len("Pulumi.") : -len(".yaml")] for p in env_dir.glob("Pulumi.*.yaml")]
-    return sorted(names, key=lambda n: (PROMOTION_ORDER.index(n) if n in PROMOTION_ORDER else 99, n))
+    files = (env_dir or ENVIRONMENTS_DIR).glob("Pulumi.*.yaml")
+    names = [p.name[len("Pulumi.") : -len(".yaml")] for p in files]
+    return sorted(
+        names, key=lambda n: (PROMOTION_ORDER.index(n) if n in PROMOTION_ORDER else 99, n)
+    )
 
 
 def parse_stack_file(text: str, source: str) -> dict[str, Any]:
@@ -211,7 +218,9 @@ def parse_stack_file(text: str, source: str) -> dict[str, Any]:
         problems.append(Problem("config", config, f"a mapping holding `{ENVIRONMENT_KEY}`"))
         raise SpecError(source, problems)
     problems += [
-        Problem(f"config.{key}", "(present)", f"only {sorted({ENVIRONMENT_KEY, *OTHER_CONFIG_KEYS})}")
+        Problem(
+            f"config.{key}", "(present)", f"only {sorted({ENVIRONMENT_KEY, *OTHER_CONFIG_KEYS})}"
+        )
         for key in config
         if key != ENVIRONMENT_KEY and key not in OTHER_CONFIG_KEYS
     ]
@@ -229,14 +238,20 @@ def validate_environment(
     """The typed spec, or SpecError listing every problem, including those across environments."""
     problems: list[Problem] = []
     if not ENV_NAME.fullmatch(name):
-        problems.append(Problem("(file name)", name, "an environment name of lowercase letters, digits, -"))
+        problems.append(
+            Problem("(file name)", name, "an environment name of lowercase letters, digits, -")
+        )
     if "name" in raw:
-        problems.append(Problem(f"{ENVIRONMENT_KEY}.name", raw["name"], "no `name`: it comes from the file name"))
+        problems.append(
+            Problem(
+                f"{ENVIRONMENT_KEY}.name", raw["name"], "no `name`: it comes from the file name"
+            )
+        )
     spec = None
     try:
         spec = EnvironmentSpec.model_validate({**raw, "name": name})
     except ValidationError as err:
-        problems += [_problem(e) for e in err.errors() if not (e["loc"] == ("name",))]
+        problems += [_problem(e) for e in err.errors()]
     if spec is not None:
         problems += _consistency_problems(spec)
         problems += _cross_environment_problems(spec, siblings)
@@ -246,8 +261,9 @@ def validate_environment(
     return spec
 
 
-def load_environment(name: str, env_dir: Path = ENVIRONMENTS_DIR) -> EnvironmentSpec:
+def load_environment(name: str, env_dir: Path | None = None) -> EnvironmentSpec:
     """Reads and validates one environment against its siblings. Raises SpecError on any problem."""
+    env_dir = env_dir or ENVIRONMENTS_DIR
     known = known_environments(env_dir)
     path = environment_file(name, env_dir)
     source = _display(path)
@@ -283,7 +299,13 @@ def _consistency_problems(spec: EnvironmentSpec) -> list[Problem]:
     """Checks that relate several fields; each names the field to change."""
     problems = []
     if spec.tags["env"] != spec.name:
-        problems.append(Problem(f"{ENVIRONMENT_KEY}.tags.env", spec.tags["env"], f"the environment name {spec.name!r}"))
+        problems.append(
+            Problem(
+                f"{ENVIRONMENT_KEY}.tags.env",
+                spec.tags["env"],
+                f"the environment name {spec.name!r}",
+            )
+        )
     azs = spec.availability_zones
     of_region = all(re.fullmatch(re.escape(spec.region) + r"[a-z]", az) for az in azs)
     if len(azs) != 3 or len(set(azs)) != 3 or not of_region:
@@ -296,7 +318,9 @@ def _consistency_problems(spec: EnvironmentSpec) -> list[Problem]:
         )
     else:
         try:
-            plan_subnets(spec.network.vpc_cidr, azs, spec.network.subnet_prefix_lengths.as_mapping())
+            plan_subnets(
+                spec.network.vpc_cidr, azs, spec.network.subnet_prefix_lengths.as_mapping()
+            )
         except ValueError as err:
             problems.append(
                 Problem(
@@ -316,9 +340,15 @@ def _cross_environment_problems(
         account = raw.get("account_id")
         if account == spec.account_id:
             problems.append(
-                Problem(f"{ENVIRONMENT_KEY}.account_id", spec.account_id, f"an account not used by {other}")
+                Problem(
+                    f"{ENVIRONMENT_KEY}.account_id",
+                    spec.account_id,
+                    f"an account not used by {other}",
+                )
             )
-        cidr = raw.get("network", {}).get("vpc_cidr") if isinstance(raw.get("network"), dict) else None
+        cidr = (
+            raw.get("network", {}).get("vpc_cidr") if isinstance(raw.get("network"), dict) else None
+        )
         try:
             other_network = ipaddress.IPv4Network(cidr) if isinstance(cidr, str) else None
         except ValueError:

@@ -1,0 +1,108 @@
+"""Each environment synthesizes to a state file in the shape of `pulumi stack export`."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from mlplat.synth import synthesize
+
+ENVIRONMENTS = ("dev", "staging", "prod")
+ACCOUNTS = {"dev": "111122223333", "staging": "444455556666", "prod": "777788889999"}
+REQUIRED_TAGS = {"env", "owner-team", "cost-centre"}
+STATEFUL_TYPES = {"aws:kms/key:Key"}
+
+
+@pytest.fixture(scope="module", params=ENVIRONMENTS)
+def synthesized(request):
+    return request.param, synthesize(request.param).state
+
+
+def test_checkpoint_shape(synthesized):
+    env, state = synthesized
+    assert state["version"] == 3
+    assert set(state["deployment"]["manifest"]) == {"time", "magic", "version"}
+    resources = state["deployment"]["resources"]
+    stack = resources[0]
+    assert stack["type"] == "pulumi:pulumi:Stack"
+    assert stack["urn"] == f"urn:pulumi:{env}::mlplat::pulumi:pulumi:Stack::mlplat-{env}"
+    assert stack["outputs"]["environment"] == env
+    for resource in resources:
+        assert set(resource) <= {
+            "urn", "custom", "type", "id", "inputs", "outputs", "parent", "protect",
+            "retainOnDelete", "dependencies", "propertyDependencies", "provider",
+        }  # fmt: skip
+        assert resource["custom"] == ("id" in resource)
+    json.dumps(state)  # serializable as-is
+
+
+def test_urns_parents_dependencies_and_providers_resolve_in_order(synthesized):
+    env, state = synthesized
+    resources = state["deployment"]["resources"]
+    seen: dict[str, dict] = {}
+    stack_urn = resources[0]["urn"]
+    urn_shape = re.compile(rf"^urn:pulumi:{env}::mlplat::(?P<chain>[^:].*)::(?P<name>[^:]+)$")
+    for resource in resources:
+        match = urn_shape.match(resource["urn"])
+        assert match, resource["urn"]
+        chain = match["chain"]
+        if resource is not resources[0]:
+            parent = seen[resource["parent"]]  # parents come first
+            if parent["urn"] == stack_urn:
+                assert chain == resource["type"]
+            else:
+                parent_chain = parent["urn"].split("::")[2]
+                assert chain == f"{parent_chain}${resource['type']}"
+        for dependency in resource.get("dependencies", []):
+            assert dependency in seen
+        for deps in resource.get("propertyDependencies", {}).values():
+            assert set(deps) <= set(resource["dependencies"])
+        if resource["custom"] and not resource["type"].startswith("pulumi:providers:"):
+            provider_urn, provider_id = resource["provider"].rsplit("::", 1)
+            assert seen[provider_urn]["id"] == provider_id
+            assert seen[provider_urn]["type"] == "pulumi:providers:aws"
+        seen[resource["urn"]] = resource
+
+
+def test_every_arn_is_in_the_environment_account_and_region(synthesized):
+    env, state = synthesized
+    arns = re.findall(r'"(arn:aws:[^"]+)"', json.dumps(state["deployment"]["resources"]))
+    assert arns
+    for arn in arns:
+        _, _, service, region, account, _ = arn.split(":", 5)
+        assert account == ACCOUNTS[env], arn
+        assert region in ("eu-west-1", "")
+        assert region or service in ("iam", "s3")
+
+
+def test_provider_is_pinned_to_the_account_and_tags_every_taggable_resource(synthesized):
+    env, state = synthesized
+    resources = state["deployment"]["resources"]
+    (provider,) = [r for r in resources if r["type"] == "pulumi:providers:aws"]
+    assert json.loads(provider["inputs"]["allowedAccountIds"]) == [ACCOUNTS[env]]
+    assert provider["inputs"]["region"] == "eu-west-1"
+    default_tags = json.loads(provider["inputs"]["defaultTags"])["tags"]
+    assert default_tags["env"] == env
+    assert set(default_tags) >= REQUIRED_TAGS
+    taggable = [r for r in resources if "tagsAll" in r["inputs"]]
+    assert len(taggable) > 30
+    for resource in taggable:
+        assert resource["inputs"]["tagsAll"]["env"] == env
+        assert resource["outputs"]["tagsAll"] == resource["inputs"]["tagsAll"]
+
+
+def test_stateful_resources_are_protected_outside_dev(synthesized):
+    env, state = synthesized
+    stateful = [r for r in state["deployment"]["resources"] if r["type"] in STATEFUL_TYPES]
+    assert len(stateful) == 3
+    assert all(r.get("protect", False) is (env != "dev") for r in stateful)
+
+
+def test_nat_strategy_follows_the_environment(synthesized):
+    env, state = synthesized
+    nats = [
+        r for r in state["deployment"]["resources"] if r["type"] == "aws:ec2/natGateway:NatGateway"
+    ]
+    assert len(nats) == (1 if env == "dev" else 3)

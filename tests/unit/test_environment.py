@@ -1,0 +1,270 @@
+"""The environment spec: every problem named with its field, value and what is expected."""
+
+from __future__ import annotations
+
+import copy
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from stacks import environment as env
+from stacks.environment import SpecError, load_environment, parse_stack_file, validate_environment
+
+REAL = Path(__file__).resolve().parents[2] / "environments"
+
+
+@pytest.fixture
+def env_dir(tmp_path: Path) -> Path:
+    for path in REAL.glob("Pulumi.*.yaml"):
+        shutil.copy(path, tmp_path / path.name)
+    return tmp_path
+
+
+def edit(env_dir: Path, name: str, change) -> None:
+    path = env_dir / f"Pulumi.{name}.yaml"
+    document = yaml.safe_load(path.read_text())
+    change(document["config"]["mlplat:environment"], document)
+    path.write_text(yaml.safe_dump(document))
+
+
+def problems_of(env_dir: Path, name: str = "dev") -> list[str]:
+    with pytest.raises(SpecError) as caught:
+        load_environment(name, env_dir)
+    return [str(p) for p in caught.value.problems]
+
+
+def test_the_shipped_environments_are_valid():
+    specs = [load_environment(name) for name in ("dev", "staging", "prod")]
+    assert [s.name for s in specs] == ["dev", "staging", "prod"]
+    assert len({s.account_id for s in specs}) == 3
+    assert specs[0].network.nat == "single"
+    assert specs[2].network.nat == "one_per_az"
+    assert not specs[0].protection.stateful_resources
+    assert specs[1].protection.stateful_resources
+    assert specs[2].protection.stateful_resources
+    assert specs[2].logs.retention_days == 365
+
+
+def test_environments_are_listed_in_promotion_order():
+    assert env.known_environments() == ["dev", "staging", "prod"]
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (
+            lambda e, d: e["network"].update(vpc_cidr="10.0.0.0/33"),
+            "mlplat:environment.network.vpc_cidr: got '10.0.0.0/33'; expected an IPv4 network",
+        ),
+        (
+            lambda e, d: e["network"].update(vpc_cidr="10.0.0.1/16"),
+            "with no host bits",
+        ),
+        (
+            lambda e, d: e["network"].update(vpc_cidr="8.8.0.0/16"),
+            "got '8.8.0.0/16'; expected a private (RFC 1918) range",
+        ),
+        (
+            lambda e, d: e["network"].update(nat="two"),
+            "mlplat:environment.network.nat: got 'two'; expected 'single' or 'one_per_az'",
+        ),
+        (
+            lambda e, d: e.update(account_id=111122223333),
+            "mlplat:environment.account_id: got 111122223333; expected a valid string (quote it",
+        ),
+        (
+            lambda e, d: e.update(account_id="12345"),
+            "mlplat:environment.account_id: got '12345'; expected a 12-digit AWS account id",
+        ),
+        (
+            lambda e, d: e.update(region="eu-middle-9"),
+            "mlplat:environment.region: got 'eu-middle-9'; expected an AWS region where EKS",
+        ),
+        (
+            lambda e, d: e["logs"].update(retention_days=42),
+            "mlplat:environment.logs.retention_days: got 42; expected one of CloudWatch's",
+        ),
+        (
+            lambda e, d: e["tags"].pop("cost-centre"),
+            "missing ['cost-centre']",
+        ),
+        (
+            lambda e, d: e["tags"].update(env="prod"),
+            "mlplat:environment.tags.env: got 'prod'; expected the environment name 'dev'",
+        ),
+        (
+            lambda e, d: e.update(availability_zones=["eu-west-1a", "eu-west-1a", "eu-west-1b"]),
+            "mlplat:environment.availability_zones: got ['eu-west-1a', 'eu-west-1a', 'eu-west-1b']"
+            "; expected three distinct AZs of eu-west-1",
+        ),
+        (
+            lambda e, d: e.update(availability_zones=["us-east-1a", "eu-west-1b", "eu-west-1c"]),
+            "expected three distinct AZs of eu-west-1",
+        ),
+        (
+            lambda e, d: e["network"]["subnet_prefix_lengths"].update(private=17),
+            "mlplat:environment.network.subnet_prefix_lengths: got {'public': 22, 'private': 17, "
+            "'intra': 22}; expected subnets that fit the VPC (3 AZs x",
+        ),
+        (
+            lambda e, d: e["protection"].pop("reason"),
+            "expected a written `reason` when stateful_resources is false",
+        ),
+        (
+            lambda e, d: e["network"].update(vpc_cidrr="10.0.0.0/16"),
+            "mlplat:environment.network.vpc_cidrr: got '10.0.0.0/16'; expected no such key",
+        ),
+        (
+            lambda e, d: e.pop("logs"),
+            "mlplat:environment.logs: got '(missing)'; expected a value: this key is required",
+        ),
+        (
+            lambda e, d: e.update(name="dev"),
+            "mlplat:environment.name: got 'dev'; expected no `name`",
+        ),
+        (
+            lambda e, d: d["config"].update({"mlplat:enviroment": {}}),
+            "config.mlplat:enviroment: got '(present)'; expected only",
+        ),
+        (
+            lambda e, d: d.update(backend="s3://x"),
+            "backend: got '(present)'; expected only the keys",
+        ),
+    ],
+)
+def test_each_problem_names_field_value_and_expectation(env_dir, change, expected):
+    edit(env_dir, "dev", change)
+    problems = problems_of(env_dir)
+    assert any(expected in p for p in problems), problems
+
+
+def test_every_problem_is_reported_at_once(env_dir):
+    def break_three(e, d):
+        e["network"]["nat"] = "two"
+        e["logs"]["retention_days"] = 42
+        e["account_id"] = "1"
+
+    edit(env_dir, "dev", break_three)
+    problems = problems_of(env_dir)
+    assert len(problems) == 3
+    message = str(SpecError("f.yaml", [env.Problem("a", 1, "b"), env.Problem("c", 2, "d")]))
+    assert (
+        message == "f.yaml: invalid environment (2 problems):\n"
+        "  - a: got 1; expected b\n"
+        "  - c: got 2; expected d"
+    )
+
+
+def test_cidrs_must_be_disjoint_across_environments(env_dir):
+    edit(env_dir, "staging", lambda e, d: e["network"].update(vpc_cidr="10.10.0.0/17"))
+    problems = problems_of(env_dir, "dev")
+    assert problems == [
+        "mlplat:environment.network.vpc_cidr: got '10.10.0.0/16'; expected a range disjoint "
+        "from staging's 10.10.0.0/17"
+    ]
+
+
+def test_accounts_must_be_distinct_across_environments(env_dir):
+    edit(env_dir, "prod", lambda e, d: e.update(account_id="111122223333"))
+    problems = problems_of(env_dir, "prod")
+    assert problems == [
+        "mlplat:environment.account_id: got '111122223333'; expected an account not used by dev"
+    ]
+
+
+def test_a_broken_sibling_does_not_hide_this_environment(env_dir):
+    (env_dir / "Pulumi.staging.yaml").write_text("config: [")
+    assert load_environment("dev", env_dir).name == "dev"
+
+
+def test_unknown_environment_lists_the_known_ones(env_dir):
+    with pytest.raises(SpecError) as caught:
+        load_environment("qa", env_dir)
+    assert "unknown environment" in str(caught.value)
+    assert "got 'qa'; expected one of ['dev', 'staging', 'prod']" in str(caught.value)
+
+
+def test_malformed_yaml_names_the_line(env_dir):
+    (env_dir / "Pulumi.dev.yaml").write_text("config:\n  mlplat:environment: {a: [1, 2}\n")
+    problems = problems_of(env_dir)
+    assert len(problems) == 1
+    assert "(file): got" in problems[0]
+    assert "expected valid YAML at line 2" in problems[0]
+
+
+def test_an_empty_file_is_refused(env_dir):
+    (env_dir / "Pulumi.dev.yaml").write_text("")
+    assert problems_of(env_dir) == ["(file): got None; expected a mapping with a `config:` key"]
+
+
+# --- fuzzing: nothing but SpecError ever escapes the loader ----------------------------------
+
+VALID = parse_stack_file((REAL / "Pulumi.dev.yaml").read_text(), "dev")
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=20),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+def paths(value: Any, prefix: tuple = ()) -> list[tuple]:
+    found = [prefix]
+    if isinstance(value, dict):
+        for key, child in value.items():
+            found += paths(child, (*prefix, key))
+    return found
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_fuzz_any_value_anywhere_gives_a_spec_error_or_a_spec(data):
+    raw = copy.deepcopy(VALID)
+    path = data.draw(st.sampled_from(paths(raw)))
+    replacement = data.draw(json_values)
+    if not path:
+        raw = replacement
+    else:
+        parent = raw
+        for key in path[:-1]:
+            parent = parent[key]
+        parent[path[-1]] = replacement
+    try:
+        if not isinstance(raw, dict):
+            raise SpecError("fuzz", [])
+        validate_environment("dev", raw, {}, "fuzz")
+    except SpecError:
+        pass
+
+
+@settings(max_examples=300)
+@given(text=st.text(max_size=200))
+def test_fuzz_any_text_gives_a_spec_error_or_a_mapping(text):
+    try:
+        raw = parse_stack_file(text, "fuzz")
+        validate_environment("dev", raw, {}, "fuzz")
+    except SpecError:
+        pass
+
+
+@settings(max_examples=200)
+@given(
+    text=st.builds(
+        lambda head, tail: head + tail,
+        st.just("config:\n  mlplat:environment:\n    "),
+        st.text(alphabet="abcdefghijklmnopqrstuvwxyz_:-[]{},'\"0123456789 \n./", max_size=120),
+    )
+)
+def test_fuzz_yaml_shaped_text_gives_a_spec_error(text):
+    try:
+        raw = parse_stack_file(text, "fuzz")
+        validate_environment("dev", raw, {}, "fuzz")
+    except SpecError:
+        pass
