@@ -10,7 +10,7 @@ UV := $(or $(shell command -v uv 2>/dev/null),$(CURDIR)/.tools/bin/uv)
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: help setup plan test lint typecheck unit bench clean
+.PHONY: help setup plan test lint typecheck bench docs clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -40,6 +40,9 @@ test: lint typecheck  ## lint, types, then every test layer
 
 bench: setup  ## timing benchmarks (printed, never asserted)
 	$(BIN)/python benchmarks/synth.py
+
+docs: setup  ## regenerate the README's component argument tables from the code
+	$(BIN)/python -m mlplat.readme
 
 clean:  ## remove build output and caches (keeps .venv)
 	rm -rf build .pytest_cache .ruff_cache .mypy_cache

@@ -10,6 +10,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components import policy_documents as docs
+from components.args import arg
 
 KeyPurpose = Literal["cluster", "storage", "logs"]
 KEY_PURPOSES: tuple[KeyPurpose, ...] = ("cluster", "storage", "logs")
@@ -27,10 +28,12 @@ ROTATION_PERIOD_DAYS = 365
 
 @dataclass(frozen=True, kw_only=True)
 class KmsArgs:
-    environment: str
-    account_id: str
-    region: str
-    purposes: Sequence[KeyPurpose] = KEY_PURPOSES
+    environment: str = arg("environment name; prefixes every alias (`alias/<env>-<purpose>`)")
+    account_id: str = arg("the only account the key policies trust")
+    region: str = arg("region of the CloudWatch Logs service principal")
+    purposes: Sequence[KeyPurpose] = arg(
+        "one key per purpose: `cluster`, `storage`, `logs`", default=KEY_PURPOSES
+    )
 
 
 def validate_kms_args(args: KmsArgs) -> list[str]:

@@ -17,6 +17,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components import policy_documents as docs
+from components.args import arg
 
 Tier = Literal["public", "private", "intra"]
 TIERS: tuple[Tier, ...] = ("public", "private", "intra")
@@ -74,18 +75,23 @@ def plan_subnets(
 
 @dataclass(frozen=True, kw_only=True)
 class NetworkArgs:
-    account_id: str
-    region: str
-    cidr_block: str
-    availability_zones: Sequence[str]
-    subnet_prefix_lengths: Mapping[Tier, int]
-    nat: NatStrategy
-    # Interface endpoints in the first N AZs: 1 in dev saves ~$7/month per endpoint per AZ.
-    interface_endpoint_az_count: int
-    cluster_name: str
-    flow_logs_kms_key_arn: pulumi.Input[str]
-    flow_logs_retention_days: int
-    permissions_boundary_arn: pulumi.Input[str] | None = None
+    account_id: str = arg("the environment's AWS account (pins the flow-log role's trust)")
+    region: str = arg("the environment's region (endpoint service names)")
+    cidr_block: str = arg("the VPC's IPv4 range; disjoint from every other environment")
+    availability_zones: Sequence[str] = arg("three distinct AZs; one subnet per tier in each")
+    subnet_prefix_lengths: Mapping[Tier, int] = arg(
+        "prefix length per tier (`public`, `private`, `intra`), packed largest first"
+    )
+    nat: NatStrategy = arg("`single` (one NAT, cheapest) or `one_per_az` (no cross-AZ dependency)")
+    interface_endpoint_az_count: int = arg(
+        "interface endpoints in the first N AZs (1 in dev saves ~$7/month per endpoint per AZ)"
+    )
+    cluster_name: str = arg("EKS cluster name for Karpenter's subnet discovery tag")
+    flow_logs_kms_key_arn: pulumi.Input[str] = arg("customer key encrypting the flow-log group")
+    flow_logs_retention_days: int = arg("flow-log retention, one of CloudWatch's allowed values")
+    permissions_boundary_arn: pulumi.Input[str] | None = arg(
+        "permission boundary for the flow-log delivery role", default=None
+    )
 
 
 def validate_network_args(args: NetworkArgs) -> list[str]:

@@ -252,9 +252,8 @@ def validate_environment(
         spec = EnvironmentSpec.model_validate({**raw, "name": name})
     except ValidationError as err:
         problems += [_problem(e) for e in err.errors()]
-    if spec is not None:
-        problems += _consistency_problems(spec)
-        problems += _cross_environment_problems(spec, siblings)
+    problems += _consistency_problems(name, raw)
+    problems += _cross_environment_problems(raw, siblings)
     if problems:
         raise SpecError(source, problems)
     assert spec is not None
@@ -295,37 +294,61 @@ def _read(path: Path, source: str) -> str:
         raise SpecError(source, [Problem("(file)", str(err), "a readable UTF-8 file")]) from None
 
 
-def _consistency_problems(spec: EnvironmentSpec) -> list[Problem]:
-    """Checks that relate several fields; each names the field to change."""
+def _at(raw: Any, *path: str) -> Any:
+    """The value at a path of the raw mapping, or None where the path does not exist."""
+    for key in path:
+        if not isinstance(raw, dict):
+            return None
+        raw = raw.get(key)
+    return raw
+
+
+def _network(value: Any) -> ipaddress.IPv4Network | None:
+    try:
+        return ipaddress.IPv4Network(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+def _consistency_problems(name: str, raw: Mapping[str, Any]) -> list[Problem]:
+    """Checks that relate several fields, each naming the field to change. They read the raw
+    values, so they run (and report) even when an unrelated field is invalid."""
     problems = []
-    if spec.tags["env"] != spec.name:
+    env_tag = _at(raw, "tags", "env")
+    if isinstance(env_tag, str) and env_tag.strip() and env_tag != name:
         problems.append(
-            Problem(
-                f"{ENVIRONMENT_KEY}.tags.env",
-                spec.tags["env"],
-                f"the environment name {spec.name!r}",
-            )
+            Problem(f"{ENVIRONMENT_KEY}.tags.env", env_tag, f"the environment name {name!r}")
         )
-    azs = spec.availability_zones
-    of_region = all(re.fullmatch(re.escape(spec.region) + r"[a-z]", az) for az in azs)
-    if len(azs) != 3 or len(set(azs)) != 3 or not of_region:
+    region, azs = _at(raw, "region"), _at(raw, "availability_zones")
+    if not (isinstance(region, str) and region in eks_regions() and isinstance(azs, list)):
+        return problems
+    of_region = all(
+        isinstance(az, str) and re.fullmatch(re.escape(region) + r"[a-z]", az) for az in azs
+    )
+    if len(azs) != 3 or len(set(map(str, azs))) != 3 or not of_region:
         problems.append(
             Problem(
                 f"{ENVIRONMENT_KEY}.availability_zones",
                 azs,
-                f"three distinct AZs of {spec.region}, like {spec.region}a",
+                f"three distinct AZs of {region}, like {region}a",
             )
         )
-    else:
+        return problems
+    vpc, lengths = (
+        _network(_at(raw, "network", "vpc_cidr")),
+        _at(raw, "network", "subnet_prefix_lengths"),
+    )
+    valid_lengths = isinstance(lengths, dict) and all(
+        type(lengths.get(tier)) is int for tier in ("public", "private", "intra")
+    )
+    if vpc is not None and valid_lengths:
         try:
-            plan_subnets(
-                spec.network.vpc_cidr, azs, spec.network.subnet_prefix_lengths.as_mapping()
-            )
+            plan_subnets(str(vpc), azs, lengths)
         except ValueError as err:
             problems.append(
                 Problem(
                     f"{ENVIRONMENT_KEY}.network.subnet_prefix_lengths",
-                    spec.network.subnet_prefix_lengths.as_mapping(),
+                    lengths,
                     f"subnets that fit the VPC ({err})",
                 )
             )
@@ -333,31 +356,23 @@ def _consistency_problems(spec: EnvironmentSpec) -> list[Problem]:
 
 
 def _cross_environment_problems(
-    spec: EnvironmentSpec, siblings: Mapping[str, Mapping[str, Any]]
+    raw: Mapping[str, Any], siblings: Mapping[str, Mapping[str, Any]]
 ) -> list[Problem]:
+    """This environment against what each sibling file declares validly."""
     problems = []
-    for other, raw in sorted(siblings.items()):
-        account = raw.get("account_id")
-        if account == spec.account_id:
+    account, cidr = _at(raw, "account_id"), _at(raw, "network", "vpc_cidr")
+    network = _network(cidr)
+    for other, sibling in sorted(siblings.items()):
+        if isinstance(account, str) and account == _at(sibling, "account_id"):
             problems.append(
-                Problem(
-                    f"{ENVIRONMENT_KEY}.account_id",
-                    spec.account_id,
-                    f"an account not used by {other}",
-                )
+                Problem(f"{ENVIRONMENT_KEY}.account_id", account, f"an account not used by {other}")
             )
-        cidr = (
-            raw.get("network", {}).get("vpc_cidr") if isinstance(raw.get("network"), dict) else None
-        )
-        try:
-            other_network = ipaddress.IPv4Network(cidr) if isinstance(cidr, str) else None
-        except ValueError:
-            other_network = None
-        if other_network is not None and other_network.overlaps(spec.network.network):
+        other_network = _network(_at(sibling, "network", "vpc_cidr"))
+        if network is not None and other_network is not None and other_network.overlaps(network):
             problems.append(
                 Problem(
                     f"{ENVIRONMENT_KEY}.network.vpc_cidr",
-                    spec.network.vpc_cidr,
+                    cidr,
                     f"a range disjoint from {other}'s {other_network}",
                 )
             )

@@ -108,8 +108,7 @@ def test_environments_are_listed_in_promotion_order():
         ),
         (
             lambda e, d: e["network"]["subnet_prefix_lengths"].update(private=17),
-            "mlplat:environment.network.subnet_prefix_lengths: got {'public': 22, 'private': 17, "
-            "'intra': 22}; expected subnets that fit the VPC (3 AZs x",
+            "'private': 17, 'public': 22}; expected subnets that fit the VPC (3 AZs x",
         ),
         (
             lambda e, d: e["protection"].pop("reason"),
@@ -158,6 +157,19 @@ def test_every_problem_is_reported_at_once(env_dir):
         "  - a: got 1; expected b\n"
         "  - c: got 2; expected d"
     )
+
+
+def test_relational_problems_are_reported_alongside_field_problems(env_dir):
+    def break_two(e, d):
+        e["network"]["nat"] = "sometimes"
+        e["network"]["vpc_cidr"] = "10.20.0.0/16"  # staging's
+
+    edit(env_dir, "dev", break_two)
+    assert problems_of(env_dir) == [
+        "mlplat:environment.network.nat: got 'sometimes'; expected 'single' or 'one_per_az'",
+        "mlplat:environment.network.vpc_cidr: got '10.20.0.0/16'; expected a range disjoint "
+        "from staging's 10.20.0.0/16",
+    ]
 
 
 def test_cidrs_must_be_disjoint_across_environments(env_dir):

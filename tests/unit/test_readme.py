@@ -1,0 +1,20 @@
+"""The README's component argument tables are generated from the code and must not drift."""
+
+from __future__ import annotations
+
+from components.network import NetworkArgs
+from mlplat.readme import README, component_sections, rendered
+
+
+def test_readme_tables_match_the_code():
+    current = README.read_text()
+    assert rendered(current) == current, "run `make docs` (python -m mlplat.readme)"
+
+
+def test_every_argument_is_documented():
+    sections = component_sections()
+    assert "#### `Network` (`components/network.py`)" in sections
+    assert "#### `Kms` (`components/kms.py`)" in sections
+    for name in NetworkArgs.__dataclass_fields__:
+        assert f"| `{name}` |" in sections
+    assert "|  |" not in sections  # no argument without its one-line doc
