@@ -10,7 +10,7 @@ UV := $(or $(shell command -v uv 2>/dev/null),$(CURDIR)/.tools/bin/uv)
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: help setup plan test lint typecheck bench docs clean
+.PHONY: help setup plan test lint typecheck bench generate clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -25,14 +25,15 @@ $(VENV)/.synced: pyproject.toml uv.lock | $(UV)
 
 setup: $(VENV)/.synced  ## install the pinned toolchain into .venv
 
-plan: setup  ## synthesize dev, staging and prod offline; print the summary
+plan: setup  ## synthesize dev, staging and prod offline, then check them; print the summaries
 	$(BIN)/mlplat synth --all
+	$(BIN)/mlplat check --all
 
 lint: setup  ## ruff lint and format check
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-typecheck: setup  ## mypy on components/, stacks/, mlplat/
+typecheck: setup  ## mypy on components/, stacks/, mlplat/, policies/
 	$(BIN)/mypy
 
 test: lint typecheck  ## lint, types, then every test layer
@@ -41,8 +42,9 @@ test: lint typecheck  ## lint, types, then every test layer
 bench: setup  ## timing benchmarks (printed, never asserted)
 	$(BIN)/python benchmarks/synth.py
 
-docs: setup  ## regenerate the README's component argument tables from the code
+generate: setup  ## regenerate README component tables and environments/policy.<env>.json
 	$(BIN)/python -m mlplat.readme
+	$(BIN)/mlplat policy-config --all
 
 clean:  ## remove build output and caches (keeps .venv)
 	rm -rf build .pytest_cache .ruff_cache .mypy_cache

@@ -1,7 +1,7 @@
 """The environment's VPC: three tiers of subnets over three AZs, NAT, endpoints and flow logs.
 
 Tiers:
-- public: NAT gateways and internet-facing load balancers only; the only tier that maps public IPs;
+- public: NAT gateways and internet-facing load balancers only (no subnet maps public IPs);
 - private: nodes and pods (routed to NAT), interface endpoints, internal load balancers;
 - intra: no route to the internet at all (EKS control-plane ENIs, databases).
 """
@@ -158,7 +158,9 @@ class Network(pulumi.ComponentResource):
                     vpc_id=self.vpc.id,
                     cidr_block=cidr,
                     availability_zone=az,
-                    map_public_ip_on_launch=tier == "public",
+                    # Never, not even in public subnets: NAT gateways and load balancers bring
+                    # their own addresses (FSBP EC2.15).
+                    map_public_ip_on_launch=False,
                     tags={
                         "Name": f"{name}-{tier}-{az}",
                         "mlplat.io/tier": tier,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import shutil
 import sys
 import time
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -81,6 +82,103 @@ def synth(
         seconds[name] = time.perf_counter() - started
         counts[name] = count_by(result.state)
     out.print(summary_table(counts, seconds, build_dir))
+
+
+class Format(StrEnum):
+    text = "text"
+    json = "json"
+    sarif = "sarif"
+    markdown = "markdown"
+
+
+@app.command()
+def check(
+    environment: Annotated[str | None, typer.Argument(help="dev, staging or prod")] = None,
+    all_environments: Annotated[bool, typer.Option("--all", help="every environment")] = False,
+    state: Annotated[
+        str | None, typer.Option(help="a state file (`pulumi stack export`), or - for stdin")
+    ] = None,
+    env: Annotated[str | None, typer.Option("--env", help="the environment of --state")] = None,
+    output_format: Annotated[Format, typer.Option("--format")] = Format.text,
+    build_dir: Annotated[Path, typer.Option("--out", help="where build/<env>/ is")] = Path("build"),
+) -> None:
+    """Every policy rule over a synthesized or exported state. Exit 1 on a mandatory violation."""
+    from mlplat import report as render
+    from mlplat.check import StateError, check_state, parse_state
+    from mlplat.policy_config import policy_config_file
+
+    if state is not None:
+        if env is None or environment is not None or all_environments:
+            fail("--state needs --env ENV, and no other environment (choose one)")
+        sources = [(env, state)]
+    else:
+        if env is not None:
+            fail("--env goes with --state FILE")
+        sources = [
+            (n, str(build_dir / n / "state.json"))
+            for n in chosen_environments(environment, all_environments)
+        ]
+    validated([name for name, _ in sources])
+    reports = []
+    for name, source in sources:
+        config = current_policy_config(name, policy_config_file(name))
+        try:
+            text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            hint = f"; run `mlplat synth {name}` first" if state is None else ""
+            fail(f"{source}: cannot read the state ({error.__class__.__name__}){hint}")
+        try:
+            resources = parse_state(text, source)
+        except StateError as error:
+            fail(str(error))
+        reports.append(check_state(resources, name, config))
+    if output_format is Format.text:
+        out.print(render.text(reports))
+    else:
+        writer = {
+            Format.json: render.as_json,
+            Format.sarif: render.sarif,
+            Format.markdown: render.markdown,
+        }
+        print(writer[output_format](reports))
+    if any(r.mandatory for r in reports):
+        raise typer.Exit(1)
+
+
+def current_policy_config(name: str, path: Path) -> dict:
+    """The committed policy config, refused if the environment files have moved on since."""
+    import json
+
+    from mlplat.policy_config import generate
+
+    fresh = generate(name)
+    if not path.is_file() or path.read_text(encoding="utf-8") != fresh:
+        fail(
+            f"{path} is missing or stale against the environment files: "
+            "run `mlplat policy-config --all`"
+        )
+    return json.loads(fresh)
+
+
+@app.command("policy-config")
+def policy_config(
+    environment: Annotated[str | None, typer.Argument(help="dev, staging or prod")] = None,
+    all_environments: Annotated[bool, typer.Option("--all", help="every environment")] = False,
+) -> None:
+    """Write environments/policy.<env>.json, the pack's config, from the environment files."""
+    from mlplat.policy_config import generate, policy_config_file
+
+    names = chosen_environments(environment, all_environments)
+    validated(names)
+    rendered = {}
+    for name in names:
+        try:
+            rendered[name] = generate(name)
+        except SpecError as error:
+            fail(str(error))
+    for name, text in rendered.items():
+        policy_config_file(name).write_text(text, encoding="utf-8")
+        out.print(f"wrote {policy_config_file(name)}")
 
 
 def summary_table(

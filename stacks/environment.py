@@ -130,6 +130,27 @@ class ProtectionSpec(_Strict):
         return self
 
 
+class PolicyWaiver(_Strict):
+    """A rule loosened for this environment: a lower level and/or looser settings, with why."""
+
+    level: Literal["advisory"] | None = None
+    settings: dict[str, Any] = Field(default_factory=dict)
+    reason: str
+
+    @field_validator("reason")
+    @classmethod
+    def _reason(cls, value: str) -> str:
+        if len(value.strip()) < 20:
+            raise ValueError("a written reason (a sentence, at least 20 characters)")
+        return value
+
+    @model_validator(mode="after")
+    def _loosens_something(self) -> PolicyWaiver:
+        if self.level is None and not self.settings:
+            raise ValueError("a `level` or `settings` to loosen; otherwise drop the waiver")
+        return self
+
+
 class EnvironmentSpec(_Strict):
     name: str
     account_id: str
@@ -139,6 +160,9 @@ class EnvironmentSpec(_Strict):
     tags: dict[str, str]
     logs: LogsSpec
     protection: ProtectionSpec = ProtectionSpec()
+    # Policy rules loosened in this environment (name -> waiver); every rule is mandatory, at its
+    # secure settings, unless listed here.
+    policy_waivers: dict[str, PolicyWaiver] = Field(default_factory=dict)
 
     @field_validator("account_id")
     @classmethod

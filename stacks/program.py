@@ -9,6 +9,7 @@ from __future__ import annotations
 import pulumi
 import pulumi_aws as aws
 
+from components.baseline import AccountBaseline, AccountBaselineArgs
 from components.kms import Kms, KmsArgs
 from components.network import Network, NetworkArgs
 from stacks.environment import EnvironmentSpec, SpecError, load_environment
@@ -48,6 +49,7 @@ def build(spec: EnvironmentSpec) -> None:
         on_aws, pulumi.ResourceOptions(protect=spec.protection.stateful_resources)
     )
 
+    AccountBaseline(spec.name, AccountBaselineArgs(), opts=on_aws)
     kms = Kms(
         spec.name,
         KmsArgs(environment=spec.name, account_id=spec.account_id, region=spec.region),

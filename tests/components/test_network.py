@@ -144,7 +144,7 @@ def test_default_nacl_refuses_ssh_and_rdp_from_anywhere_on_every_subnet(single):
     assert set(acl.inputs["subnetIds"]) == subnet_ids
 
 
-def test_only_public_subnets_map_public_ips_and_tags_drive_discovery(single):
+def test_no_subnet_maps_public_ips_and_tags_drive_discovery(single):
     by_tier: dict[str, list] = {"public": [], "private": [], "intra": []}
     for subnet in single.of_type("aws:ec2/subnet:Subnet"):
         by_tier[subnet.inputs["tags"]["mlplat.io/tier"]].append(subnet)
@@ -152,7 +152,7 @@ def test_only_public_subnets_map_public_ips_and_tags_drive_discovery(single):
     for tier, subnets in by_tier.items():
         assert {s.inputs["availabilityZone"] for s in subnets} == set(AZS)
         for subnet in subnets:
-            assert subnet.inputs["mapPublicIpOnLaunch"] is (tier == "public")
+            assert subnet.inputs["mapPublicIpOnLaunch"] is False
             tags = subnet.inputs["tags"]
             assert ("karpenter.sh/discovery" in tags) is (tier == "private")
             assert ("kubernetes.io/role/internal-elb" in tags) is (tier == "private")
@@ -190,8 +190,11 @@ def test_private_subnets_route_to_nat_and_intra_has_no_default_route(single, per
 
 def test_nat_gateways_sit_in_public_subnets(per_az):
     public = {
-        s.id for s in per_az.of_type("aws:ec2/subnet:Subnet") if s.inputs["mapPublicIpOnLaunch"]
+        s.id
+        for s in per_az.of_type("aws:ec2/subnet:Subnet")
+        if s.inputs["tags"]["mlplat.io/tier"] == "public"
     }
+    assert len(public) == 3
     for nat in per_az.of_type("aws:ec2/natGateway:NatGateway"):
         assert nat.inputs["subnetId"] in public
         assert nat.inputs["connectivityType"] == "public"

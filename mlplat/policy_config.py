@@ -1,0 +1,84 @@
+"""The CrossGuard policy config of an environment, generated from the environment files.
+
+`environments/policy.<env>.json` is what `pulumi preview --policy-pack-config` reads and what
+`mlplat check` applies. It is generated, never edited: the facts (account, CIDRs, the other
+environments) come from the environment files, and every loosening from the environment's
+`policy_waivers`, each with its reason. Everything not waived is mandatory at its secure default.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from policies.framework import ResourceRule, StackRule
+from policies.rules import all_rules
+from stacks import environment
+from stacks.environment import ENVIRONMENT_KEY, EnvironmentSpec, Problem, SpecError
+
+Rule = ResourceRule | StackRule
+
+
+def policy_config_file(name: str) -> Path:
+    return environment.ENVIRONMENTS_DIR / f"policy.{name}.json"
+
+
+def facts(spec: EnvironmentSpec, siblings: list[EnvironmentSpec]) -> dict[str, Any]:
+    """Config values every rule may declare, filled from the environment files."""
+    return {
+        "environment": spec.name,
+        "accountId": spec.account_id,
+        "vpcCidr": spec.network.vpc_cidr,
+        "requiredTags": ["env", "owner-team", "cost-centre"],
+        "otherEnvironments": {
+            other.name: {"accountId": other.account_id, "vpcCidr": other.network.vpc_cidr}
+            for other in siblings
+        },
+    }
+
+
+def build(spec: EnvironmentSpec, siblings: list[EnvironmentSpec]) -> dict[str, Any]:
+    """{"all": "mandatory", <rule>: {"enforcementLevel", <settings>...}} for one environment."""
+    rules = {rule.name: rule for rule in all_rules()}
+    problems = []
+    for name, waiver in sorted(spec.policy_waivers.items()):
+        path = f"{ENVIRONMENT_KEY}.policy_waivers.{name}"
+        if name not in rules:
+            problems.append(Problem(path, name, f"the name of a rule (one of {len(rules)})"))
+            continue
+        unknown = sorted(set(waiver.settings) - set(rules[name].config_schema))
+        if unknown:
+            problems.append(
+                Problem(
+                    f"{path}.settings",
+                    unknown,
+                    f"settings of {name}: {sorted(rules[name].config_schema)}",
+                )
+            )
+    if problems:
+        raise SpecError(str(environment.environment_file(spec.name)), problems)
+
+    known = facts(spec, siblings)
+    config: dict[str, Any] = {"all": "mandatory"}
+    for rule in rules.values():
+        entry: dict[str, Any] = {"enforcementLevel": "mandatory"}
+        entry.update({k: known[k] for k in rule.config_schema if k in known})
+        if rule.name in spec.policy_waivers:
+            waiver = spec.policy_waivers[rule.name]
+            entry["enforcementLevel"] = waiver.level or "mandatory"
+            entry.update(waiver.settings)
+            entry["waiverReason"] = waiver.reason
+        config[rule.name] = entry
+    return config
+
+
+def render(config: dict[str, Any]) -> str:
+    return json.dumps(config, indent=2, sort_keys=True) + "\n"
+
+
+def generate(name: str) -> str:
+    """The policy config text of one environment (validated against its siblings)."""
+    specs = {n: environment.load_environment(n) for n in environment.known_environments()}
+    spec = specs[name] if name in specs else environment.load_environment(name)
+    return render(build(spec, [s for n, s in specs.items() if n != name]))

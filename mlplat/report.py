@@ -1,0 +1,159 @@
+"""Check reports as text (one screen per environment), JSON, SARIF 2.1.0 and Markdown."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+
+from mlplat.check import Report, rules_by_name
+
+VERSION = "0.1.0"
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+SARIF_LEVEL = {"mandatory": "error", "unknown": "warning", "advisory": "note"}
+SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "3.0"}
+
+
+def short(urn: str) -> str:
+    """`type::name` of a URN: enough to find it, short enough to read."""
+    parts = urn.split("::")
+    return f"{parts[2].rsplit('$', 1)[-1]}::{parts[3]}" if len(parts) >= 4 else urn
+
+
+def text(reports: Sequence[Report], *, limit: int = 15) -> Group:
+    blocks: list[Any] = []
+    for report in reports:
+        counts = report.counts()
+        verdict = "FAIL" if report.mandatory else "PASS"
+        style = "bold red" if report.mandatory else "bold green"
+        blocks.append(
+            Text.assemble(
+                (f"{report.environment}: {verdict}", style),
+                f"  {report.resources} resources, {report.evaluated} rule evaluations, "
+                f"{report.passed} passed; mandatory {counts['mandatory']}, "
+                f"unknown {counts['unknown']}, advisory {counts['advisory']}",
+            )
+        )
+        if report.findings:
+            table = Table(show_edge=False, pad_edge=False)
+            for column in ("level", "control", "policy", "resource", "message"):
+                table.add_column(column, overflow="fold")
+            for finding in report.findings[:limit]:
+                message = finding.message
+                if finding.waiver_reason:
+                    message += f" (waived: {finding.waiver_reason})"
+                table.add_row(
+                    finding.level, finding.control, finding.policy, short(finding.urn), message
+                )
+            if len(report.findings) > limit:
+                table.add_row(
+                    "…", "", "", "", f"{len(report.findings) - limit} more (--format json)"
+                )
+            blocks.append(table)
+    return Group(*blocks)
+
+
+def as_json(reports: Sequence[Report]) -> str:
+    if len(reports) == 1:
+        return json.dumps(reports[0].to_json(), indent=2)
+    return json.dumps({"environments": [r.to_json() for r in reports]}, indent=2)
+
+
+def markdown(reports: Sequence[Report]) -> str:
+    lines = []
+    for report in reports:
+        counts = report.counts()
+        verdict = "❌ fails" if report.mandatory else "✅ passes"
+        lines += [
+            f"### `{report.environment}` {verdict}",
+            "",
+            f"{report.resources} resources · {report.evaluated} evaluations · {report.passed} "
+            f"passed · **{counts['mandatory']} mandatory** · {counts['unknown']} unknown · "
+            f"{counts['advisory']} advisory",
+            "",
+        ]
+        if report.findings:
+            lines += ["| level | control | policy | resource | message |", "|---|---|---|---|---|"]
+            for f in report.findings:
+                message = f.message.replace("|", "\\|")
+                if f.waiver_reason:
+                    message += f" _(waived: {f.waiver_reason})_"
+                lines.append(
+                    f"| {f.level} | {f.control} | `{f.policy}` | `{short(f.urn)}` | {message} |"
+                )
+            lines.append("")
+    return "\n".join(lines)
+
+
+def sarif(reports: Sequence[Report]) -> str:
+    """SARIF 2.1.0, one run, as GitHub code scanning takes it: each result located at the
+    environment file that produced the stack, with the resource as a logical location."""
+    rules = rules_by_name()
+    used = sorted({f.policy for r in reports for f in r.findings})
+    index = {name: i for i, name in enumerate(used)}
+    descriptors = []
+    for name in used:
+        rule = rules[name]
+        descriptors.append(
+            {
+                "id": name,
+                "name": name,
+                "shortDescription": {"text": rule.description},
+                "fullDescription": {"text": f"[{rule.control}] {rule.description}"},
+                "help": {"text": rule.remediation, "markdown": rule.remediation},
+                "defaultConfiguration": {"level": "error"},
+                "properties": {
+                    "tags": ["security", rule.control],
+                    "security-severity": SECURITY_SEVERITY[rule.severity],
+                    "precision": "high",
+                },
+            }
+        )
+    results = []
+    for report in reports:
+        for f in report.findings:
+            fingerprint = hashlib.sha256(f"{f.policy}|{f.urn}|{f.message}".encode()).hexdigest()
+            results.append(
+                {
+                    "ruleId": f.policy,
+                    "ruleIndex": index[f.policy],
+                    "level": SARIF_LEVEL[f.level],
+                    "message": {"text": f"[{f.control}] {short(f.urn)}: {f.message}"},
+                    "locations": [
+                        {
+                            "physicalLocation": {
+                                "artifactLocation": {
+                                    "uri": f"environments/Pulumi.{report.environment}.yaml"
+                                },
+                                "region": {"startLine": 1},
+                            },
+                            "logicalLocations": [{"fullyQualifiedName": f.urn, "kind": "resource"}],
+                        }
+                    ],
+                    "partialFingerprints": {"mlplatFinding/v1": fingerprint},
+                    "properties": {"environment": report.environment, "level": f.level},
+                }
+            )
+    document = {
+        "$schema": SARIF_SCHEMA,
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "mlplat",
+                        "version": VERSION,
+                        "rules": descriptors,
+                    }
+                },
+                "automationDetails": {"id": "mlplat-check/"},
+                "results": results,
+            }
+        ],
+    }
+    return json.dumps(document, indent=2)

@@ -1,0 +1,194 @@
+"""Small readers rules share: IAM documents, ARNs, tags, environment facts from config."""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+from policies.framework import Props
+
+# Config properties that carry the environment's facts; every rule that needs them declares them
+# in its schema, and `mlplat` fills them from the environment files.
+ENVIRONMENT = {"type": "string", "description": "this stack's environment name"}
+ACCOUNT_ID = {"type": "string", "description": "this environment's AWS account id"}
+OTHER_ENVIRONMENTS = {
+    "type": "object",
+    "description": "the other environments: name -> {accountId, vpcCidr}",
+    "default": {},
+}
+VPC_CIDR = {"type": "string", "description": "this environment's VPC range"}
+REQUIRED_TAGS = {
+    "type": "array",
+    "items": {"type": "string"},
+    "default": ["env", "owner-team", "cost-centre"],
+}
+
+
+def as_list(value: Any) -> list[Any]:
+    """IAM allows a string or a list in most places."""
+    if value is None:
+        return []
+    if isinstance(value, str) or not isinstance(value, Sequence):
+        return [value]
+    return list(value)
+
+
+def document(value: Any) -> Mapping[str, Any] | None:
+    """A policy document from a prop that holds JSON text (or, rarely, an object)."""
+    if isinstance(value, Mapping):
+        return value
+    if isinstance(value, str) and value.strip():
+        try:
+            parsed = json.loads(value)
+        except ValueError:
+            return None
+        return parsed if isinstance(parsed, Mapping) else None
+    return None
+
+
+def statements(value: Any) -> Iterator[Mapping[str, Any]]:
+    doc = document(value)
+    if doc is None:
+        return
+    for statement in as_list(doc.get("Statement")):
+        if isinstance(statement, Mapping):
+            yield statement
+
+
+def allows(statement: Mapping[str, Any]) -> bool:
+    return statement.get("Effect") == "Allow"
+
+
+def actions(statement: Mapping[str, Any]) -> list[str]:
+    return [str(a) for a in as_list(statement.get("Action"))]
+
+
+def resources(statement: Mapping[str, Any]) -> list[str]:
+    return [str(r) for r in as_list(statement.get("Resource"))]
+
+
+def action_matches(action: str, pattern: str) -> bool:
+    """Whether an IAM action (possibly wildcarded) covers `pattern` (case-insensitive)."""
+    return fnmatch.fnmatchcase(pattern.lower(), action.lower()) or fnmatch.fnmatchcase(
+        action.lower(), pattern.lower()
+    )
+
+
+def principals(statement: Mapping[str, Any]) -> list[str]:
+    """Every principal of a statement, flattened: '*' or ARNs, account ids, service names."""
+    principal = statement.get("Principal")
+    if principal == "*":
+        return ["*"]
+    if not isinstance(principal, Mapping):
+        return []
+    return [str(p) for values in principal.values() for p in as_list(values)]
+
+
+def aws_principal_accounts(statement: Mapping[str, Any]) -> list[str]:
+    """Account ids named by the AWS principals of a statement ('*' kept as '*')."""
+    principal = statement.get("Principal")
+    if principal == "*":
+        return ["*"]
+    if not isinstance(principal, Mapping):
+        return []
+    found = []
+    for value in as_list(principal.get("AWS")):
+        value = str(value)
+        if value == "*":
+            found.append("*")
+        elif value.isdigit():
+            found.append(value)
+        else:
+            account = arn_account(value)
+            if account:
+                found.append(account)
+    return found
+
+
+def arn_account(arn: Any) -> str:
+    """The account id of an ARN, or '' when there is none (S3 buckets, non-ARNs)."""
+    if not isinstance(arn, str) or not arn.startswith("arn:"):
+        return ""
+    parts = arn.split(":", 5)
+    return parts[4] if len(parts) > 4 else ""
+
+
+def has_condition_key(statement: Mapping[str, Any], *keys: str) -> bool:
+    condition = statement.get("Condition")
+    if not isinstance(condition, Mapping):
+        return False
+    wanted = {k.lower() for k in keys}
+    return any(
+        isinstance(block, Mapping) and any(str(k).lower() in wanted for k in block)
+        for block in condition.values()
+    )
+
+
+def tags_of(props: Props, provider_props: Props) -> Mapping[str, Any]:
+    """The tags AWS will hold: `tagsAll` where the provider computed it, else the provider's
+    default tags merged under the resource's own."""
+    tags_all = props.get("tagsAll")
+    if isinstance(tags_all, Mapping):
+        return tags_all
+    defaults: Any = provider_props.get("defaultTags") or {}
+    if isinstance(defaults, str):
+        defaults = document(defaults) or {}
+    merged = dict(defaults.get("tags") or {}) if isinstance(defaults, Mapping) else {}
+    own = props.get("tags")
+    if isinstance(own, Mapping):
+        merged.update(own)
+    return merged
+
+
+def other_accounts(config: Mapping[str, Any]) -> dict[str, str]:
+    """account id -> environment name, for every other environment."""
+    others = config.get("otherEnvironments") or {}
+    return {
+        str(facts.get("accountId")): name
+        for name, facts in others.items()
+        if isinstance(facts, Mapping) and facts.get("accountId")
+    }
+
+
+OPEN_TO_WORLD = ("0.0.0.0/0", "::/0")
+
+
+def ingress_rules(type_: str, props: Props) -> Iterator[tuple[str, int, int, list[str]]]:
+    """(protocol, from_port, to_port, sources) for every ingress rule a security-group resource
+    declares, across the three ways pulumi-aws can express one."""
+    if type_ == "aws:ec2/securityGroup:SecurityGroup":
+        for rule in as_list(props.get("ingress")):
+            yield (
+                str(rule.get("protocol")),
+                int(rule.get("fromPort") or 0),
+                int(rule.get("toPort") or 0),
+                [*as_list(rule.get("cidrBlocks")), *as_list(rule.get("ipv6CidrBlocks"))],
+            )
+    elif type_ == "aws:ec2/securityGroupRule:SecurityGroupRule":
+        if props.get("type") == "ingress":
+            yield (
+                str(props.get("protocol")),
+                int(props.get("fromPort") or 0),
+                int(props.get("toPort") or 0),
+                [*as_list(props.get("cidrBlocks")), *as_list(props.get("ipv6CidrBlocks"))],
+            )
+    elif type_ == "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule":
+        yield (
+            str(props.get("ipProtocol")),
+            int(props.get("fromPort") or 0),
+            int(props.get("toPort") or 0),
+            [s for s in (props.get("cidrIpv4"), props.get("cidrIpv6")) if s],
+        )
+
+
+SECURITY_GROUP_TYPES = [
+    "aws:ec2/securityGroup:SecurityGroup",
+    "aws:ec2/securityGroupRule:SecurityGroupRule",
+    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+]
+
+
+def all_protocols(protocol: str) -> bool:
+    return protocol in ("-1", "all")

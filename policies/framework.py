@@ -1,0 +1,179 @@
+"""The rule model shared by the CrossGuard pack and the offline checker.
+
+A rule is a pure function over camelCase props (resource rules) or over every resource of the stack
+(stack rules) that yields violation messages. The same function runs:
+- inside `pulumi preview/up --policy-pack policies` (policies/__main__.py adapts it to CrossGuard);
+- offline, over a state file (`mlplat check`).
+
+Props reach rules wrapped in pulumi-policy's unknown-checking proxy in both places, so a value that
+is unknown before deployment raises `UnknownValueError` when read, and is reported as unknown,
+never as a pass. Rules therefore test `Mapping`/`Sequence`, never `dict`/`list`.
+
+This package imports nothing of the project: the pack runs in its own environment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
+
+Severity = Literal["low", "medium", "high", "critical"]
+Props = Mapping[str, Any]
+Config = Mapping[str, Any]
+Findings = Iterator[str]  # what a resource check yields: violation messages
+StackFindings = Iterator[tuple[str, str]]  # what a stack check yields: (urn, message)
+
+__all__ = [
+    "Config",
+    "Ctx",
+    "Findings",
+    "NotApplicable",
+    "Resource",
+    "ResourceRule",
+    "Rule",
+    "StackFindings",
+    "StackRule",
+    "UnknownValueError",
+    "unknown_checking_proxy",
+]
+
+
+class NotApplicable(Exception):
+    """Raised by a rule when the resource is of its type but the control does not apply."""
+
+
+@dataclass(frozen=True)
+class Resource:
+    """One resource as a stack rule sees it (a CrossGuard PolicyResource, or a state entry)."""
+
+    urn: str
+    type: str
+    name: str
+    props: Props
+    protect: bool = False
+    retain_on_delete: bool = False
+    parent: str = ""
+    dependencies: Sequence[str] = ()
+    # prop name -> URNs it was computed from: links resources even while ids are unknown.
+    property_dependencies: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    provider_props: Props = field(default_factory=dict)
+
+    def refers_to(self, prop: str, target: Resource) -> bool:
+        """Whether this resource's `prop` was computed from `target` (its id/arn/name)."""
+        return target.urn in self.property_dependencies.get(prop, ())
+
+
+@dataclass(frozen=True)
+class Ctx:
+    """What a rule may know besides the props: its config and the resource's identity/options."""
+
+    config: Mapping[str, Any]
+    urn: str = ""
+    name: str = ""
+    type: str = ""
+    protect: bool = False
+    retain_on_delete: bool = False
+    provider_props: Props = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Rule:
+    name: str  # <service>-<resource>-<requirement>
+    control: str  # id in shared/CONTROLS.md
+    description: str  # one sentence
+    severity: Severity
+    remediation: str
+    # Config properties (JSON schema each); every `default` is the secure value.
+    config_schema: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+    def defaults(self) -> dict[str, Any]:
+        return {k: v["default"] for k, v in self.config_schema.items() if "default" in v}
+
+    def configured(self, given: Mapping[str, Any]) -> dict[str, Any]:
+        """The secure defaults overlaid with an environment's config (its level dropped)."""
+        return {**self.defaults(), **{k: v for k, v in given.items() if k != "enforcementLevel"}}
+
+
+ResourceCheck = Callable[[Props, Ctx], Iterable[str]]
+StackCheck = Callable[[Sequence[Resource], Mapping[str, Any]], Iterable[tuple[str, str]]]
+
+
+@dataclass(frozen=True, kw_only=True)
+class ResourceRule(Rule):
+    types: tuple[str, ...]  # exact tokens, or a prefix ending in `*` ("aws:*")
+    check: ResourceCheck
+
+    def applies(self, type_: str) -> bool:
+        return any(type_ == t or (t.endswith("*") and type_.startswith(t[:-1])) for t in self.types)
+
+    def evaluate(self, props: Props, ctx: Ctx) -> list[str]:
+        """Violation messages; raises NotApplicable or UnknownValueError."""
+        return list(self.check(props, ctx))
+
+
+@dataclass(frozen=True, kw_only=True)
+class StackRule(Rule):
+    check: StackCheck
+
+    def evaluate(
+        self, resources: Sequence[Resource], config: Mapping[str, Any]
+    ) -> list[tuple[str, str]]:
+        """(urn, message) pairs; raises NotApplicable or UnknownValueError."""
+        return list(self.check(resources, config))
+
+
+def resource_rule(
+    *,
+    name: str,
+    control: str,
+    types: Sequence[str],
+    description: str,
+    severity: Severity,
+    remediation: str,
+    config_schema: Mapping[str, Mapping[str, Any]] | None = None,
+) -> Callable[[ResourceCheck], ResourceRule]:
+    """Decorates a check function into a ResourceRule (the module's RULE)."""
+
+    def wrap(check: ResourceCheck) -> ResourceRule:
+        return ResourceRule(
+            name=name,
+            control=control,
+            types=tuple(types),
+            description=description,
+            severity=severity,
+            remediation=remediation,
+            config_schema=dict(config_schema or {}),
+            check=check,
+        )
+
+    return wrap
+
+
+def stack_rule(
+    *,
+    name: str,
+    control: str,
+    description: str,
+    severity: Severity,
+    remediation: str,
+    config_schema: Mapping[str, Mapping[str, Any]] | None = None,
+) -> Callable[[StackCheck], StackRule]:
+    def wrap(check: StackCheck) -> StackRule:
+        return StackRule(
+            name=name,
+            control=control,
+            description=description,
+            severity=severity,
+            remediation=remediation,
+            config_schema=dict(config_schema or {}),
+            check=check,
+        )
+
+    return wrap
+
+
+def of_types(resources: Iterable[Resource], *types: str) -> Iterator[Resource]:
+    return (r for r in resources if r.type in types)
