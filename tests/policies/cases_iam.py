@@ -1,0 +1,298 @@
+"""IAM rule fixtures."""
+
+from tests.policies.cases import (
+    ACCOUNT,
+    UNKNOWN_STRING,
+    Case,
+    changed,
+    policy,
+)
+
+BUCKET = "arn:aws:s3:::mlplat-staging-models"
+SCOPED = {
+    "policy": policy(
+        {
+            "Sid": "ReadModels",
+            "Effect": "Allow",
+            "Action": ["s3:GetObject", "s3:ListBucket"],
+            "Resource": [BUCKET, f"{BUCKET}/*"],
+        }
+    )
+}
+
+
+def allowing(action, resource="*", sid="S", **extra):
+    return {
+        "policy": policy(
+            {"Sid": sid, "Effect": "Allow", "Action": action, "Resource": resource, **extra}
+        )
+    }
+
+
+TRUST_SERVICE = {
+    "assumeRolePolicy": policy(
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": "vpc-flow-logs.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+            "Condition": {"StringEquals": {"aws:SourceAccount": ACCOUNT}},
+        }
+    )
+}
+GITHUB = f"arn:aws:iam::{ACCOUNT}:oidc-provider/token.actions.githubusercontent.com"
+HOST = "token.actions.githubusercontent.com"
+
+
+def github_trust(condition):
+    return {
+        "assumeRolePolicy": policy(
+            {
+                "Effect": "Allow",
+                "Principal": {"Federated": GITHUB},
+                "Action": "sts:AssumeRoleWithWebIdentity",
+                "Condition": condition,
+            }
+        )
+    }
+
+
+GITHUB_PINNED = github_trust(
+    {
+        "StringEquals": {
+            f"{HOST}:aud": "sts.amazonaws.com",
+            f"{HOST}:sub": "repo:acme/mlplat:environment:staging",
+        }
+    }
+)
+
+
+def trusting(principal, condition=None):
+    statement = {"Effect": "Allow", "Principal": principal, "Action": "sts:AssumeRole"}
+    if condition:
+        statement["Condition"] = condition
+    return {"assumeRolePolicy": policy(statement)}
+
+
+POLICY = "aws:iam/policy:Policy"
+ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
+
+CASES = [
+    Case(
+        rule="aws-iam-policy-no-admin",
+        type=POLICY,
+        passing=SCOPED,
+        failing=[
+            ("star star", allowing("*"), ["statement 'S' allows Action '*' on Resource '*'"]),
+            (
+                "star in a list",
+                allowing(["s3:GetObject", "*"], ["*"]),
+                ["statement 'S' allows Action '*' on Resource '*'"],
+            ),
+        ],
+        not_applicable=("aws:iam/role:Role", TRUST_SERVICE),
+        unknown={"policy": UNKNOWN_STRING},
+    ),
+    Case(
+        rule="aws-iam-policy-no-service-wildcard",
+        type="aws:iam/rolePolicy:RolePolicy",
+        passing=SCOPED,
+        failing=[
+            (
+                "s3:*",
+                allowing(["s3:*", "iam:*"], BUCKET),
+                ["statement 'S' allows whole services: ['iam:*', 's3:*']"],
+            ),
+            ("*", allowing("*", BUCKET), ["statement 'S' allows whole services: ['*']"]),
+        ],
+        not_applicable=(ATTACHMENT, {"policyArn": "arn:aws:iam::aws:policy/X"}),
+        unknown={"policy": UNKNOWN_STRING},
+    ),
+    Case(
+        rule="aws-iam-policy-scoped-resources",
+        type=POLICY,
+        passing=changed(
+            SCOPED,
+            policy=policy(
+                {"Sid": "Describe", "Effect": "Allow", "Action": "ec2:Describe*", "Resource": "*"}
+            ),
+        ),
+        failing=[
+            (
+                "object write on star",
+                allowing(["s3:PutObject", "s3:GetObject"]),
+                ["statement 'S' grants ['s3:GetObject', 's3:PutObject'] on Resource '*'"],
+            ),
+            (
+                "secret on star",
+                allowing("secretsmanager:GetSecretValue"),
+                ["statement 'S' grants ['secretsmanager:GetSecretValue'] on Resource '*'"],
+            ),
+            (
+                "s3 wildcard on star",
+                allowing("s3:Get*"),
+                ["statement 'S' grants ['s3:Get*'] on Resource '*'"],
+            ),
+        ],
+        not_applicable=("aws:iam/role:Role", TRUST_SERVICE),
+        unknown={"policy": UNKNOWN_STRING},
+    ),
+    Case(
+        rule="aws-iam-policy-no-privilege-escalation",
+        type=POLICY,
+        passing=allowing(
+            "iam:PassRole",
+            f"arn:aws:iam::{ACCOUNT}:role/node",
+            Condition={"StringEquals": {"iam:PassedToService": "ec2.amazonaws.com"}},
+        ),
+        failing=[
+            (
+                "passrole on star",
+                allowing("iam:PassRole"),
+                ["statement 'S' allows ['iam:PassRole'] on Resource '*' with no condition"],
+            ),
+            (
+                "policy editing",
+                allowing(["iam:CreatePolicyVersion", "iam:AttachRolePolicy"]),
+                [
+                    "statement 'S' allows ['iam:AttachRolePolicy', 'iam:CreatePolicyVersion'] "
+                    "on Resource '*' with no condition"
+                ],
+            ),
+            (
+                "assume anything",
+                allowing("sts:AssumeRole"),
+                ["statement 'S' allows ['sts:AssumeRole'] on Resource '*' with no condition"],
+            ),
+        ],
+        not_applicable=("aws:iam/role:Role", TRUST_SERVICE),
+        unknown={"policy": UNKNOWN_STRING},
+    ),
+    Case(
+        rule="aws-iam-policy-no-kms-decrypt-all",
+        type=POLICY,
+        passing=allowing("kms:Decrypt", f"arn:aws:kms:eu-west-1:{ACCOUNT}:key/1"),
+        failing=[
+            (
+                "decrypt star",
+                allowing("kms:Decrypt"),
+                ["statement 'S' allows ['kms:Decrypt'] on every key"],
+            ),
+            ("kms star", allowing("kms:*"), ["statement 'S' allows ['kms:*'] on every key"]),
+            (
+                "reencrypt",
+                allowing("kms:ReEncrypt*"),
+                ["statement 'S' allows ['kms:ReEncrypt*'] on every key"],
+            ),
+        ],
+        not_applicable=("aws:kms/key:Key", {"policy": "{}"}),
+        unknown={"policy": UNKNOWN_STRING},
+    ),
+    Case(
+        rule="aws-iam-no-user-policies",
+        type="aws:iam/policyAttachment:PolicyAttachment",
+        passing={"roles": ["node"], "users": [], "policyArn": "arn:aws:iam::aws:policy/X"},
+        failing=[
+            (
+                "attachment to users",
+                {"users": ["ci"], "policyArn": "arn:aws:iam::aws:policy/X"},
+                ["policy attached to IAM users ['ci']"],
+            ),
+            (
+                "inline user policy",
+                {"user": "ci", "policy": "{}"},
+                ["policy attached to IAM user 'ci'"],
+                "aws:iam/userPolicy:UserPolicy",
+            ),
+        ],
+        not_applicable=(ATTACHMENT, {"role": "r", "policyArn": "arn:aws:iam::aws:policy/X"}),
+        unknown={"users": UNKNOWN_STRING},
+    ),
+    Case(
+        rule="aws-iam-no-users",
+        type="aws:iam/user:User",
+        passing=None,
+        failing=[
+            ("user", {"name": "ci"}, ["User 'fixture' creates long-lived IAM user credentials"]),
+            (
+                "access key",
+                {"user": "ci"},
+                ["AccessKey 'fixture' creates long-lived IAM user credentials"],
+                "aws:iam/accessKey:AccessKey",
+            ),
+        ],
+        not_applicable=("aws:iam/role:Role", TRUST_SERVICE),
+        unknown={"name": UNKNOWN_STRING},
+        unknown_status="fail",
+    ),
+    Case(
+        rule="aws-iam-no-admin-managed-policy",
+        type=ATTACHMENT,
+        passing={
+            "role": "node",
+            "policyArn": "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy",
+        },
+        failing=[
+            (
+                "admin",
+                {"role": "ci", "policyArn": "arn:aws:iam::aws:policy/AdministratorAccess"},
+                ["attaches the AWS-managed AdministratorAccess"],
+            ),
+            (
+                "s3 full",
+                {"role": "node", "policyArn": "arn:aws:iam::aws:policy/AmazonS3FullAccess"},
+                ["attaches the AWS-managed AmazonS3FullAccess"],
+            ),
+        ],
+        not_applicable=(POLICY, SCOPED),
+        unknown={"role": "ci", "policyArn": UNKNOWN_STRING},
+    ),
+    Case(
+        rule="aws-iam-role-trust-restricted",
+        type="aws:iam/role:Role",
+        passing=trusting({"AWS": f"arn:aws:iam::{ACCOUNT}:role/admin"}),
+        config={"accountId": ACCOUNT},
+        failing=[
+            (
+                "anyone",
+                trusting({"AWS": "*"}),
+                ["trust policy admits Principal '*' with no confining condition"],
+            ),
+            (
+                "foreign account",
+                trusting({"AWS": "arn:aws:iam::999988887777:root"}),
+                ["trust policy admits account 999988887777 without ExternalId or org condition"],
+            ),
+        ],
+        not_applicable=(POLICY, SCOPED),
+        unknown={"assumeRolePolicy": UNKNOWN_STRING},
+    ),
+    Case(
+        rule="aws-iam-oidc-trust-pinned",
+        type="aws:iam/role:Role",
+        passing=GITHUB_PINNED,
+        failing=[
+            (
+                "no conditions",
+                github_trust({}),
+                [
+                    f"trust of {HOST} does not pin `sub` with StringEquals",
+                    f"trust of {HOST} does not pin `aud` with StringEquals",
+                ],
+            ),
+            (
+                "wildcard subject",
+                github_trust(
+                    {
+                        "StringEquals": {
+                            f"{HOST}:aud": "sts.amazonaws.com",
+                            f"{HOST}:sub": "repo:acme/*",
+                        }
+                    }
+                ),
+                [f"trust of {HOST} pins `sub` with a wildcard: repo:acme/*"],
+            ),
+        ],
+        not_applicable=(POLICY, SCOPED),
+        unknown={"assumeRolePolicy": UNKNOWN_STRING},
+    ),
+]
