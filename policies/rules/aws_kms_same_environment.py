@@ -3,23 +3,35 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from policies import facts
-from policies.framework import Ctx, Findings, Props, resource_rule
+from policies.framework import Ctx, Findings, Props, UnknownValueError, resource_rule
 
 # Property names that hold a KMS key reference, anywhere in a resource's inputs.
 KEY_PROPERTY = re.compile(r"^(kms.*key.*|keyArn|kmsMasterKeyId|encryptionKey)$", re.IGNORECASE)
 
 
 def key_references(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
+    """(property path, value) of every key reference; an unknown value matters only where it
+    sits in a key property, so unknowns elsewhere are stepped over."""
     if isinstance(value, Mapping):
-        for key in value:
-            child = value[key]
-            where = f"{path}.{key}" if path else str(key)
-            if isinstance(child, str) and KEY_PROPERTY.match(str(key)):
+        items = [(str(key), f"{path}.{key}" if path else str(key)) for key in value]
+        for key, where in items:
+            is_key = bool(KEY_PROPERTY.match(key))
+            try:
+                child = value[key]
+            except UnknownValueError:
+                if is_key:
+                    raise
+                continue
+            if is_key and isinstance(child, str):
                 yield where, child
             else:
                 yield from key_references(child, where)
     elif isinstance(value, Sequence) and not isinstance(value, str):
-        for index, child in enumerate(value):
+        for index in range(len(value)):
+            try:
+                child = value[index]
+            except UnknownValueError:
+                continue
             yield from key_references(child, f"{path}[{index}]")
 
 
