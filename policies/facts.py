@@ -192,3 +192,23 @@ SECURITY_GROUP_TYPES = [
 
 def all_protocols(protocol: str) -> bool:
     return protocol in ("-1", "all")
+
+
+# --- S3: both token generations of every bucket resource (pulumi-aws v7 keeps both) -------------
+
+BUCKETS = ("aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2")
+
+
+def s3_side(module: str, class_name: str) -> tuple[str, str]:
+    """Both tokens of a bucket side resource, e.g. ("bucketVersioning", "BucketVersioning")."""
+    return (f"aws:s3/{module}:{class_name}", f"aws:s3/{module}V2:{class_name}V2")
+
+
+def attached(resources: Sequence[Any], bucket: Any, types: Sequence[str]) -> list[Any]:
+    """Side resources of `types` whose `bucket` was computed from this bucket."""
+    return [r for r in resources if r.type in types and r.refers_to("bucket", bucket)]
+
+
+def data_class(bucket: Any) -> str:
+    """The bucket's `mlplat.io/data-class` tag (audit-logs, access-logs, models, ...)."""
+    return str(tags_of(bucket.props, bucket.provider_props).get("mlplat.io/data-class") or "")

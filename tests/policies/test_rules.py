@@ -11,11 +11,12 @@ from tests.policies import (
     cases_iam,
     cases_kms_logs,
     cases_network,
+    cases_s3,
     cases_separation,
 )
 from tests.policies.cases import Case, StackCase
 
-MODULES = [cases_iam, cases_kms_logs, cases_network, cases_separation]
+MODULES = [cases_iam, cases_kms_logs, cases_network, cases_s3, cases_separation]
 CASES: list[Case] = [c for m in MODULES for c in m.CASES if isinstance(c, Case)]
 STACK_CASES: list[StackCase] = [c for m in MODULES for c in m.CASES if isinstance(c, StackCase)]
 RULES = {rule.name: rule for rule in all_rules()}

@@ -1,0 +1,27 @@
+from collections.abc import Sequence
+
+from policies.framework import Config, NotApplicable, Resource, StackFindings, of_types, stack_rule
+from policies.rules.aws_s3_bucket_public_access_blocked import FLAGS
+
+
+@stack_rule(
+    name="aws-s3-account-public-access-blocked",
+    control="S3-02",
+    description="The account blocks public S3 access for every bucket, present and future.",
+    severity="high",
+    remediation="Declare aws.s3.AccountPublicAccessBlock with all four flags True (the "
+    "AccountBaseline component does).",
+)
+def check(resources: Sequence[Resource], config: Config) -> StackFindings:
+    if not any(r.type.startswith("aws:") for r in resources):
+        raise NotApplicable("the stack manages no AWS resources")
+    blocks = list(of_types(resources, "aws:s3/accountPublicAccessBlock:AccountPublicAccessBlock"))
+    if not blocks:
+        yield "", "no AccountPublicAccessBlock: buckets created outside this stack may be public"
+    for block in blocks:
+        off = [flag for flag in FLAGS if block.props.get(flag) is not True]
+        if off:
+            yield block.urn, f"account public access block leaves {off} off"
+
+
+RULE = check

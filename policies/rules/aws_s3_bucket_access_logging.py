@@ -1,0 +1,29 @@
+from collections.abc import Sequence
+
+from policies import facts
+from policies.framework import Config, Resource, StackFindings, of_types, stack_rule
+
+LOGGING = facts.s3_side("bucketLogging", "BucketLogging")
+
+
+@stack_rule(
+    name="aws-s3-bucket-access-logging",
+    control="S3-08",
+    description="Every bucket logs server access to the log bucket (the log bucket itself "
+    "excepted).",
+    severity="medium",
+    remediation="Declare aws.s3.BucketLogging(bucket=..., target_bucket=<access-log bucket>).",
+    config_schema={"logTargetDataClasses": {"type": "array", "default": ["access-logs"]}},
+)
+def check(resources: Sequence[Resource], config: Config) -> StackFindings:
+    for bucket in of_types(resources, *facts.BUCKETS):
+        if facts.data_class(bucket) in config["logTargetDataClasses"]:
+            continue
+        logs = facts.attached(resources, bucket, LOGGING)
+        targets = [entry.props.get("targetBucket") for entry in logs]
+        inline = bucket.props.get("logging") or {}
+        if not any(targets) and not inline.get("targetBucket"):
+            yield bucket.urn, "no server access logging"
+
+
+RULE = check

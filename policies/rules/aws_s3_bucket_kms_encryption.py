@@ -1,0 +1,48 @@
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from policies import facts
+from policies.framework import Config, Resource, StackFindings, of_types, stack_rule
+
+SSE = facts.s3_side(
+    "bucketServerSideEncryptionConfiguration", "BucketServerSideEncryptionConfiguration"
+)
+KMS_ALGORITHMS = ("aws:kms", "aws:kms:dsse")
+
+
+def _defaults(rules: Any) -> list[Mapping[str, Any]]:
+    return [r for r in facts.as_list(rules) if isinstance(r, Mapping)]
+
+
+@stack_rule(
+    name="aws-s3-bucket-kms-encryption",
+    control="S3-05",
+    description="Every bucket encrypts by default with a customer-managed KMS key and bucket keys.",
+    severity="high",
+    remediation="Declare aws.s3.BucketServerSideEncryptionConfiguration with sse_algorithm "
+    "'aws:kms', kms_master_key_id=<storage key>, bucket_key_enabled=True.",
+)
+def check(resources: Sequence[Resource], config: Config) -> StackFindings:
+    for bucket in of_types(resources, *facts.BUCKETS):
+        rules = [
+            r
+            for c in facts.attached(resources, bucket, SSE)
+            for r in _defaults(c.props.get("rules"))
+        ]
+        inline = bucket.props.get("serverSideEncryptionConfiguration") or {}
+        rules += _defaults(inline.get("rule"))
+        if not rules:
+            yield bucket.urn, "no default encryption configuration"
+            continue
+        for rule in rules:
+            default = rule.get("applyServerSideEncryptionByDefault") or {}
+            algorithm = default.get("sseAlgorithm")
+            if algorithm not in KMS_ALGORITHMS:
+                yield bucket.urn, f"default encryption is {algorithm!r}, not SSE-KMS"
+            elif not default.get("kmsMasterKeyId"):
+                yield bucket.urn, "SSE-KMS without kmsMasterKeyId uses the AWS-managed key"
+            elif algorithm == "aws:kms" and rule.get("bucketKeyEnabled") is not True:
+                yield bucket.urn, "bucketKeyEnabled is off: every object costs a KMS request"
+
+
+RULE = check

@@ -1,0 +1,41 @@
+from collections.abc import Sequence
+
+from policies import facts
+from policies.framework import Config, Resource, StackFindings, of_types, stack_rule
+from policies.rules.aws_s3_bucket_versioning import VERSIONING
+
+LIFECYCLE = facts.s3_side("bucketLifecycleConfiguration", "BucketLifecycleConfiguration")
+
+
+@stack_rule(
+    name="aws-s3-bucket-lifecycle",
+    control="S3-10",
+    description="Versioned buckets expire noncurrent versions and abort incomplete uploads.",
+    severity="medium",
+    remediation="Declare aws.s3.BucketLifecycleConfiguration with noncurrent_version_expiration "
+    "and abort_incomplete_multipart_upload rules (status Enabled).",
+)
+def check(resources: Sequence[Resource], config: Config) -> StackFindings:
+    for bucket in of_types(resources, *facts.BUCKETS):
+        versioned = (
+            any(
+                (v.props.get("versioningConfiguration") or {}).get("status") == "Enabled"
+                for v in facts.attached(resources, bucket, VERSIONING)
+            )
+            or (bucket.props.get("versioning") or {}).get("enabled") is True
+        )
+        if not versioned:
+            continue
+        rules = [
+            rule
+            for config_ in facts.attached(resources, bucket, LIFECYCLE)
+            for rule in facts.as_list(config_.props.get("rules"))
+            if rule.get("status") == "Enabled"
+        ]
+        if not any(rule.get("noncurrentVersionExpiration") for rule in rules):
+            yield bucket.urn, "noncurrent versions never expire"
+        if not any(rule.get("abortIncompleteMultipartUpload") for rule in rules):
+            yield bucket.urn, "incomplete multipart uploads are never aborted"
+
+
+RULE = check

@@ -1,0 +1,33 @@
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from policies import facts
+from policies.framework import Config, Resource, StackFindings, of_types, stack_rule
+
+POLICY = ("aws:s3/bucketPolicy:BucketPolicy",)
+
+
+def denies_plain_http(statement: Mapping[str, Any]) -> bool:
+    if statement.get("Effect") != "Deny" or "*" not in facts.principals(statement):
+        return False
+    condition = statement.get("Condition") or {}
+    secure = (condition.get("Bool") or {}).get("aws:SecureTransport")
+    return str(secure).lower() == "false"
+
+
+@stack_rule(
+    name="aws-s3-bucket-tls-only",
+    control="S3-03",
+    description="Every bucket's policy denies requests not made over TLS.",
+    severity="high",
+    remediation="Add a Deny for Principal '*' with Condition Bool aws:SecureTransport=false.",
+)
+def check(resources: Sequence[Resource], config: Config) -> StackFindings:
+    for bucket in of_types(resources, *facts.BUCKETS):
+        documents = [p.props.get("policy") for p in facts.attached(resources, bucket, POLICY)]
+        documents.append(bucket.props.get("policy"))
+        if not any(denies_plain_http(s) for d in documents for s in facts.statements(d)):
+            yield bucket.urn, "no policy statement denies aws:SecureTransport=false"
+
+
+RULE = check
