@@ -1,0 +1,28 @@
+from collections.abc import Sequence
+
+from policies import facts
+from policies.framework import Config, Resource, StackFindings, of_types, stack_rule
+
+
+@stack_rule(
+    name="aws-ecr-repository-lifecycle",
+    control="EKS-13",
+    description="Every image repository has a lifecycle policy with at least one rule.",
+    severity="low",
+    remediation="Declare aws.ecr.LifecyclePolicy(repository=..., policy=...) expiring untagged "
+    "images.",
+)
+def check(resources: Sequence[Resource], config: Config) -> StackFindings:
+    policies = list(of_types(resources, "aws:ecr/lifecyclePolicy:LifecyclePolicy"))
+    for repository in of_types(resources, "aws:ecr/repository:Repository"):
+        attached = [p for p in policies if p.refers_to("repository", repository)]
+        rules = [
+            rule
+            for p in attached
+            for rule in facts.as_list((facts.document(p.props.get("policy")) or {}).get("rules"))
+        ]
+        if not rules:
+            yield repository.urn, "repository has no lifecycle rule: images accumulate forever"
+
+
+RULE = check

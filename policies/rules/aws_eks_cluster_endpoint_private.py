@@ -1,0 +1,23 @@
+from policies.framework import Ctx, Findings, Props, resource_rule
+
+CLUSTER = "aws:eks/cluster:Cluster"
+
+
+@resource_rule(
+    name="aws-eks-cluster-endpoint-private",
+    control="EKS-01",
+    types=[CLUSTER],
+    description="The Kubernetes API endpoint is private only.",
+    severity="high",
+    remediation="Set vpc_config.endpoint_private_access=True and endpoint_public_access=False "
+    "(AWS's default is public).",
+)
+def check(props: Props, ctx: Ctx) -> Findings:
+    vpc = props.get("vpcConfig") or {}
+    if vpc.get("endpointPublicAccess") is not False:
+        yield "endpointPublicAccess is not false: the API server is reachable from the internet"
+    if vpc.get("endpointPrivateAccess") is not True:
+        yield "endpointPrivateAccess is not true: nodes reach the API through the internet"
+
+
+RULE = check
