@@ -8,6 +8,7 @@ from policies.engine import run_resource_rule, run_stack_rule
 from policies.framework import Ctx, ResourceRule, StackRule
 from policies.rules import all_rules
 from tests.policies import (
+    cases_data_audit,
     cases_eks,
     cases_iam,
     cases_kms_logs,
@@ -17,7 +18,15 @@ from tests.policies import (
 )
 from tests.policies.cases import Case, StackCase
 
-MODULES = [cases_eks, cases_iam, cases_kms_logs, cases_network, cases_s3, cases_separation]
+MODULES = [
+    cases_data_audit,
+    cases_eks,
+    cases_iam,
+    cases_kms_logs,
+    cases_network,
+    cases_s3,
+    cases_separation,
+]
 CASES: list[Case] = [c for m in MODULES for c in m.CASES if isinstance(c, Case)]
 STACK_CASES: list[StackCase] = [c for m in MODULES for c in m.CASES if isinstance(c, StackCase)]
 RULES = {rule.name: rule for rule in all_rules()}

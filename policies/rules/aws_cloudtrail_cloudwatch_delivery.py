@@ -1,0 +1,18 @@
+from policies.framework import Ctx, Findings, Props, resource_rule
+from policies.rules.aws_cloudtrail_trail_multi_region import TRAIL
+
+
+@resource_rule(
+    name="aws-cloudtrail-cloudwatch-delivery",
+    control="CT-04",
+    types=[TRAIL],
+    description="Trails deliver to CloudWatch Logs, where the CIS metric filters and alarms watch.",
+    severity="medium",
+    remediation="Set cloud_watch_logs_group_arn ('<arn>:*') and cloud_watch_logs_role_arn.",
+)
+def check(props: Props, ctx: Ctx) -> Findings:
+    if not props.get("cloudWatchLogsGroupArn") or not props.get("cloudWatchLogsRoleArn"):
+        yield "not delivered to CloudWatch Logs: no alarm can fire on its events"
+
+
+RULE = check

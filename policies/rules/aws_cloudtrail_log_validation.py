@@ -1,0 +1,18 @@
+from policies.framework import Ctx, Findings, Props, resource_rule
+from policies.rules.aws_cloudtrail_trail_multi_region import TRAIL
+
+
+@resource_rule(
+    name="aws-cloudtrail-log-validation",
+    control="CT-02",
+    types=[TRAIL],
+    description="Trails sign their log files so tampering is detectable.",
+    severity="high",
+    remediation="Set enable_log_file_validation=True.",
+)
+def check(props: Props, ctx: Ctx) -> Findings:
+    if props.get("enableLogFileValidation") is not True:
+        yield "enableLogFileValidation is not true: edited or deleted log files go unnoticed"
+
+
+RULE = check

@@ -1,0 +1,24 @@
+from policies.framework import Ctx, Findings, Props, resource_rule
+
+
+@resource_rule(
+    name="aws-rds-backups-multi-az",
+    control="RDS-04",
+    types=["aws:rds/instance:Instance"],
+    description="Databases keep at least 7 days of backups and run in two AZs.",
+    severity="medium",
+    remediation="Set backup_retention_period >= 7 and multi_az=True.",
+    config_schema={
+        "minBackupDays": {"type": "integer", "default": 7},
+        "requireMultiAz": {"type": "boolean", "default": True},
+    },
+)
+def check(props: Props, ctx: Ctx) -> Findings:
+    days = props.get("backupRetentionPeriod") or 0
+    if days < ctx.config["minBackupDays"]:
+        yield f"backupRetentionPeriod is {days}; at least {ctx.config['minBackupDays']} required"
+    if ctx.config["requireMultiAz"] and props.get("multiAz") is not True:
+        yield "multiAz is not true: one AZ failure takes the database down"
+
+
+RULE = check

@@ -1,0 +1,25 @@
+from policies.framework import Ctx, Findings, NotApplicable, Props, resource_rule
+from policies.rules.aws_rds_not_public import DATABASES
+
+
+@resource_rule(
+    name="aws-rds-deletion-protection",
+    control="RDS-03",
+    types=DATABASES,
+    description="Databases refuse deletion and always leave a final snapshot.",
+    severity="high",
+    remediation="Set deletion_protection=True, skip_final_snapshot=False and "
+    "final_snapshot_identifier.",
+)
+def check(props: Props, ctx: Ctx) -> Findings:
+    if ctx.type == "aws:rds/clusterInstance:ClusterInstance":
+        raise NotApplicable("deletion protection is the cluster's")
+    if props.get("deletionProtection") is not True:
+        yield "deletionProtection is not true"
+    if props.get("skipFinalSnapshot") is True:
+        yield "skipFinalSnapshot is true: deleting the database keeps nothing"
+    elif not props.get("finalSnapshotIdentifier"):
+        yield "no finalSnapshotIdentifier: the provider cannot take the final snapshot"
+
+
+RULE = check

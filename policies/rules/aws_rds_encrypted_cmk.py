@@ -1,0 +1,22 @@
+from policies.framework import Ctx, Findings, NotApplicable, Props, resource_rule
+from policies.rules.aws_rds_not_public import DATABASES
+
+
+@resource_rule(
+    name="aws-rds-encrypted-cmk",
+    control="RDS-02",
+    types=DATABASES,
+    description="Database storage is encrypted with the environment's customer-managed key.",
+    severity="high",
+    remediation="Set storage_encrypted=True and kms_key_id=<storage key>.",
+)
+def check(props: Props, ctx: Ctx) -> Findings:
+    if ctx.type == "aws:rds/clusterInstance:ClusterInstance":
+        raise NotApplicable("storage encryption is the cluster's")
+    if props.get("storageEncrypted") is not True:
+        yield "storageEncrypted is not true"
+    elif not props.get("kmsKeyId"):
+        yield "encrypted with the AWS-managed RDS key, not the environment's key"
+
+
+RULE = check

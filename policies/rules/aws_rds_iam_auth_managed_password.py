@@ -1,0 +1,26 @@
+from policies.framework import Ctx, Findings, NotApplicable, Props, resource_rule
+from policies.rules.aws_rds_not_public import DATABASES
+
+
+@resource_rule(
+    name="aws-rds-iam-auth-managed-password",
+    control="RDS-05",
+    types=DATABASES,
+    description="Databases use IAM authentication and a master password managed by Secrets "
+    "Manager, never a literal.",
+    severity="high",
+    remediation="Set iam_database_authentication_enabled=True and manage_master_user_password="
+    "True; drop `password`.",
+)
+def check(props: Props, ctx: Ctx) -> Findings:
+    if ctx.type == "aws:rds/clusterInstance:ClusterInstance":
+        raise NotApplicable("authentication is the cluster's")
+    if props.get("iamDatabaseAuthenticationEnabled") is not True:
+        yield "IAM database authentication is off"
+    if "password" in props or "masterPassword" in props:
+        yield "master password is set in the program (it lands in state); let RDS manage it"
+    elif props.get("manageMasterUserPassword") is not True:
+        yield "manageMasterUserPassword is not true"
+
+
+RULE = check

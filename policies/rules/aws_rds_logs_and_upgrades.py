@@ -1,0 +1,23 @@
+from policies.framework import Ctx, Findings, Props, resource_rule
+from policies.rules.aws_rds_not_public import DATABASES
+
+
+@resource_rule(
+    name="aws-rds-logs-and-upgrades",
+    control="RDS-06",
+    types=DATABASES,
+    description="Databases export their logs to CloudWatch and take minor-version patches.",
+    severity="medium",
+    remediation="Set enabled_cloudwatch_logs_exports (e.g. ['postgresql', 'upgrade']) and keep "
+    "auto_minor_version_upgrade=True.",
+)
+def check(props: Props, ctx: Ctx) -> Findings:
+    if ctx.type != "aws:rds/clusterInstance:ClusterInstance" and not list(
+        props.get("enabledCloudwatchLogsExports") or []
+    ):
+        yield "no enabledCloudwatchLogsExports: database logs never reach CloudWatch"
+    if ctx.type != "aws:rds/cluster:Cluster" and props.get("autoMinorVersionUpgrade") is False:
+        yield "autoMinorVersionUpgrade is false: security patches wait for a human"
+
+
+RULE = check

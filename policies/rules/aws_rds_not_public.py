@@ -1,0 +1,20 @@
+from policies.framework import Ctx, Findings, Props, resource_rule
+
+INSTANCES = ["aws:rds/instance:Instance", "aws:rds/clusterInstance:ClusterInstance"]
+DATABASES = [*INSTANCES, "aws:rds/cluster:Cluster"]
+
+
+@resource_rule(
+    name="aws-rds-not-public",
+    control="RDS-01",
+    types=INSTANCES,
+    description="Database instances are never publicly accessible.",
+    severity="critical",
+    remediation="Set publicly_accessible=False and use a subnet group of intra subnets.",
+)
+def check(props: Props, ctx: Ctx) -> Findings:
+    if props.get("publiclyAccessible") is True:
+        yield "publiclyAccessible is true: the database gets a public DNS name and IP"
+
+
+RULE = check
