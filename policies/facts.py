@@ -212,3 +212,55 @@ def attached(resources: Sequence[Any], bucket: Any, types: Sequence[str]) -> lis
 def data_class(bucket: Any) -> str:
     """The bucket's `mlplat.io/data-class` tag (audit-logs, access-logs, models, ...)."""
     return str(tags_of(bucket.props, bucket.provider_props).get("mlplat.io/data-class") or "")
+
+
+# --- Kubernetes workloads -------------------------------------------------------------------
+
+POD_SPEC_PATHS: dict[str, tuple[str, ...]] = {
+    "kubernetes:core/v1:Pod": ("spec",),
+    "kubernetes:apps/v1:Deployment": ("spec", "template", "spec"),
+    "kubernetes:apps/v1:StatefulSet": ("spec", "template", "spec"),
+    "kubernetes:apps/v1:DaemonSet": ("spec", "template", "spec"),
+    "kubernetes:apps/v1:ReplicaSet": ("spec", "template", "spec"),
+    "kubernetes:batch/v1:Job": ("spec", "template", "spec"),
+    "kubernetes:batch/v1:CronJob": ("spec", "jobTemplate", "spec", "template", "spec"),
+}
+WORKLOADS = list(POD_SPEC_PATHS)
+
+
+def pod_spec(type_: str, props: Props) -> Mapping[str, Any]:
+    spec: Any = props
+    for key in POD_SPEC_PATHS[type_]:
+        spec = spec.get(key) if isinstance(spec, Mapping) else None
+    return spec if isinstance(spec, Mapping) else {}
+
+
+def containers(spec: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
+    for key in ("initContainers", "containers", "ephemeralContainers"):
+        for container in as_list(spec.get(key)):
+            if isinstance(container, Mapping):
+                yield container
+
+
+def namespace_of(props: Props) -> str:
+    return str((props.get("metadata") or {}).get("namespace") or "")
+
+
+HELM = ("kubernetes:helm.sh/v3:Release", "kubernetes:helm.sh/v4:Chart")
+
+
+def chart_name(props: Props) -> str:
+    """`gpu-operator` from `gpu-operator`, `nvidia/gpu-operator` or `oci://…/gpu-operator`."""
+    return str(props.get("chart") or "").rstrip("/").rsplit("/", 1)[-1]
+
+
+def strings(value: Any) -> Iterator[str]:
+    """Every string inside a value (nested mappings and lists)."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, Mapping):
+        for key in value:
+            yield from strings(value[key])
+    elif isinstance(value, Sequence):
+        for item in value:
+            yield from strings(item)

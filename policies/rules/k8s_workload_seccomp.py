@@ -1,0 +1,24 @@
+from policies import facts
+from policies.framework import Ctx, Findings, Props, resource_rule
+
+PROFILES = ("RuntimeDefault", "Localhost")
+
+
+@resource_rule(
+    name="k8s-workload-seccomp",
+    control="K8S-05",
+    types=facts.WORKLOADS,
+    description="Pods run under the RuntimeDefault (or a Localhost) seccomp profile.",
+    severity="medium",
+    remediation="Set spec.securityContext.seccompProfile.type: RuntimeDefault.",
+)
+def check(props: Props, ctx: Ctx) -> Findings:
+    spec = facts.pod_spec(ctx.type, props)
+    pod = ((spec.get("securityContext") or {}).get("seccompProfile") or {}).get("type")
+    for container in facts.containers(spec):
+        own = ((container.get("securityContext") or {}).get("seccompProfile") or {}).get("type")
+        if (own or pod) not in PROFILES:
+            yield f"container {container.get('name')!r} runs {own or pod or 'Unconfined'} seccomp"
+
+
+RULE = check

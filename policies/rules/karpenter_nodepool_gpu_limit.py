@@ -1,0 +1,66 @@
+import re
+
+from policies import facts
+from policies.framework import Ctx, Findings, NotApplicable, Props, resource_rule
+
+NODEPOOL = "kubernetes:karpenter.sh/v1:NodePool"
+NODEGROUP = "aws:eks/nodeGroup:NodeGroup"
+GPU_FAMILY = re.compile(r"^(g\d|gr\d|p\d)")
+GPU_KEY = "nvidia.com/gpu"
+
+
+def is_gpu_type(instance_type: str) -> bool:
+    return bool(GPU_FAMILY.match(instance_type.split(".", 1)[0]))
+
+
+def nodepool_is_gpu(spec: Props) -> bool:
+    template = (spec.get("template") or {}).get("spec") or {}
+    if any(t.get("key") == GPU_KEY for t in facts.as_list(template.get("taints"))):
+        return True
+    for requirement in facts.as_list(template.get("requirements")):
+        if requirement.get("key") == "karpenter.k8s.aws/instance-gpu-count":
+            return True
+        values = [str(v) for v in facts.as_list(requirement.get("values"))]
+        if any(GPU_FAMILY.match(v.split(".", 1)[0]) for v in values):
+            return True
+    return False
+
+
+@resource_rule(
+    name="karpenter-nodepool-gpu-limit",
+    control="FIN-01",
+    types=[NODEPOOL, NODEGROUP],
+    description="GPU capacity has a hard ceiling and scales to zero when idle.",
+    severity="high",
+    remediation="Set NodePool spec.limits['nvidia.com/gpu'] within the environment's ceiling "
+    "and a consolidation policy; GPU node groups keep minSize 0.",
+    config_schema={
+        "maxGpusPerPool": {"type": "integer", "default": 8},
+        "minGpuNodes": {"type": "integer", "default": 0},
+    },
+)
+def check(props: Props, ctx: Ctx) -> Findings:
+    if ctx.type == NODEGROUP:
+        types = [str(t) for t in facts.as_list(props.get("instanceTypes"))]
+        if not any(is_gpu_type(t) for t in types):
+            raise NotApplicable("not a GPU node group")
+        minimum, allowed = (
+            (props.get("scalingConfig") or {}).get("minSize", 0),
+            ctx.config["minGpuNodes"],
+        )
+        if minimum > allowed:
+            yield f"GPU node group keeps {minimum} nodes running; at most {allowed}"
+        return
+    spec = props.get("spec") or {}
+    if not nodepool_is_gpu(spec):
+        raise NotApplicable("not a GPU NodePool")
+    limit = (spec.get("limits") or {}).get(GPU_KEY)
+    if limit is None:
+        yield "no limits['nvidia.com/gpu']: the pool can grow without bound"
+    elif int(limit) > ctx.config["maxGpusPerPool"]:
+        yield f"GPU limit {limit} exceeds the environment's ceiling {ctx.config['maxGpusPerPool']}"
+    if not (spec.get("disruption") or {}).get("consolidationPolicy"):
+        yield "no disruption.consolidationPolicy: idle GPU nodes are never removed"
+
+
+RULE = check
