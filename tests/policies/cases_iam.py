@@ -4,8 +4,10 @@ from tests.policies.cases import (
     ACCOUNT,
     UNKNOWN_STRING,
     Case,
+    StackCase,
     changed,
     policy,
+    resource,
 )
 
 BUCKET = "arn:aws:s3:::mlplat-staging-models"
@@ -296,3 +298,66 @@ CASES = [
         unknown={"assumeRolePolicy": UNKNOWN_STRING},
     ),
 ]
+
+NODE_ROLE = resource(
+    "aws:iam/role:Role",
+    "node",
+    {
+        "assumeRolePolicy": policy(
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "ec2.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+            }
+        )
+    },
+)
+
+
+def node_attachment(name, policy_name):
+    return resource(
+        ATTACHMENT,
+        name,
+        {"role": "node", "policyArn": f"arn:aws:iam::aws:policy/{policy_name}"},
+        deps={"role": [NODE_ROLE.urn]},
+    )
+
+
+NODE_OK = [
+    NODE_ROLE,
+    node_attachment("worker", "AmazonEKSWorkerNodePolicy"),
+    node_attachment("ecr", "AmazonEC2ContainerRegistryPullOnly"),
+]
+CASES.append(
+    StackCase(
+        rule="aws-iam-node-role-no-workload-permissions",
+        passing=NODE_OK,
+        failing=[
+            (
+                "s3 full access",
+                [*NODE_OK, node_attachment("s3", "AmazonS3FullAccess")],
+                [("node", "node role carries AmazonS3FullAccess")],
+            ),
+            (
+                "inline model writes",
+                [
+                    *NODE_OK,
+                    resource(
+                        "aws:iam/rolePolicy:RolePolicy",
+                        "inline",
+                        allowing(["s3:PutObject"], BUCKET),
+                        deps={"role": [NODE_ROLE.urn]},
+                    ),
+                ],
+                [("node", "node role's inline policy grants workload actions ['s3:PutObject']")],
+            ),
+        ],
+        not_applicable=[resource("aws:iam/role:Role", "flow", TRUST_SERVICE)],
+        unknown=[
+            *NODE_OK,
+            resource(
+                ATTACHMENT, "x", {"policyArn": UNKNOWN_STRING}, deps={"role": [NODE_ROLE.urn]}
+            ),
+        ],
+    )
+)
