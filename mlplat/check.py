@@ -45,6 +45,7 @@ class Report:
     findings: tuple[Finding, ...]
     evaluated: int  # rule evaluations that applied (pass, fail or unknown)
     passed: int
+    checkov: dict[str, int] | None = None  # passed / failed / skipped, when checkov ran
 
     @property
     def mandatory(self) -> int:
@@ -68,6 +69,7 @@ class Report:
                 "evaluations": self.evaluated,
                 "passed": self.passed,
                 **self.counts(),
+                **({"checkov": self.checkov} if self.checkov is not None else {}),
             },
         }
 
@@ -139,6 +141,50 @@ def check_state(
                 )
     findings.sort(key=lambda f: (LEVEL_ORDER[f.level], f.policy, f.urn, f.message))
     return Report(environment, len(resources), tuple(findings), evaluated, passed)
+
+
+def with_checkov(
+    report: Report,
+    resources: Sequence[Mapping[str, Any]],
+    k8s_dir: Any,
+    waivers: Mapping[str, str],
+) -> Report:
+    """Adds pinned checkov's findings (over the terraform_plan export and the rendered
+    Kubernetes objects) under their CKV ids: mandatory, or advisory where the environment
+    waives `checkov-<id>` with a reason."""
+    from mlplat.checkov_bridge import check_state as run_checkov
+
+    result, plan = run_checkov(resources, k8s_dir)
+    by_urn = {r["urn"]: r for r in resources}
+    extra = []
+    for failure in result.failed:
+        urn = plan.addresses.get(str(failure["resource"]), str(failure["resource"]))
+        policy = f"checkov-{failure['check_id']}"
+        extra.append(
+            Finding(
+                policy=policy,
+                control=str(failure["check_id"]),
+                level="advisory" if policy in waivers else "mandatory",
+                waiver_reason=waivers.get(policy, ""),
+                urn=urn,
+                type=str(by_urn.get(urn, {}).get("type", "kubernetes")),
+                message=str(failure["check_name"]),
+                severity="high",
+                remediation=str(failure.get("guideline") or ""),
+            )
+        )
+    findings = sorted(
+        [*report.findings, *extra], key=lambda f: (LEVEL_ORDER[f.level], f.policy, f.urn, f.message)
+    )
+    counts = {"passed": result.passed, "failed": len(result.failed), "skipped": result.skipped}
+    return Report(
+        report.environment,
+        report.resources,
+        tuple(findings),
+        report.evaluated,
+        report.passed,
+        counts,
+    )
 
 
 def _level(rule: str, config: Mapping[str, Any]) -> Level:

@@ -101,10 +101,13 @@ def check(
     env: Annotated[str | None, typer.Option("--env", help="the environment of --state")] = None,
     output_format: Annotated[Format, typer.Option("--format")] = Format.text,
     build_dir: Annotated[Path, typer.Option("--out", help="where build/<env>/ is")] = Path("build"),
+    checkov: Annotated[
+        bool, typer.Option(help="also run pinned checkov (isolated) on the exported plan and k8s")
+    ] = True,
 ) -> None:
     """Every policy rule over a synthesized or exported state. Exit 1 on a mandatory violation."""
     from mlplat import report as render
-    from mlplat.check import StateError, check_state, parse_state
+    from mlplat.check import StateError, check_state, parse_state, with_checkov
     from mlplat.policy_config import policy_config_file
 
     if state is not None:
@@ -131,7 +134,14 @@ def check(
             resources = parse_state(text, source)
         except StateError as error:
             fail(str(error))
-        reports.append(check_state(resources, name, config))
+        result = check_state(resources, name, config)
+        if checkov:
+            from mlplat.policy_config import checkov_waivers
+
+            k8s = build_dir / name / "k8s" if state is None else None
+            waivers = checkov_waivers(load_environment(name))
+            result = with_checkov(result, resources, k8s, waivers)
+        reports.append(result)
     if output_format is Format.text:
         out.print(render.text(reports))
     else:

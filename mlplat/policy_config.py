@@ -9,6 +9,7 @@ environments) come from the environment files, and every loosening from the envi
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,9 @@ from stacks import environment
 from stacks.environment import ENVIRONMENT_KEY, EnvironmentSpec, Problem, SpecError
 
 Rule = ResourceRule | StackRule
+# Waivers of checkov checks name them `checkov-<id>`; mlplat check applies them, the pack never
+# sees them.
+CHECKOV_WAIVER = re.compile(r"^checkov-CKV2?_[A-Z0-9_]+$")
 
 
 def policy_config_file(name: str) -> Path:
@@ -44,6 +48,10 @@ def build(spec: EnvironmentSpec, siblings: list[EnvironmentSpec]) -> dict[str, A
     problems = []
     for name, waiver in sorted(spec.policy_waivers.items()):
         path = f"{ENVIRONMENT_KEY}.policy_waivers.{name}"
+        if CHECKOV_WAIVER.match(name):
+            if waiver.settings or waiver.level != "advisory":
+                problems.append(Problem(path, name, "a checkov waiver with `level: advisory` only"))
+            continue
         if name not in rules:
             problems.append(Problem(path, name, f"the name of a rule (one of {len(rules)})"))
             continue
@@ -71,6 +79,11 @@ def build(spec: EnvironmentSpec, siblings: list[EnvironmentSpec]) -> dict[str, A
             entry["waiverReason"] = waiver.reason
         config[rule.name] = entry
     return config
+
+
+def checkov_waivers(spec: EnvironmentSpec) -> dict[str, str]:
+    """`checkov-<id>` -> the reason this environment runs that checkov check as advisory."""
+    return {n: w.reason for n, w in spec.policy_waivers.items() if CHECKOV_WAIVER.match(n)}
 
 
 def render(config: dict[str, Any]) -> str:

@@ -11,7 +11,7 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from mlplat.check import Report, rules_by_name
+from mlplat.check import Finding, Report, rules_by_name
 
 VERSION = "0.1.0"
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -25,35 +25,52 @@ def short(urn: str) -> str:
     return f"{parts[2].rsplit('$', 1)[-1]}::{parts[3]}" if len(parts) >= 4 else urn
 
 
+def grouped(findings: Sequence[Finding]) -> list[tuple[tuple[str, str, str, str, str], list[str]]]:
+    """Findings that differ only in their resource, together: one row per rule and message."""
+    groups: dict[tuple[str, str, str, str, str], list[str]] = {}
+    for f in findings:
+        groups.setdefault((f.level, f.control, f.policy, f.message, f.waiver_reason), []).append(
+            f.urn
+        )
+    return list(groups.items())
+
+
 def text(reports: Sequence[Report], *, limit: int = 15) -> Group:
     blocks: list[Any] = []
     for report in reports:
         counts = report.counts()
         verdict = "FAIL" if report.mandatory else "PASS"
         style = "bold red" if report.mandatory else "bold green"
+        checkov = report.checkov
         blocks.append(
             Text.assemble(
                 (f"{report.environment}: {verdict}", style),
                 f"  {report.resources} resources, {report.evaluated} rule evaluations, "
                 f"{report.passed} passed; mandatory {counts['mandatory']}, "
                 f"unknown {counts['unknown']}, advisory {counts['advisory']}",
+                f"; checkov {checkov['passed']} passed / {checkov['failed']} failed / "
+                f"{checkov['skipped']} skipped"
+                if checkov
+                else "",
             )
         )
         if report.findings:
             table = Table(show_edge=False, pad_edge=False)
-            for column in ("level", "control", "policy", "resource", "message"):
+            for column in ("level", "control", "policy", "resources", "message"):
                 table.add_column(column, overflow="fold")
-            for finding in report.findings[:limit]:
-                message = finding.message
-                if finding.waiver_reason:
-                    message += f" (waived: {finding.waiver_reason})"
+            groups = grouped(report.findings)
+            for (level, control, policy, message, reason), urns in groups[:limit]:
+                shown = ", ".join(short(u).split("::")[-1] for u in urns[:2])
+                more = f" +{len(urns) - 2}" if len(urns) > 2 else ""
                 table.add_row(
-                    finding.level, finding.control, finding.policy, short(finding.urn), message
+                    level,
+                    control,
+                    policy,
+                    shown + more,
+                    message + (f" (waived: {reason})" if reason else ""),
                 )
-            if len(report.findings) > limit:
-                table.add_row(
-                    "…", "", "", "", f"{len(report.findings) - limit} more (--format json)"
-                )
+            if len(groups) > limit:
+                table.add_row("…", "", "", "", f"{len(groups) - limit} more (--format json)")
             blocks.append(table)
     return Group(*blocks)
 
@@ -98,6 +115,19 @@ def sarif(reports: Sequence[Report]) -> str:
     index = {name: i for i, name in enumerate(used)}
     descriptors = []
     for name in used:
+        if name not in rules:  # a checkov finding: described by its own check
+            first = next(f for r in reports for f in r.findings if f.policy == name)
+            descriptors.append(
+                {
+                    "id": name,
+                    "name": name,
+                    "shortDescription": {"text": first.message},
+                    "help": {"text": first.remediation or first.message},
+                    "defaultConfiguration": {"level": "error"},
+                    "properties": {"tags": ["security", "checkov", first.control]},
+                }
+            )
+            continue
         rule = rules[name]
         descriptors.append(
             {
