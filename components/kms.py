@@ -60,27 +60,31 @@ def key_policy(purpose: KeyPurpose, *, account_id: str, region: str) -> dict:
         )
     ]
     if purpose == "logs":
-        statements.append(
+        logs = {"Service": f"logs.{region}.amazonaws.com"}
+        statements += [
             docs.allow(
-                [
-                    "kms:Decrypt*",
-                    "kms:Describe*",
-                    "kms:Encrypt*",
-                    "kms:GenerateDataKey*",
-                    "kms:ReEncrypt*",
-                ],
+                ["kms:Decrypt*", "kms:Encrypt*", "kms:GenerateDataKey*", "kms:ReEncrypt*"],
                 ["*"],
                 sid="CloudWatchLogsOfThisAccountOnly",
-                principal={"Service": f"logs.{region}.amazonaws.com"},
+                principal=logs,
+                # The key is a String; StringLike, not ArnLike (which parliament rightly flags).
                 conditions={
-                    "ArnLike": {
+                    "StringLike": {
                         "kms:EncryptionContext:aws:logs:arn": (
                             f"arn:aws:logs:{region}:{account_id}:log-group:*"
                         )
                     }
                 },
-            )
-        )
+            ),
+            # DescribeKey carries no encryption context, so it cannot share that condition.
+            docs.allow(
+                ["kms:DescribeKey"],
+                ["*"],
+                sid="CloudWatchLogsDescribeKey",
+                principal=logs,
+                conditions={"StringEquals": {"aws:SourceAccount": account_id}},
+            ),
+        ]
     return docs.document(*statements)
 
 

@@ -11,6 +11,7 @@ import json
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any, Literal
 
 from policies.engine import run_resource_rule, run_stack_rule
@@ -45,7 +46,7 @@ class Report:
     findings: tuple[Finding, ...]
     evaluated: int  # rule evaluations that applied (pass, fail or unknown)
     passed: int
-    checkov: dict[str, int] | None = None  # passed / failed / skipped, when checkov ran
+    linters: dict[str, int] | None = None  # checkov, parliament, kubernetes-validate counts
 
     @property
     def mandatory(self) -> int:
@@ -69,7 +70,7 @@ class Report:
                 "evaluations": self.evaluated,
                 "passed": self.passed,
                 **self.counts(),
-                **({"checkov": self.checkov} if self.checkov is not None else {}),
+                **({"linters": self.linters} if self.linters is not None else {}),
             },
         }
 
@@ -143,15 +144,17 @@ def check_state(
     return Report(environment, len(resources), tuple(findings), evaluated, passed)
 
 
-def with_checkov(
+def with_linters(
     report: Report,
     resources: Sequence[Mapping[str, Any]],
-    k8s_dir: Any,
+    k8s_dir: Path | None,
     waivers: Mapping[str, str],
 ) -> Report:
-    """Adds pinned checkov's findings (over the terraform_plan export and the rendered
-    Kubernetes objects) under their CKV ids: mandatory, or advisory where the environment
-    waives `checkov-<id>` with a reason."""
+    """Adds the established linters' findings as violations: pinned checkov over the
+    terraform_plan export and the rendered Kubernetes objects (under their CKV ids), parliament
+    over every IAM document, and kubernetes-validate over the objects at the cluster's version.
+    checkov findings the environment waives (`checkov-<id>`, with a reason) are advisory."""
+    from mlplat import iam_lint, k8s_schema
     from mlplat.checkov_bridge import check_state as run_checkov
 
     result, plan = run_checkov(resources, k8s_dir)
@@ -173,17 +176,51 @@ def with_checkov(
                 remediation=str(failure.get("guideline") or ""),
             )
         )
+    documents, iam_findings = iam_lint.lint(resources)
+    for iam in iam_findings:
+        extra.append(
+            Finding(
+                policy=f"parliament-{iam.issue}",
+                control="IAM",
+                level="mandatory",
+                urn=iam.urn,
+                type=str(by_urn.get(iam.urn, {}).get("type", "")),
+                message=f"{iam.prop}: {iam.issue} ({iam.severity}): {iam.detail}",
+                severity=iam.severity.lower(),
+            )
+        )
+    objects, schema_findings = k8s_schema.validate_directory(k8s_dir) if k8s_dir else (0, [])
+    for problem in schema_findings:
+        extra.append(
+            Finding(
+                policy="kubernetes-schema",
+                control="K8S",
+                level="mandatory",
+                urn=problem.file,
+                type="kubernetes",
+                message=problem.message,
+                severity="high",
+            )
+        )
     findings = sorted(
         [*report.findings, *extra], key=lambda f: (LEVEL_ORDER[f.level], f.policy, f.urn, f.message)
     )
-    counts = {"passed": result.passed, "failed": len(result.failed), "skipped": result.skipped}
+    linters = {
+        "checkov_passed": result.passed,
+        "checkov_failed": len(result.failed),
+        "checkov_skipped": result.skipped,
+        "iam_documents": documents,
+        "iam_findings": len(iam_findings),
+        "k8s_objects": objects,
+        "k8s_schema_errors": len(schema_findings),
+    }
     return Report(
         report.environment,
         report.resources,
         tuple(findings),
         report.evaluated,
         report.passed,
-        counts,
+        linters,
     )
 
 

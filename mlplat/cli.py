@@ -101,13 +101,16 @@ def check(
     env: Annotated[str | None, typer.Option("--env", help="the environment of --state")] = None,
     output_format: Annotated[Format, typer.Option("--format")] = Format.text,
     build_dir: Annotated[Path, typer.Option("--out", help="where build/<env>/ is")] = Path("build"),
-    checkov: Annotated[
-        bool, typer.Option(help="also run pinned checkov (isolated) on the exported plan and k8s")
+    linters: Annotated[
+        bool,
+        typer.Option(
+            help="also run checkov, parliament and kubernetes-validate (pinned, isolated)"
+        ),
     ] = True,
 ) -> None:
     """Every policy rule over a synthesized or exported state. Exit 1 on a mandatory violation."""
     from mlplat import report as render
-    from mlplat.check import StateError, check_state, parse_state, with_checkov
+    from mlplat.check import StateError, check_state, parse_state, with_linters
     from mlplat.policy_config import policy_config_file
 
     if state is not None:
@@ -135,12 +138,12 @@ def check(
         except StateError as error:
             fail(str(error))
         result = check_state(resources, name, config)
-        if checkov:
+        if linters:
             from mlplat.policy_config import checkov_waivers
 
             k8s = build_dir / name / "k8s" if state is None else None
             waivers = checkov_waivers(load_environment(name))
-            result = with_checkov(result, resources, k8s, waivers)
+            result = with_linters(result, resources, k8s, waivers)
         reports.append(result)
     if output_format is Format.text:
         out.print(render.text(reports))

@@ -41,16 +41,21 @@ def text(reports: Sequence[Report], *, limit: int = 15) -> Group:
         counts = report.counts()
         verdict = "FAIL" if report.mandatory else "PASS"
         style = "bold red" if report.mandatory else "bold green"
-        checkov = report.checkov
+        linted = report.linters
         blocks.append(
             Text.assemble(
                 (f"{report.environment}: {verdict}", style),
                 f"  {report.resources} resources, {report.evaluated} rule evaluations, "
                 f"{report.passed} passed; mandatory {counts['mandatory']}, "
                 f"unknown {counts['unknown']}, advisory {counts['advisory']}",
-                f"; checkov {checkov['passed']} passed / {checkov['failed']} failed / "
-                f"{checkov['skipped']} skipped"
-                if checkov
+                (
+                    f"\n  checkov {linted['checkov_passed']} passed / {linted['checkov_failed']} "
+                    f"failed / {linted['checkov_skipped']} skipped; parliament "
+                    f"{linted['iam_documents']} IAM documents, {linted['iam_findings']} findings; "
+                    f"kubernetes-validate {linted['k8s_objects']} objects, "
+                    f"{linted['k8s_schema_errors']} errors"
+                )
+                if linted
                 else "",
             )
         )

@@ -51,14 +51,17 @@ def test_key_policies_trust_only_this_account_and_logs_of_this_account(protected
         if purpose != "logs":
             assert len(statements) == 1
             continue
-        (logs,) = statements[1:]
-        assert logs["Principal"] == {"Service": f"logs.{REGION}.amazonaws.com"}
-        assert logs["Condition"] == {
-            "ArnLike": {
+        crypto, describe = statements[1:]
+        logs = {"Service": f"logs.{REGION}.amazonaws.com"}
+        assert crypto["Principal"] == describe["Principal"] == logs
+        assert crypto["Condition"] == {
+            "StringLike": {
                 "kms:EncryptionContext:aws:logs:arn": f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:*"
             }
         }
-        assert "kms:*" not in logs["Action"]
+        assert "kms:*" not in crypto["Action"] and "kms:Describe*" not in crypto["Action"]
+        assert describe["Action"] == ["kms:DescribeKey"]
+        assert describe["Condition"] == {"StringEquals": {"aws:SourceAccount": ACCOUNT}}
 
 
 def test_protection_reaches_every_key_and_alias(protected, record):

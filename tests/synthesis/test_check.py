@@ -26,8 +26,8 @@ def build(tmp_path_factory):
     return out
 
 
-def check(*args: str, stdin: str | None = None, checkov: bool = False):
-    flag = [] if checkov else ["--no-checkov"]
+def check(*args: str, stdin: str | None = None, linters: bool = False):
+    flag = [] if linters else ["--no-linters"]
     return CliRunner().invoke(app, ["check", *args, *flag], input=stdin)
 
 
@@ -50,7 +50,7 @@ def violations(result) -> list[dict]:
 
 
 def test_every_environment_passes_with_no_mandatory_violation(build):
-    result = check("--all", "--out", str(build), "--format", "json", checkov=True)
+    result = check("--all", "--out", str(build), "--format", "json", linters=True)
     assert result.exit_code == 0, result.output
     environments = json.loads(result.stdout)["environments"]
     assert [e["environment"] for e in environments] == ["dev", "staging", "prod"]
@@ -58,14 +58,17 @@ def test_every_environment_passes_with_no_mandatory_violation(build):
         assert report["summary"]["mandatory"] == 0
         assert report["summary"]["unknown"] == 0
         assert report["summary"]["evaluations"] > 100
-        assert report["summary"]["checkov"]["passed"] > 50
+        linters = report["summary"]["linters"]
+        assert linters["checkov_passed"] > 50
+        assert linters["iam_documents"] >= 5  # three key policies, a trust and a role policy
+        assert linters["iam_findings"] == 0
     dev = environments[0]
     assert {v["policy"] for v in dev["violations"]} == {
         "stateful-resources-protected",
         "checkov-CKV_AWS_338",
     }
     assert all(v["level"] == "advisory" and v["waiver_reason"] for v in dev["violations"])
-    assert [e["summary"]["checkov"]["failed"] for e in environments] == [1, 0, 0]
+    assert [e["summary"]["linters"]["checkov_failed"] for e in environments] == [1, 0, 0]
 
 
 def test_key_rotation_off_fails_kms_01(build):

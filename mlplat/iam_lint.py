@@ -1,0 +1,107 @@
+"""Every IAM policy and trust document in a state, linted by parliament (offline, pinned, in its
+own environment like checkov: it still imports pkg_resources, which the project's setuptools no
+longer ships).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+PARLIAMENT_VERSION = "1.6.4"
+Kind = Literal["identity", "trust", "resource"]
+
+# Where documents live: type -> [(prop, kind)].
+DOCUMENTS: dict[str, list[tuple[str, Kind]]] = {
+    "aws:iam/policy:Policy": [("policy", "identity")],
+    "aws:iam/rolePolicy:RolePolicy": [("policy", "identity")],
+    "aws:iam/userPolicy:UserPolicy": [("policy", "identity")],
+    "aws:iam/groupPolicy:GroupPolicy": [("policy", "identity")],
+    "aws:iam/role:Role": [("assumeRolePolicy", "trust")],
+    "aws:kms/key:Key": [("policy", "resource")],
+    "aws:kms/keyPolicy:KeyPolicy": [("policy", "resource")],
+    "aws:s3/bucketPolicy:BucketPolicy": [("policy", "resource")],
+    "aws:ecr/repositoryPolicy:RepositoryPolicy": [("policy", "resource")],
+    "aws:sqs/queuePolicy:QueuePolicy": [("policy", "resource")],
+    "aws:sns/topicPolicy:TopicPolicy": [("policy", "resource")],
+}
+
+# parliament reads every document as an identity policy. For the others, two findings are about
+# that reading, not about the document, and are dropped here (and only here):
+NOT_APPLICABLE: dict[Kind, set[str]] = {
+    # A trust policy has a Principal and no Resource by definition.
+    "trust": {"MALFORMED:Statement contains neither Resource nor NotResource"},
+    # In a key, bucket or queue policy `Resource: "*"` means the resource the policy is on.
+    "resource": {"RESOURCE_STAR"},
+}
+
+
+@dataclass(frozen=True)
+class IamFinding:
+    urn: str
+    prop: str
+    issue: str
+    severity: str
+    detail: str
+
+
+def documents(resources: Sequence[Mapping[str, Any]]) -> list[tuple[str, str, Kind, str]]:
+    """(urn, prop, kind, JSON text) of every policy document held as a string."""
+    found = []
+    for resource in resources:
+        for prop, kind in DOCUMENTS.get(resource["type"], []):
+            text = (resource.get("inputs") or {}).get(prop)
+            if isinstance(text, str) and text.strip().startswith("{"):
+                found.append((resource["urn"], prop, kind, text))
+    return found
+
+
+def _ignored(kind: Kind, issue: str, detail: str) -> bool:
+    return any(entry in (issue, f"{issue}:{detail}") for entry in NOT_APPLICABLE.get(kind, set()))
+
+
+def lint(resources: Sequence[Mapping[str, Any]]) -> tuple[int, list[IamFinding]]:
+    """(documents linted, findings of LOW severity and above)."""
+    docs = documents(resources)
+    if not docs:
+        return 0, []
+    with tempfile.TemporaryDirectory(prefix="mlplat-iam-") as scratch:
+        for index, (_, _, _, text) in enumerate(docs):
+            (Path(scratch) / f"{index}.json").write_text(text)
+        completed = subprocess.run(
+            [
+                "uv", "tool", "run", "--quiet",
+                "--from", f"parliament=={PARLIAMENT_VERSION}", "--with", "setuptools<81",
+                "parliament", "--directory", scratch, "--include_policy_extension", "json",
+                "--json", "--minimum_severity", "LOW",
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )  # fmt: skip
+    # parliament exits 1 when it reports findings; only unparseable output is a failure.
+    findings = []
+    for line in completed.stdout.splitlines():
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except ValueError:
+            raise RuntimeError(f"parliament failed: {completed.stderr[-2000:]}") from None
+        index = int(Path(record["location"]["filepath"]).stem)
+        urn, prop, kind, _ = docs[index]
+        detail = record.get("detail")
+        detail_text = detail if isinstance(detail, str) else json.dumps(detail)
+        if _ignored(kind, record["issue"], detail_text):
+            continue
+        findings.append(IamFinding(urn, prop, record["issue"], record["severity"], detail_text))
+    if completed.returncode not in (0, 1):
+        raise RuntimeError(
+            f"parliament failed ({completed.returncode}): {completed.stderr[-2000:]}"
+        )
+    return len(docs), findings

@@ -1,0 +1,94 @@
+"""parliament over IAM documents and kubernetes-validate over rendered objects."""
+
+from __future__ import annotations
+
+import json
+
+import yaml
+
+from mlplat import iam_lint, k8s_schema
+
+
+def res(type_, name, **inputs):
+    return {
+        "urn": f"urn:pulumi:dev::mlplat::{type_}::{name}",
+        "type": type_,
+        "custom": True,
+        "inputs": inputs,
+    }
+
+
+def doc(*statements):
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+TRUST = doc(
+    {
+        "Effect": "Allow",
+        "Principal": {"Service": "vpc-flow-logs.amazonaws.com"},
+        "Action": "sts:AssumeRole",
+        "Condition": {"StringEquals": {"aws:SourceAccount": "111122223333"}},
+    }
+)
+KEY_POLICY = doc(
+    {
+        "Effect": "Allow",
+        "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
+        "Action": "kms:*",
+        "Resource": "*",
+    }
+)
+
+
+def test_parliament_flags_identity_policies_and_spares_trust_and_key_policies():
+    resources = [
+        res("aws:iam/role:Role", "flow", assumeRolePolicy=TRUST),
+        res("aws:kms/key:Key", "key", policy=KEY_POLICY),
+        res(
+            "aws:iam/rolePolicy:RolePolicy",
+            "typo",
+            policy=doc(
+                {"Effect": "Allow", "Action": "s3:GetObjectt", "Resource": "arn:aws:s3:::b/*"}
+            ),
+        ),
+        res(
+            "aws:iam/policy:Policy",
+            "format",
+            policy=doc(
+                {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::bucket"}
+            ),
+        ),
+        res("aws:ec2/vpc:Vpc", "vpc", cidrBlock="10.0.0.0/16"),
+    ]
+    linted, findings = iam_lint.lint(resources)
+    assert linted == 4
+    got = sorted((f.urn.rsplit("::", 1)[1], f.prop, f.issue) for f in findings)
+    assert got == [("format", "policy", "RESOURCE_MISMATCH"), ("typo", "policy", "UNKNOWN_ACTION")]
+
+
+def test_no_documents_runs_nothing():
+    assert iam_lint.lint([res("aws:ec2/vpc:Vpc", "v")]) == (0, [])
+
+
+def test_kubernetes_objects_are_validated_at_the_cluster_version(tmp_path):
+    (tmp_path / "namespace-cluster-ok.yaml").write_text(
+        yaml.safe_dump({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "team-a"}})
+    )
+    (tmp_path / "deployment-team-a-bad.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "apiVersion": "apps/v1",
+                "kind": "Deployment",
+                "metadata": {"name": "x", "namespace": "team-a"},
+                "spec": {"replicas": "two", "selector": {}, "template": {}},
+            }
+        )
+    )
+    count, findings = k8s_schema.validate_directory(tmp_path)
+    assert count == 2
+    assert [f.file for f in findings] == ["deployment-team-a-bad.yaml"]
+    assert "'two' is not of type 'integer'" in findings[0].message
+
+
+def test_a_missing_directory_validates_nothing(tmp_path):
+    assert k8s_schema.validate_directory(tmp_path / "absent") == (0, [])
