@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from policies.engine import run_resource_rule, run_stack_rule
+from policies.engine import proxy, run_resource_rule, run_stack_rule
 from policies.framework import Ctx, Resource, ResourceRule, StackRule
 from policies.rules import all_rules
 
@@ -103,7 +103,8 @@ def check_state(
 ) -> Report:
     by_urn = {r["urn"]: r for r in resources}
     stack_urn = next((r["urn"] for r in resources if r["type"] == "pulumi:pulumi:Stack"), "")
-    entries = [_resource(r, by_urn) for r in resources if r["type"] != "pulumi:pulumi:Stack"]
+    # Props wrapped once in the unknown-checking proxy, for every rule.
+    entries = proxy([_resource(r, by_urn) for r in resources if r["type"] != "pulumi:pulumi:Stack"])
     findings: list[Finding] = []
     evaluated = passed = 0
 
@@ -114,12 +115,12 @@ def check_state(
         reason = str((rule_config or {}).get("waiverReason") or "")
         if isinstance(rule, ResourceRule):
             outcomes = [
-                run_resource_rule(rule, entry.props, _ctx(entry, settings))
+                run_resource_rule(rule, entry.props, _ctx(entry, settings), proxied=True)
                 for entry in entries
                 if rule.applies(entry.type)
             ]
         else:
-            outcomes = [run_stack_rule(rule, entries, settings)]
+            outcomes = [run_stack_rule(rule, entries, settings, proxied=True)]
         for outcome in outcomes:
             if outcome.status == "not_applicable":
                 continue

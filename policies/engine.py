@@ -7,7 +7,7 @@ SDK for the same classification (it catches the same two exceptions).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from policies.framework import (
@@ -30,11 +30,14 @@ class Outcome:
     messages: tuple[tuple[str, str], ...] = ()  # (urn, message)
 
 
-def run_resource_rule(rule: ResourceRule, props: Props, ctx: Ctx) -> Outcome:
+def run_resource_rule(
+    rule: ResourceRule, props: Props, ctx: Ctx, *, proxied: bool = False
+) -> Outcome:
+    """One resource rule on one resource; `proxied` when the props are already wrapped."""
     if not rule.applies(ctx.type):
         return Outcome("not_applicable")
     try:
-        messages = rule.evaluate(unknown_checking_proxy(dict(props)), ctx)
+        messages = rule.evaluate(props if proxied else unknown_checking_proxy(dict(props)), ctx)
     except NotApplicable as reason:
         return Outcome("not_applicable", ((ctx.urn, str(reason)),))
     except UnknownValueError as unknown:
@@ -44,26 +47,21 @@ def run_resource_rule(rule: ResourceRule, props: Props, ctx: Ctx) -> Outcome:
     return Outcome("pass")
 
 
+def proxy(resources: Sequence[Resource]) -> list[Resource]:
+    """The resources with their props wrapped in the unknown-checking proxy, once."""
+    return [replace(r, props=unknown_checking_proxy(dict(r.props))) for r in resources]
+
+
 def run_stack_rule(
-    rule: StackRule, resources: Sequence[Resource], config: Mapping[str, Any]
+    rule: StackRule,
+    resources: Sequence[Resource],
+    config: Mapping[str, Any],
+    *,
+    proxied: bool = False,
 ) -> Outcome:
-    proxied = [
-        Resource(
-            urn=r.urn,
-            type=r.type,
-            name=r.name,
-            props=unknown_checking_proxy(dict(r.props)),
-            protect=r.protect,
-            retain_on_delete=r.retain_on_delete,
-            parent=r.parent,
-            dependencies=r.dependencies,
-            property_dependencies=r.property_dependencies,
-            provider_props=r.provider_props,
-        )
-        for r in resources
-    ]
+    """One stack rule over every resource; `proxied` when `proxy` has been applied."""
     try:
-        found = rule.evaluate(proxied, config)
+        found = rule.evaluate(resources if proxied else proxy(resources), config)
     except NotApplicable as reason:
         return Outcome("not_applicable", (("", str(reason)),))
     except UnknownValueError as unknown:
