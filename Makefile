@@ -41,6 +41,7 @@ test: lint typecheck  ## lint, types, then every test layer
 
 bench: setup  ## timing benchmarks (printed, never asserted)
 	$(BIN)/python benchmarks/synth.py
+	$(BIN)/python benchmarks/check.py
 
 generate: setup  ## regenerate README component tables and environments/policy.<env>.json
 	$(BIN)/python -m mlplat.readme

@@ -18,3 +18,11 @@ def test_every_argument_is_documented():
     for name in NetworkArgs.__dataclass_fields__:
         assert f"| `{name}` |" in sections
     assert "|  |" not in sections  # no argument without its one-line doc
+
+
+def test_every_rule_is_listed_with_its_control():
+    from policies.rules import all_rules
+
+    readme = README.read_text()
+    for rule in all_rules():
+        assert f"| {rule.control} | `{rule.name}` |" in readme

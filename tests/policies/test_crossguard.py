@@ -1,0 +1,128 @@
+"""The pack as the Pulumi CLI runs it: every rule adapted to pulumi-policy, driven with the SDK's
+own argument objects; and the pack imports nothing of the project."""
+
+from __future__ import annotations
+
+import ast
+import sys
+from pathlib import Path
+
+import pytest
+from pulumi_policy import (
+    EnforcementLevel,
+    PolicyCustomTimeouts,
+    PolicyProviderResource,
+    PolicyResource,
+    PolicyResourceOptions,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
+from pulumi_policy.policy import _NotApplicableError
+from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
+
+from policies.crossguard import policies
+from policies.rules import all_rules
+from tests.policies.cases import UNKNOWN_BOOL
+
+POLICIES = Path(__file__).resolve().parents[2] / "policies"
+BY_NAME = {p.name: p for p in policies()}
+
+
+def options(protect: bool = False) -> PolicyResourceOptions:
+    return PolicyResourceOptions(protect, [], None, [], PolicyCustomTimeouts(0, 0, 0), [])
+
+
+def resource_args(type_: str, props: dict, config: dict | None = None) -> ResourceValidationArgs:
+    provider = PolicyProviderResource(
+        "pulumi:providers:aws", {}, "urn:pulumi:prod::mlplat::pulumi:providers:aws::aws", "aws"
+    )
+    return ResourceValidationArgs(
+        type_,
+        unknown_checking_proxy(props),
+        f"urn:pulumi:prod::mlplat::{type_}::k",
+        "k",
+        options(),
+        provider,
+        config,
+    )
+
+
+def validate(name: str, args) -> list[tuple[str, str | None]]:
+    reported: list[tuple[str, str | None]] = []
+    result = BY_NAME[name].validate(args, lambda message, urn=None: reported.append((message, urn)))
+    assert result is None  # synchronous
+    return reported
+
+
+def test_every_rule_is_a_mandatory_policy_with_its_schema():
+    assert len(BY_NAME) == len(all_rules())
+    for rule in all_rules():
+        policy = BY_NAME[rule.name]
+        expected = ResourceValidationPolicy if hasattr(rule, "types") else StackValidationPolicy
+        assert isinstance(policy, expected)
+        assert policy.enforcement_level == EnforcementLevel.MANDATORY
+        assert policy.description.startswith(f"[{rule.control}] ")
+        assert "waiverReason" in policy.config_schema.properties
+        assert policy.tags == [rule.control]
+
+
+def test_a_resource_rule_reports_through_the_sdk():
+    key = {"customerMasterKeySpec": "SYMMETRIC_DEFAULT", "enableKeyRotation": False}
+    assert validate("aws-kms-key-rotation", resource_args("aws:kms/key:Key", key)) == [
+        ("key rotation is off: set enableKeyRotation to true", None)
+    ]
+    assert validate("aws-kms-key-rotation", resource_args("aws:ec2/vpc:Vpc", {})) == []
+
+
+def test_config_overrides_the_secure_default():
+    group = {"retentionInDays": 30, "kmsKeyId": "k"}
+    strict = validate(
+        "aws-cloudwatch-log-group-retention",
+        resource_args("aws:cloudwatch/logGroup:LogGroup", group),
+    )
+    waived = validate(
+        "aws-cloudwatch-log-group-retention",
+        resource_args(
+            "aws:cloudwatch/logGroup:LogGroup", group, {"minRetentionDays": 30, "waiverReason": "x"}
+        ),
+    )
+    assert strict == [("retentionInDays is 30; at least 365 required", None)]
+    assert waived == []
+
+
+def test_not_applicable_and_unknown_reach_the_sdk_as_its_own_signals():
+    with pytest.raises(_NotApplicableError):
+        validate(
+            "aws-kms-key-rotation",
+            resource_args("aws:kms/key:Key", {"customerMasterKeySpec": "RSA_2048"}),
+        )
+    with pytest.raises(UnknownValueError):
+        validate(
+            "aws-kms-key-rotation",
+            resource_args("aws:kms/key:Key", {"enableKeyRotation": UNKNOWN_BOOL}),
+        )
+
+
+def test_a_stack_rule_reports_against_the_resource():
+    vpc = PolicyResource(
+        "aws:ec2/vpc:Vpc", unknown_checking_proxy({"cidrBlock": "10.30.0.0/16"}),
+        "urn:pulumi:prod::mlplat::aws:ec2/vpc:Vpc::v", "v", options(), None, None, [], {},
+    )  # fmt: skip
+    reported = validate("aws-vpc-flow-logs-enabled", StackValidationArgs([vpc]))
+    assert reported == [("VPC has no flow log", vpc.urn)]
+
+
+def test_the_pack_imports_only_the_standard_library_pulumi_policy_and_itself():
+    allowed = set(sys.stdlib_module_names) | {"pulumi_policy", "policies"}
+    for path in POLICIES.rglob("*.py"):
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            for name in names:
+                assert name.split(".")[0] in allowed, f"{path.name} imports {name}"
