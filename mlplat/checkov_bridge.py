@@ -24,6 +24,8 @@ from typing import Any
 
 import yaml
 
+from mlplat.tools import tool
+
 CHECKOV_VERSION = "3.3.30"
 SKIPS_FILE = Path(__file__).resolve().parent.parent / "policies" / "checkov" / "skips.yaml"
 
@@ -178,16 +180,7 @@ def skipped_checks() -> dict[str, str]:
 
 
 def checkov_command(*arguments: str) -> list[str]:
-    return [
-        "uv",
-        "tool",
-        "run",
-        "--quiet",
-        "--from",
-        f"checkov=={CHECKOV_VERSION}",
-        "checkov",
-        *arguments,
-    ]
+    return tool(f"checkov=={CHECKOV_VERSION}", "checkov", *arguments)
 
 
 def run_checkov(paths: Sequence[tuple[str, Path]]) -> CheckovResult:

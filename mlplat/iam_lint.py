@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from mlplat.tools import tool
+
 PARLIAMENT_VERSION = "1.6.4"
 Kind = Literal["identity", "trust", "resource"]
 
@@ -74,12 +76,12 @@ def lint(resources: Sequence[Mapping[str, Any]]) -> tuple[int, list[IamFinding]]
         for index, (_, _, _, text) in enumerate(docs):
             (Path(scratch) / f"{index}.json").write_text(text)
         completed = subprocess.run(
-            [
-                "uv", "tool", "run", "--quiet",
-                "--from", f"parliament=={PARLIAMENT_VERSION}", "--with", "setuptools<81",
+            tool(
+                f"parliament=={PARLIAMENT_VERSION}",
                 "parliament", "--directory", scratch, "--include_policy_extension", "json",
                 "--json", "--minimum_severity", "LOW",
-            ],
+                extra=("setuptools<81",),
+            ),
             capture_output=True,
             text=True,
             check=False,

@@ -7,14 +7,16 @@ import os
 import subprocess
 from pathlib import Path
 
+from mlplat.tools import uv
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_the_pack_serves_from_its_own_environment(tmp_path):
     venv = tmp_path / "venv"
-    subprocess.run(["uv", "venv", "--quiet", str(venv)], check=True)
+    subprocess.run([uv(), "venv", "--quiet", str(venv)], check=True)
     subprocess.run(
-        ["uv", "pip", "install", "--quiet", "--python", str(venv / "bin" / "python"),
+        [uv(), "pip", "install", "--quiet", "--python", str(venv / "bin" / "python"),
          "-r", str(ROOT / "policies" / "requirements.txt")],
         check=True,
     )  # fmt: skip
