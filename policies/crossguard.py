@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pulumi_policy import (
     EnforcementLevel,
     Policy,
@@ -19,6 +21,19 @@ from policies.rules import all_rules
 
 # Every rule accepts the reason a lowered level or loosened setting carries (see environments/).
 WAIVER_REASON = {"type": "string", "description": "why this environment loosens the rule"}
+
+
+def metadata(rule: ResourceRule | StackRule) -> dict[str, Any]:
+    """What every policy carries: name, control, level, config schema, severity, remediation."""
+    return {
+        "name": rule.name,
+        "description": f"[{rule.control}] {rule.description}",
+        "enforcement_level": EnforcementLevel.MANDATORY,
+        "config_schema": schema(rule),
+        "severity": Severity(rule.severity),
+        "remediation_steps": rule.remediation,
+        "tags": [rule.control],
+    }
 
 
 def schema(rule: ResourceRule | StackRule) -> PolicyConfigSchema:
@@ -44,16 +59,7 @@ def resource_policy(rule: ResourceRule) -> ResourceValidationPolicy:
         except NotApplicable as reason:
             args.not_applicable(str(reason))
 
-    return ResourceValidationPolicy(
-        name=rule.name,
-        description=f"[{rule.control}] {rule.description}",
-        validate=validate,
-        enforcement_level=EnforcementLevel.MANDATORY,
-        config_schema=schema(rule),
-        severity=Severity(rule.severity),
-        remediation_steps=rule.remediation,
-        tags=[rule.control],
-    )
+    return ResourceValidationPolicy(validate=validate, **metadata(rule))
 
 
 def stack_policy(rule: StackRule) -> StackValidationPolicy:
@@ -80,16 +86,7 @@ def stack_policy(rule: StackRule) -> StackValidationPolicy:
         except NotApplicable as reason:
             args.not_applicable(str(reason))
 
-    return StackValidationPolicy(
-        name=rule.name,
-        description=f"[{rule.control}] {rule.description}",
-        validate=validate,
-        enforcement_level=EnforcementLevel.MANDATORY,
-        config_schema=schema(rule),
-        severity=Severity(rule.severity),
-        remediation_steps=rule.remediation,
-        tags=[rule.control],
-    )
+    return StackValidationPolicy(validate=validate, **metadata(rule))
 
 
 def policies() -> list[Policy]:
