@@ -25,6 +25,7 @@ from typing import Any
 import yaml
 
 from mlplat.tools import tool
+from policies.facts import is_permissions_boundary
 
 CHECKOV_VERSION = "3.3.30"
 SKIPS_FILE = Path(__file__).resolve().parent.parent / "policies" / "checkov" / "skips.yaml"
@@ -103,6 +104,15 @@ class Plan:
     document: dict[str, Any]
     addresses: dict[str, str]  # terraform address -> pulumi URN
     unmapped: tuple[str, ...]  # pulumi types with no terraform equivalent (not exported)
+    # Resources deliberately not shown to checkov, with why (URN -> reason).
+    withheld: tuple[tuple[str, str], ...] = ()
+
+
+# checkov reads every aws_iam_policy as a grant, so a permission boundary ("Allow * within this
+# account and region", plus its Denies) fails its admin checks. A boundary caps and grants
+# nothing; the pack's `aws-iam-permissions-boundary` rule checks it instead, and that it is never
+# attached as a grant.
+BOUNDARY_WITHHELD = "permission boundary: a cap, checked by aws-iam-permissions-boundary"
 
 
 def to_terraform_plan(resources: Sequence[Mapping[str, Any]]) -> Plan:
@@ -111,8 +121,14 @@ def to_terraform_plan(resources: Sequence[Mapping[str, Any]]) -> Plan:
     address_of: dict[str, str] = {}
     taken: set[str] = set()
     unmapped = set()
+    withheld = []
     for resource in resources:
         if not resource.get("custom") or resource["type"].startswith("pulumi:"):
+            continue
+        if resource["type"] == "aws:iam/policy:Policy" and is_permissions_boundary(
+            resource.get("inputs") or {}
+        ):
+            withheld.append((resource["urn"], BOUNDARY_WITHHELD))
             continue
         tf_type = terraform_type(resource["type"])
         if tf_type is None:
@@ -160,7 +176,7 @@ def to_terraform_plan(resources: Sequence[Mapping[str, Any]]) -> Plan:
         "resource_changes": changes,
         "configuration": {"root_module": {"resources": configured}},
     }
-    return Plan(document, addresses, tuple(sorted(unmapped)))
+    return Plan(document, addresses, tuple(sorted(unmapped)), tuple(withheld))
 
 
 # --- running checkov ----------------------------------------------------------------------------

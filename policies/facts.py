@@ -264,3 +264,24 @@ def strings(value: Any) -> Iterator[str]:
     elif isinstance(value, Sequence):
         for item in value:
             yield from strings(item)
+
+
+# --- permission boundaries --------------------------------------------------------------------
+
+BOUNDARY_TAG = ("mlplat.io/policy-kind", "permissions-boundary")
+
+
+def is_permissions_boundary(props: Props) -> bool:
+    """A policy marked as a permission boundary (the boundary rule keeps the mark honest: such a
+    policy is never attached as a grant)."""
+    tags = tags_of(props, {})
+    return tags.get(BOUNDARY_TAG[0]) == BOUNDARY_TAG[1]
+
+
+def granted_statements(props: Props) -> Iterator[Mapping[str, Any]]:
+    """The statements a policy grants; a permission boundary grants nothing (it caps)."""
+    if is_permissions_boundary(props):
+        from policies.framework import NotApplicable
+
+        raise NotApplicable("a permission boundary caps permissions; it grants none")
+    return statements(props.get("policy"))

@@ -130,6 +130,28 @@ class ProtectionSpec(_Strict):
         return self
 
 
+class SecuritySpec(_Strict):
+    """Who audits the environment: InfoSec principals, confined to the organization."""
+
+    audit_principal_arns: list[str] = Field(min_length=1)
+    organization_id: str
+
+    @field_validator("audit_principal_arns")
+    @classmethod
+    def _arns(cls, value: list[str]) -> list[str]:
+        bad = [a for a in value if not re.fullmatch(r"arn:aws:iam::\d{12}:role/[\w+=,.@/-]+", a)]
+        if bad:
+            raise ValueError(f"IAM role ARNs (arn:aws:iam::<account>:role/<name>); bad {bad}")
+        return value
+
+    @field_validator("organization_id")
+    @classmethod
+    def _organization(cls, value: str) -> str:
+        if not re.fullmatch(r"o-[a-z0-9]{10,32}", value):
+            raise ValueError("an AWS Organization id like o-a1b2c3d4e5")
+        return value
+
+
 class PolicyWaiver(_Strict):
     """A rule loosened for this environment: a lower level and/or looser settings, with why."""
 
@@ -160,6 +182,7 @@ class EnvironmentSpec(_Strict):
     tags: dict[str, str]
     logs: LogsSpec
     protection: ProtectionSpec = ProtectionSpec()
+    security: SecuritySpec
     # Policy rules loosened in this environment (name -> waiver); every rule is mandatory, at its
     # secure settings, unless listed here.
     policy_waivers: dict[str, PolicyWaiver] = Field(default_factory=dict)

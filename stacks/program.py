@@ -10,6 +10,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.baseline import AccountBaseline, AccountBaselineArgs
+from components.iam import IamBaseline, IamBaselineArgs
 from components.kms import Kms, KmsArgs
 from components.network import Network, NetworkArgs
 from stacks.environment import EnvironmentSpec, SpecError, load_environment
@@ -50,6 +51,17 @@ def build(spec: EnvironmentSpec) -> None:
     )
 
     AccountBaseline(spec.name, AccountBaselineArgs(), opts=on_aws)
+    iam = IamBaseline(
+        spec.name,
+        IamBaselineArgs(
+            environment=spec.name,
+            account_id=spec.account_id,
+            region=spec.region,
+            audit_principal_arns=spec.security.audit_principal_arns,
+            organization_id=spec.security.organization_id,
+        ),
+        opts=on_aws,
+    )
     kms = Kms(
         spec.name,
         KmsArgs(environment=spec.name, account_id=spec.account_id, region=spec.region),
@@ -68,6 +80,7 @@ def build(spec: EnvironmentSpec) -> None:
             cluster_name=spec.cluster_name,
             flow_logs_kms_key_arn=kms.key_arns["logs"],
             flow_logs_retention_days=spec.logs.retention_days,
+            permissions_boundary_arn=iam.boundary.arn,
         ),
         opts=on_aws,
     )
@@ -79,3 +92,5 @@ def build(spec: EnvironmentSpec) -> None:
     pulumi.export("private_subnet_ids", network.private_subnet_ids)
     pulumi.export("intra_subnet_ids", network.intra_subnet_ids)
     pulumi.export("kms_key_arns", kms.key_arns)
+    pulumi.export("permissions_boundary_arn", iam.boundary.arn)
+    pulumi.export("audit_role_arn", iam.audit_role.arn)

@@ -18,7 +18,7 @@ POLICY_TYPES = [
     remediation="List the actions the workload needs, scoped to its resources.",
 )
 def check(props: Props, ctx: Ctx) -> Findings:
-    for statement in facts.statements(props.get("policy")):
+    for statement in facts.granted_statements(props):
         actions, resources = facts.actions(statement), facts.resources(statement)
         if facts.allows(statement) and "*" in actions and "*" in resources:
             yield f"statement {statement.get('Sid', '')!r} allows Action '*' on Resource '*'"

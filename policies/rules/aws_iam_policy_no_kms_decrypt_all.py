@@ -12,7 +12,7 @@ from policies.rules.aws_iam_policy_no_admin import POLICY_TYPES
     remediation="Grant decryption on the key ARNs the workload reads.",
 )
 def check(props: Props, ctx: Ctx) -> Findings:
-    for statement in facts.statements(props.get("policy")):
+    for statement in facts.granted_statements(props):
         if not facts.allows(statement) or "*" not in facts.resources(statement):
             continue
         hits = sorted(

@@ -31,7 +31,7 @@ ESCALATION = [
     "drop policy-editing actions from workload roles.",
 )
 def check(props: Props, ctx: Ctx) -> Findings:
-    for statement in facts.statements(props.get("policy")):
+    for statement in facts.granted_statements(props):
         if not facts.allows(statement):
             continue
         if "*" not in facts.resources(statement) or statement.get("Condition"):

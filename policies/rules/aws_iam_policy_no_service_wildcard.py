@@ -12,7 +12,7 @@ from policies.rules.aws_iam_policy_no_admin import POLICY_TYPES
     remediation="Replace `<service>:*` with the specific actions needed.",
 )
 def check(props: Props, ctx: Ctx) -> Findings:
-    for statement in facts.statements(props.get("policy")):
+    for statement in facts.granted_statements(props):
         if not facts.allows(statement):
             continue
         wild = sorted(a for a in facts.actions(statement) if a == "*" or a.endswith(":*"))

@@ -42,7 +42,7 @@ SCOPABLE = [
 )
 def check(props: Props, ctx: Ctx) -> Findings:
     scopable = ctx.config["scopableActions"]
-    for statement in facts.statements(props.get("policy")):
+    for statement in facts.granted_statements(props):
         if not facts.allows(statement) or "*" not in facts.resources(statement):
             continue
         hits = sorted(

@@ -361,3 +361,77 @@ CASES.append(
         ],
     )
 )
+
+BOUNDARY = resource(
+    "aws:iam/policy:Policy",
+    "boundary",
+    {
+        "name": "staging-permissions-boundary",
+        "tags": {"mlplat.io/policy-kind": "permissions-boundary"},
+        "policy": policy(
+            {"Sid": "Cap", "Effect": "Allow", "Action": "*", "Resource": "*"},
+            {
+                "Sid": "Keep",
+                "Effect": "Deny",
+                "Action": ["iam:DeleteRolePermissionsBoundary"],
+                "Resource": "*",
+            },
+        ),
+    },
+)
+BOUNDED_ROLE = resource(
+    "aws:iam/role:Role",
+    "bounded",
+    {
+        **TRUST_SERVICE,
+        "permissionsBoundary": "arn:aws:iam::444455556666:policy/staging-permissions-boundary",
+    },
+    deps={"permissionsBoundary": [BOUNDARY.urn]},
+)
+CASES.append(
+    StackCase(
+        rule="aws-iam-permissions-boundary",
+        passing=[BOUNDARY, BOUNDED_ROLE],
+        failing=[
+            (
+                "role without boundary",
+                [BOUNDARY, resource("aws:iam/role:Role", "free", TRUST_SERVICE)],
+                [("free", "role has no permission boundary")],
+            ),
+            (
+                "boundary granted",
+                [
+                    BOUNDARY,
+                    BOUNDED_ROLE,
+                    resource(
+                        ATTACHMENT,
+                        "grant",
+                        {"role": "x", "policyArn": "arn"},
+                        deps={"policyArn": [BOUNDARY.urn]},
+                    ),
+                ],
+                [("grant", "attaches the permission boundary as a grant")],
+            ),
+            (
+                "boundary that can be removed",
+                [
+                    resource(
+                        BOUNDARY.type,
+                        "boundary",
+                        {
+                            "tags": BOUNDARY.props["tags"],
+                            "policy": policy({"Effect": "Allow", "Action": "*", "Resource": "*"}),
+                        },
+                    ),
+                    BOUNDED_ROLE,
+                ],
+                [("boundary", "the boundary does not deny iam:DeleteRolePermissionsBoundary")],
+            ),
+        ],
+        not_applicable=[resource("aws:ec2/vpc:Vpc", "v", {})],
+        unknown=[
+            BOUNDARY,
+            resource("aws:iam/role:Role", "r", {"permissionsBoundary": UNKNOWN_STRING}),
+        ],
+    )
+)

@@ -135,3 +135,35 @@ def test_stack_rule_fixtures(case):
     assert run_stack_rule(rule, case.not_applicable, config).status in ("pass", "not_applicable")
     outcome = run_stack_rule(rule, case.unknown, config)
     assert outcome.status == "unknown", outcome
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "aws-iam-policy-no-admin",
+        "aws-iam-policy-no-service-wildcard",
+        "aws-iam-policy-scoped-resources",
+        "aws-iam-policy-no-privilege-escalation",
+        "aws-iam-policy-no-kms-decrypt-all",
+    ],
+)
+def test_grant_rules_do_not_judge_a_permission_boundary(name):
+    from tests.policies.cases_iam import BOUNDARY
+
+    case = Case(
+        rule=name,
+        type="aws:iam/policy:Policy",
+        passing=None,
+        failing=[],
+        not_applicable=("", {}),
+        unknown={},
+    )
+    assert run(case, dict(BOUNDARY.props)).status == "not_applicable"
+    unmarked = {k: v for k, v in BOUNDARY.props.items() if k != "tags"}
+    # Unmarked, the same document is a grant of everything: the admin rules catch it.
+    failing = {
+        "aws-iam-policy-no-admin",
+        "aws-iam-policy-no-service-wildcard",
+        "aws-iam-policy-no-privilege-escalation",
+    }
+    assert run(case, unmarked).status == ("fail" if name in failing else "pass")

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from mlplat.checkov_bridge import skipped_checks, snake, terraform_type, to_terraform_plan
+from mlplat.checkov_bridge import (
+    BOUNDARY_WITHHELD,
+    skipped_checks,
+    snake,
+    terraform_type,
+    to_terraform_plan,
+)
 
 
 @pytest.mark.parametrize(
@@ -78,3 +84,16 @@ def test_every_skipped_check_has_a_reason():
     for check, reason in skipped_checks().items():
         assert check.startswith(("CKV_", "CKV2_"))
         assert len(reason) > 30, check
+
+
+def test_a_permission_boundary_is_withheld_with_its_reason():
+    boundary = {
+        "urn": "urn:pulumi:dev::mlplat::aws:iam/policy:Policy::boundary",
+        "type": "aws:iam/policy:Policy",
+        "custom": True,
+        "inputs": {"policy": "{}", "tags": {"mlplat.io/policy-kind": "permissions-boundary"}},
+    }
+    grant = {**boundary, "urn": boundary["urn"] + "2", "inputs": {"policy": "{}"}}
+    plan = to_terraform_plan([boundary, grant])
+    assert list(plan.addresses.values()) == [grant["urn"]]
+    assert plan.withheld == ((boundary["urn"], BOUNDARY_WITHHELD),)

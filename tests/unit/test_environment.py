@@ -123,6 +123,15 @@ def test_environments_are_listed_in_promotion_order():
             "mlplat:environment.logs: got '(missing)'; expected a value: this key is required",
         ),
         (
+            lambda e, d: e["security"].update(organization_id="acme"),
+            "mlplat:environment.security.organization_id: got 'acme'; "
+            "expected an AWS Organization id",
+        ),
+        (
+            lambda e, d: e["security"].update(audit_principal_arns=["arn:aws:iam::1:user/bob"]),
+            "expected IAM role ARNs (arn:aws:iam::<account>:role/<name>)",
+        ),
+        (
             lambda e, d: e.update(name="dev"),
             "mlplat:environment.name: got 'dev'; expected no `name`",
         ),

@@ -1,0 +1,153 @@
+"""The environment's IAM baseline: the permission boundary every created role carries, and the
+read-only audit role InfoSec assumes.
+
+The boundary caps rather than grants: within this account and region anything a role's own
+policies allow, except what would let a role escape the environment's controls (remove or replace
+its boundary, create roles without it, mint IAM users, stop the audit trail, delete keys, reach
+keys or secrets of another account).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from components import policy_documents as docs
+from components.args import arg
+
+BOUNDARY_TAG = {"mlplat.io/policy-kind": "permissions-boundary"}
+# Read-only, AWS-maintained: configuration and metadata, never data (no s3:GetObject).
+AUDIT_POLICY_ARNS = {
+    "SecurityAudit": "arn:aws:iam::aws:policy/SecurityAudit",
+    "ViewOnlyAccess": "arn:aws:iam::aws:policy/job-function/ViewOnlyAccess",
+}
+# IAM and other global services answer from us-east-1.
+GLOBAL_REGION = "us-east-1"
+
+
+@dataclass(frozen=True, kw_only=True)
+class IamBaselineArgs:
+    environment: str = arg("environment name (prefixes role and policy names)")
+    account_id: str = arg("the environment's account")
+    region: str = arg("the environment's region; the boundary confines roles to it")
+    audit_principal_arns: Sequence[str] = arg("InfoSec principals allowed to assume the audit role")
+    organization_id: str = arg("AWS Organization id that audit principals must belong to")
+
+
+def boundary_document(*, account_id: str, region: str, boundary_arn: str) -> dict:
+    return docs.document(
+        docs.allow(
+            ["*"],
+            ["*"],
+            sid="CapWithinThisEnvironment",
+            conditions={"StringEquals": {"aws:RequestedRegion": [region, GLOBAL_REGION]}},
+        ),
+        docs.deny(
+            [
+                "iam:DeleteRolePermissionsBoundary",
+                "iam:DeleteUserPermissionsBoundary",
+                "iam:CreatePolicyVersion",
+                "iam:DeletePolicy",
+                "iam:DeletePolicyVersion",
+                "iam:SetDefaultPolicyVersion",
+            ],
+            [boundary_arn],
+            sid="KeepTheBoundary",
+        ),
+        docs.deny(
+            ["iam:DeleteRolePermissionsBoundary", "iam:DeleteUserPermissionsBoundary"],
+            ["*"],
+            sid="NeverRemoveABoundary",
+        ),
+        docs.deny(
+            ["iam:CreateRole", "iam:PutRolePermissionsBoundary"],
+            ["*"],
+            sid="RolesOnlyWithThisBoundary",
+            conditions={"ArnNotEquals": {"iam:PermissionsBoundary": boundary_arn}},
+        ),
+        docs.deny(
+            ["iam:CreateAccessKey", "iam:CreateLoginProfile", "iam:CreateUser"],
+            ["*"],
+            sid="NoIamUsers",
+        ),
+        docs.deny(
+            [
+                "cloudtrail:DeleteTrail",
+                "cloudtrail:PutEventSelectors",
+                "cloudtrail:StopLogging",
+                "cloudtrail:UpdateTrail",
+                "config:DeleteConfigurationRecorder",
+                "config:StopConfigurationRecorder",
+                "guardduty:DeleteDetector",
+                "guardduty:DisassociateFromMasterAccount",
+                "kms:DisableKey",
+                "kms:ScheduleKeyDeletion",
+                "organizations:LeaveOrganization",
+            ],
+            ["*"],
+            sid="KeepTheAuditTrailAndKeys",
+        ),
+        docs.deny(
+            ["kms:*", "secretsmanager:*"],
+            ["*"],
+            sid="KeysAndSecretsOfThisAccountOnly",
+            conditions={"StringNotEquals": {"aws:ResourceAccount": account_id}},
+        ),
+    )
+
+
+class IamBaseline(pulumi.ComponentResource):
+    """The permission boundary and the InfoSec audit role."""
+
+    def __init__(
+        self, name: str, args: IamBaselineArgs, opts: pulumi.ResourceOptions | None = None
+    ):
+        super().__init__("mlplat:iam:IamBaseline", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        boundary_name = f"{args.environment}-permissions-boundary"
+        # The name is fixed so the boundary can name itself in its own Deny statements.
+        self.boundary_arn = f"arn:aws:iam::{args.account_id}:policy/{boundary_name}"
+        self.boundary = aws.iam.Policy(
+            f"{name}-boundary",
+            name=boundary_name,
+            description=f"mlplat {args.environment}: permission boundary of every platform role",
+            policy=docs.to_json(
+                boundary_document(
+                    account_id=args.account_id, region=args.region, boundary_arn=self.boundary_arn
+                )
+            ),
+            tags=BOUNDARY_TAG,
+            opts=child,
+        )
+        self.audit_role = aws.iam.Role(
+            f"{name}-audit",
+            name=f"{args.environment}-infosec-audit",
+            description="InfoSec: read-only configuration audit (no data access)",
+            assume_role_policy=docs.to_json(
+                docs.document(
+                    {
+                        "Sid": "InfoSecOfThisOrganization",
+                        "Effect": "Allow",
+                        "Principal": {"AWS": sorted(args.audit_principal_arns)},
+                        "Action": "sts:AssumeRole",
+                        "Condition": {"StringEquals": {"aws:PrincipalOrgID": args.organization_id}},
+                    }
+                )
+            ),
+            permissions_boundary=self.boundary.arn,
+            max_session_duration=3600,
+            opts=child,
+        )
+        for policy, policy_arn in AUDIT_POLICY_ARNS.items():
+            aws.iam.RolePolicyAttachment(
+                f"{name}-audit-{policy}",
+                role=self.audit_role.name,
+                policy_arn=policy_arn,
+                opts=child,
+            )
+        self.register_outputs(
+            {"boundary_arn": self.boundary.arn, "audit_role_arn": self.audit_role.arn}
+        )

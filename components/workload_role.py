@@ -1,0 +1,97 @@
+"""A role for one Kubernetes service account through EKS Pod Identity: one workload, one role,
+scoped statements, the environment's boundary."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from components import policy_documents as docs
+from components.args import arg
+
+POD_IDENTITY_PRINCIPAL = "pods.eks.amazonaws.com"
+
+
+@dataclass(frozen=True, kw_only=True)
+class WorkloadRoleArgs:
+    account_id: str = arg("the environment's account (confused-deputy condition)")
+    cluster_name: pulumi.Input[str] = arg("the EKS cluster the association belongs to")
+    cluster_arn: pulumi.Input[str] = arg(
+        "the cluster's ARN: only its Pod Identity agent may assume"
+    )
+    namespace: str = arg("Kubernetes namespace of the service account")
+    service_account: str = arg("Kubernetes service account that receives the role")
+    statements: Sequence[dict[str, Any]] = arg(
+        "what the workload may do: `policy_documents.allow(...)` statements, scoped"
+    )
+    permissions_boundary_arn: pulumi.Input[str] = arg("the environment's permission boundary")
+
+
+def validate_workload_role_args(args: WorkloadRoleArgs) -> list[str]:
+    problems = []
+    if not args.statements:
+        problems.append("statements: got []; expected at least one scoped statement")
+    for statement in args.statements:
+        actions = statement.get("Action") or []
+        wild = [a for a in actions if a == "*" or str(a).endswith(":*")]
+        if wild:
+            problems.append(
+                f"statements[{statement.get('Sid')}].Action: got {wild}; expected named actions"
+            )
+    return problems
+
+
+class WorkloadRole(pulumi.ComponentResource):
+    """Role + inline policy + Pod Identity association for one service account."""
+
+    def __init__(
+        self, name: str, args: WorkloadRoleArgs, opts: pulumi.ResourceOptions | None = None
+    ):
+        super().__init__("mlplat:iam:WorkloadRole", name, None, opts)
+        problems = validate_workload_role_args(args)
+        if problems:
+            raise ValueError(f"WorkloadRole {name}: " + "; ".join(problems))
+        child = pulumi.ResourceOptions(parent=self)
+        trust = pulumi.Output.from_input(args.cluster_arn).apply(
+            lambda cluster_arn: docs.to_json(
+                docs.document(
+                    {
+                        "Sid": "PodIdentityOfThisCluster",
+                        "Effect": "Allow",
+                        "Principal": {"Service": POD_IDENTITY_PRINCIPAL},
+                        "Action": ["sts:AssumeRole", "sts:TagSession"],
+                        "Condition": {
+                            "StringEquals": {"aws:SourceAccount": args.account_id},
+                            "ArnEquals": {"aws:SourceArn": cluster_arn},
+                        },
+                    }
+                )
+            )
+        )
+        self.role = aws.iam.Role(
+            f"{name}-role",
+            description=f"Pod Identity: {args.namespace}/{args.service_account}",
+            assume_role_policy=trust,
+            permissions_boundary=args.permissions_boundary_arn,
+            opts=child,
+        )
+        aws.iam.RolePolicy(
+            f"{name}-policy",
+            role=self.role.id,
+            policy=docs.to_json(docs.document(*args.statements)),
+            opts=child,
+        )
+        aws.eks.PodIdentityAssociation(
+            f"{name}-association",
+            cluster_name=args.cluster_name,
+            namespace=args.namespace,
+            service_account=args.service_account,
+            role_arn=self.role.arn,
+            opts=child,
+        )
+        self.role_arn = self.role.arn
+        self.register_outputs({"role_arn": self.role_arn})

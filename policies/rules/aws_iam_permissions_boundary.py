@@ -1,0 +1,48 @@
+from collections.abc import Sequence
+
+from policies import facts
+from policies.framework import Config, Resource, StackFindings, of_types, stack_rule
+
+ATTACHMENTS = (
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+    "aws:iam/groupPolicyAttachment:GroupPolicyAttachment",
+    "aws:iam/userPolicyAttachment:UserPolicyAttachment",
+    "aws:iam/policyAttachment:PolicyAttachment",
+)
+
+
+@stack_rule(
+    name="aws-iam-permissions-boundary",
+    control="IAM-04",
+    description="Every role carries the environment's permission boundary; a boundary is never "
+    "attached as a grant and forbids its own removal.",
+    severity="critical",
+    remediation="Create roles with permissions_boundary=<the IamBaseline boundary>; never attach "
+    "the boundary policy; keep its Deny of iam:DeleteRolePermissionsBoundary.",
+)
+def check(resources: Sequence[Resource], config: Config) -> StackFindings:
+    boundaries = [
+        p
+        for p in of_types(resources, "aws:iam/policy:Policy")
+        if facts.is_permissions_boundary(p.props)
+    ]
+    for boundary in boundaries:
+        denied = {
+            action
+            for statement in facts.statements(boundary.props.get("policy"))
+            if statement.get("Effect") == "Deny"
+            for action in facts.actions(statement)
+        }
+        if "iam:DeleteRolePermissionsBoundary" not in denied:
+            yield boundary.urn, "the boundary does not deny iam:DeleteRolePermissionsBoundary"
+        for attachment in of_types(resources, *ATTACHMENTS):
+            if attachment.refers_to("policyArn", boundary):
+                yield attachment.urn, "attaches the permission boundary as a grant"
+    for role in of_types(resources, "aws:iam/role:Role"):
+        if not role.props.get("permissionsBoundary"):
+            yield role.urn, "role has no permission boundary"
+        elif boundaries and not any(role.refers_to("permissionsBoundary", b) for b in boundaries):
+            yield role.urn, "role's permission boundary is not the environment's"
+
+
+RULE = check
