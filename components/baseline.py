@@ -61,4 +61,13 @@ class AccountBaseline(pulumi.ComponentResource):
             instance_metadata_tags="disabled",
             opts=child,
         )
-        self.register_outputs({})
+        # Created here, before the storage key names it: KMS refuses policies naming principals
+        # that do not exist, and the role otherwise appears only with the first Auto Scaling
+        # group. In an account that already has it, `pulumi import` it instead.
+        self.autoscaling_role = aws.iam.ServiceLinkedRole(
+            f"{name}-autoscaling",
+            aws_service_name="autoscaling.amazonaws.com",
+            description="Auto Scaling: launches EKS managed nodes with encrypted volumes",
+            opts=child,
+        )
+        self.register_outputs({"autoscaling_role_arn": self.autoscaling_role.arn})

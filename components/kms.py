@@ -34,6 +34,10 @@ class KmsArgs:
     purposes: Sequence[KeyPurpose] = arg(
         "one key per purpose: `cluster`, `storage`, `logs`", default=KEY_PURPOSES
     )
+    volume_service_role_arns: Sequence[str] = arg(
+        "service-linked roles that attach encrypted volumes for AWS (Auto Scaling for EKS nodes)",
+        default=(),
+    )
 
 
 def validate_kms_args(args: KmsArgs) -> list[str]:
@@ -48,7 +52,13 @@ def validate_kms_args(args: KmsArgs) -> list[str]:
     return problems
 
 
-def key_policy(purpose: KeyPurpose, *, account_id: str, region: str) -> dict:
+def key_policy(
+    purpose: KeyPurpose,
+    *,
+    account_id: str,
+    region: str,
+    volume_service_role_arns: Sequence[str] = (),
+) -> dict:
     """The explicit key policy: the environment's own account administers the key through IAM;
     a service principal is added only where the service itself must use the key."""
     statements = [
@@ -85,6 +95,31 @@ def key_policy(purpose: KeyPurpose, *, account_id: str, region: str) -> dict:
                 conditions={"StringEquals": {"aws:SourceAccount": account_id}},
             ),
         ]
+    if purpose == "storage" and volume_service_role_arns:
+        users = {"AWS": sorted(volume_service_role_arns)}
+        via_ec2 = {"StringEquals": {"kms:ViaService": f"ec2.{region}.amazonaws.com"}}
+        statements += [
+            docs.allow(
+                [
+                    "kms:Decrypt",
+                    "kms:DescribeKey",
+                    "kms:Encrypt",
+                    "kms:GenerateDataKey*",
+                    "kms:ReEncrypt*",
+                ],
+                ["*"],
+                sid="EncryptedVolumesThroughEc2",
+                principal=users,
+                conditions=via_ec2,
+            ),
+            docs.allow(
+                ["kms:CreateGrant"],
+                ["*"],
+                sid="GrantsForAwsResourcesOnly",
+                principal=users,
+                conditions={"Bool": {"kms:GrantIsForAWSResource": "true"}},
+            ),
+        ]
     return docs.document(*statements)
 
 
@@ -115,7 +150,12 @@ class Kms(pulumi.ComponentResource):
                 is_enabled=True,
                 multi_region=False,
                 policy=docs.to_json(
-                    key_policy(purpose, account_id=args.account_id, region=args.region)
+                    key_policy(
+                        purpose,
+                        account_id=args.account_id,
+                        region=args.region,
+                        volume_service_role_arns=args.volume_service_role_arns,
+                    )
                 ),
                 tags={"mlplat.io/key-purpose": purpose},
                 opts=child,

@@ -25,15 +25,25 @@ class WorkloadRoleArgs:
     )
     namespace: str = arg("Kubernetes namespace of the service account")
     service_account: str = arg("Kubernetes service account that receives the role")
-    statements: Sequence[dict[str, Any]] = arg(
+    statements: pulumi.Input[Sequence[dict[str, Any]]] = arg(
         "what the workload may do: `policy_documents.allow(...)` statements, scoped"
     )
     permissions_boundary_arn: pulumi.Input[str] = arg("the environment's permission boundary")
+    managed_policy_arns: Sequence[str] = arg(
+        "AWS-managed policies where AWS maintains the workload's needs (CNI, EBS CSI)",
+        default=(),
+    )
+    associate: bool = arg(
+        "create the PodIdentityAssociation (false when an EKS add-on associates its own role)",
+        default=True,
+    )
 
 
 def validate_workload_role_args(args: WorkloadRoleArgs) -> list[str]:
-    problems = []
-    if not args.statements:
+    problems: list[str] = []
+    if not isinstance(args.statements, Sequence):
+        return problems  # computed from other resources; the pack checks the result
+    if not args.statements and not args.managed_policy_arns:
         problems.append("statements: got []; expected at least one scoped statement")
     for statement in args.statements:
         actions = statement.get("Action") or []
@@ -79,19 +89,29 @@ class WorkloadRole(pulumi.ComponentResource):
             permissions_boundary=args.permissions_boundary_arn,
             opts=child,
         )
-        aws.iam.RolePolicy(
-            f"{name}-policy",
-            role=self.role.id,
-            policy=docs.to_json(docs.document(*args.statements)),
-            opts=child,
-        )
-        aws.eks.PodIdentityAssociation(
-            f"{name}-association",
-            cluster_name=args.cluster_name,
-            namespace=args.namespace,
-            service_account=args.service_account,
-            role_arn=self.role.arn,
-            opts=child,
-        )
+        statements = pulumi.Output.from_input(args.statements)
+        if isinstance(args.statements, pulumi.Output) or args.statements:
+            aws.iam.RolePolicy(
+                f"{name}-policy",
+                role=self.role.id,
+                policy=statements.apply(lambda s: docs.to_json(docs.document(*s))),
+                opts=child,
+            )
+        for policy_arn in args.managed_policy_arns:
+            aws.iam.RolePolicyAttachment(
+                f"{name}-{policy_arn.rsplit('/', 1)[-1]}",
+                role=self.role.name,
+                policy_arn=policy_arn,
+                opts=child,
+            )
+        if args.associate:
+            aws.eks.PodIdentityAssociation(
+                f"{name}-association",
+                cluster_name=args.cluster_name,
+                namespace=args.namespace,
+                service_account=args.service_account,
+                role_arn=self.role.arn,
+                opts=child,
+            )
         self.role_arn = self.role.arn
         self.register_outputs({"role_arn": self.role_arn})

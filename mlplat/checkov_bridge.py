@@ -77,26 +77,26 @@ def terraform_type(pulumi_type: str) -> str | None:
 
 
 def to_blocks(value: Any, key: str = "") -> Any:
-    """camelCase keys to snake_case, and objects (flattened MaxItems=1 blocks) back to lists."""
+    """camelCase keys to snake_case at every depth, and objects (MaxItems=1 blocks that
+    pulumi-aws flattens) back into one-element lists; map attributes (tags) stay objects."""
     if isinstance(value, Mapping):
         if key in MAP_ATTRIBUTES:
             return dict(value)
-        converted = {snake(k): to_blocks(v, snake(k)) for k, v in value.items()}
-        return converted
+        return [{snake(k): to_blocks(v, snake(k)) for k, v in value.items()}]
     if isinstance(value, list):
-        return [to_blocks(v, key) for v in value]
+        return [item for v in value for item in _flatten_block(to_blocks(v, key), v)]
     return value
 
 
+def _flatten_block(converted: Any, original: Any) -> list[Any]:
+    """A list of blocks stays a list of blocks (not a list of one-element lists)."""
+    return (
+        converted if isinstance(original, Mapping) and isinstance(converted, list) else [converted]
+    )
+
+
 def _values(inputs: Mapping[str, Any]) -> dict[str, Any]:
-    values = {}
-    for key, value in inputs.items():
-        attribute = snake(key)
-        converted = to_blocks(value, attribute)
-        if isinstance(value, Mapping) and attribute not in MAP_ATTRIBUTES:
-            converted = [converted]
-        values[attribute] = converted
-    return values
+    return {snake(key): to_blocks(value, snake(key)) for key, value in inputs.items()}
 
 
 @dataclass(frozen=True)
@@ -132,7 +132,8 @@ def to_terraform_plan(resources: Sequence[Mapping[str, Any]]) -> Plan:
             continue
         tf_type = terraform_type(resource["type"])
         if tf_type is None:
-            unmapped.add(resource["type"])
+            if resource["type"].startswith("aws:"):  # Kubernetes objects go to checkov as YAML
+                unmapped.add(resource["type"])
             continue
         base = re.sub(r"[^A-Za-z0-9_]", "_", resource["urn"].rsplit("::", 1)[-1])
         name, n = base, 2
@@ -151,12 +152,15 @@ def to_terraform_plan(resources: Sequence[Mapping[str, Any]]) -> Plan:
         expressions = {}
         for prop, dependencies in (resource.get("propertyDependencies") or {}).items():
             targets = [address_of[d] for d in dependencies if d in address_of]
-            if targets and prop in inputs:
-                # Unknown before apply in a real plan: a reference, not a value.
+            if not (targets and prop in inputs):
+                continue
+            expressions[snake(prop)] = {
+                "references": [f"{targets[0]}.id", targets[0], *targets[1:]]
+            }
+            if not isinstance(inputs[prop], (dict, list)):
+                # A value computed from another resource is unknown before apply in a real plan:
+                # a reference, not a value. A block keeps its known fields beside the reference.
                 inputs.pop(prop)
-                expressions[snake(prop)] = {
-                    "references": [f"{targets[0]}.id", targets[0], *targets[1:]]
-                }
         values = _values(inputs)
         common = {"address": address, "mode": "managed", "type": tf_type, "name": name}
         provider = "registry.terraform.io/hashicorp/aws"

@@ -12,6 +12,7 @@ ARN carries the environment's account id and region, so cross-environment checks
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import importlib
 import json
@@ -35,6 +36,9 @@ AUTONAMED: dict[str, str] = {
     "aws:s3/bucketV2:BucketV2": "bucket",
     "aws:sqs/queue:Queue": "name",
 }
+
+# Service-linked role names AWS fixes per service.
+SERVICE_LINKED_ROLES = {"autoscaling.amazonaws.com": "AWSServiceRoleForAutoScaling"}
 
 # EC2-style ids: prefix per type.
 _EC2_PREFIX: dict[str, str] = {
@@ -174,6 +178,58 @@ class MockCloud(Mocks):
             outputs.update(arn=id_, policyId="ANPA" + digest(urn, 17).upper())
         elif type_ == "aws:iam/rolePolicy:RolePolicy":
             id_ = f"{inputs.get('role', '')}:{inputs['name']}"
+        elif type_ == "aws:iam/serviceLinkedRole:ServiceLinkedRole":
+            service = str(inputs.get("awsServiceName", ""))
+            role = SERVICE_LINKED_ROLES.get(service, f"AWSServiceRoleFor{service.split('.')[0]}")
+            id_ = f"arn:aws:iam::{account}:role/aws-service-role/{service}/{role}"
+            outputs.update(arn=id_, name=role, path=f"/aws-service-role/{service}/")
+        elif type_ == "aws:ec2/launchTemplate:LaunchTemplate":
+            outputs.update(latestVersion=1, defaultVersion=1)
+        elif type_ == "aws:eks/cluster:Cluster":
+            id_, oidc = str(inputs["name"]), digest(urn, 32).upper()
+            outputs.update(
+                arn=f"arn:aws:eks:{region}:{account}:cluster/{id_}",
+                endpoint=f"https://{digest(urn, 32).upper()}.gr7.{region}.eks.amazonaws.com",
+                certificateAuthority={
+                    "data": base64.b64encode(b"offline-ca:" + digest(urn, 16).encode()).decode()
+                },
+                identities=[
+                    {"oidcs": [{"issuer": f"https://oidc.eks.{region}.amazonaws.com/id/{oidc}"}]}
+                ],
+                status="ACTIVE",
+                clusterId=stable_uuid(urn),
+            )
+        elif type_ in ("aws:eks/nodeGroup:NodeGroup", "aws:eks/addon:Addon"):
+            kind = "nodegroup" if type_.endswith("NodeGroup") else "addon"
+            cluster, item = str(inputs.get("clusterName", "")), str(inputs.get("addonName") or name)
+            id_ = f"{cluster}:{item}"
+            outputs["arn"] = (
+                f"arn:aws:eks:{region}:{account}:{kind}/{cluster}/{item}/{stable_uuid(urn)}"
+            )
+        elif type_ == "aws:eks/accessEntry:AccessEntry":
+            id_ = f"{inputs.get('clusterName')}:{inputs.get('principalArn')}"
+            role = str(inputs.get("principalArn", "")).rsplit("/", 1)[-1]
+            outputs["accessEntryArn"] = (
+                f"arn:aws:eks:{region}:{account}:access-entry/{inputs.get('clusterName')}/role/"
+                f"{account}/{role}/{stable_uuid(urn)}"
+            )
+        elif type_ == "aws:eks/podIdentityAssociation:PodIdentityAssociation":
+            id_ = f"a-{digest(urn, 17)}"
+            outputs.update(
+                associationId=id_,
+                associationArn=(
+                    f"arn:aws:eks:{region}:{account}:podidentityassociation/"
+                    f"{inputs.get('clusterName')}/{id_}"
+                ),
+            )
+        elif type_.startswith("kubernetes:"):
+            metadata = inputs.get("metadata") or {}
+            namespace = metadata.get("namespace")
+            id_ = (
+                f"{namespace}/{metadata.get('name', name)}"
+                if namespace
+                else str(metadata.get("name", name))
+            )
         if not id_:
             id_ = f"{name}-{digest(urn, 8)}"
         if "arn" not in outputs and has_property(type_, "arn"):

@@ -35,6 +35,7 @@ def facts(spec: EnvironmentSpec, siblings: list[EnvironmentSpec]) -> dict[str, A
         "accountId": spec.account_id,
         "vpcCidr": spec.network.vpc_cidr,
         "requiredTags": ["env", "owner-team", "cost-centre"],
+        "clusterAdminPrincipals": list(spec.cluster.admin_role_arns),
         "otherEnvironments": {
             other.name: {"accountId": other.account_id, "vpcCidr": other.network.vpc_cidr}
             for other in siblings

@@ -20,6 +20,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from components.catalog import KUBERNETES_VERSION
 from components.network import Tier, plan_subnets
 
 ENVIRONMENTS_DIR = Path(__file__).resolve().parent.parent / "environments"
@@ -152,6 +153,49 @@ class SecuritySpec(_Strict):
         return value
 
 
+class SystemNodesSpec(_Strict):
+    instance_types: list[str] = Field(min_length=1)
+    min_size: int = Field(ge=1)
+    desired_size: int = Field(ge=1)
+    max_size: int = Field(ge=1, le=10)
+
+    @field_validator("instance_types")
+    @classmethod
+    def _real_types(cls, value: list[str]) -> list[str]:
+        unknown = [t for t in value if t not in ec2_instance_types()]
+        if unknown:
+            raise ValueError(f"EC2 instance types (botocore's EC2 model); unknown {unknown}")
+        return value
+
+    @model_validator(mode="after")
+    def _ordered(self) -> SystemNodesSpec:
+        if not self.min_size <= self.desired_size <= self.max_size:
+            raise ValueError("min_size <= desired_size <= max_size")
+        return self
+
+
+class ClusterSpec(_Strict):
+    # Defaults to the catalog; set to move this environment ahead (dev first) for an upgrade.
+    kubernetes_version: str = KUBERNETES_VERSION
+    admin_role_arns: list[str] = Field(min_length=1)
+    system_nodes: SystemNodesSpec
+
+    @field_validator("kubernetes_version")
+    @classmethod
+    def _version(cls, value: str) -> str:
+        if not re.fullmatch(r"1\.\d{2}", value):
+            raise ValueError("a Kubernetes minor version like 1.35")
+        return value
+
+    @field_validator("admin_role_arns")
+    @classmethod
+    def _roles(cls, value: list[str]) -> list[str]:
+        bad = [a for a in value if not re.fullmatch(r"arn:aws:iam::\d{12}:role/[\w+=,.@/-]+", a)]
+        if bad:
+            raise ValueError(f"IAM role ARNs (arn:aws:iam::<account>:role/<name>); bad {bad}")
+        return value
+
+
 class PolicyWaiver(_Strict):
     """A rule loosened for this environment: a lower level and/or looser settings, with why."""
 
@@ -183,6 +227,7 @@ class EnvironmentSpec(_Strict):
     logs: LogsSpec
     protection: ProtectionSpec = ProtectionSpec()
     security: SecuritySpec
+    cluster: ClusterSpec
     # Policy rules loosened in this environment (name -> waiver); every rule is mandatory, at its
     # secure settings, unless listed here.
     policy_waivers: dict[str, PolicyWaiver] = Field(default_factory=dict)
@@ -227,6 +272,15 @@ def eks_regions() -> frozenset[str]:
 
     session = boto3.session.Session()
     return frozenset(session.get_available_regions("eks"))
+
+
+@cache
+def ec2_instance_types() -> frozenset[str]:
+    """Every EC2 instance type botocore's bundled EC2 model knows: offline, pinned with boto3."""
+    import botocore.session
+
+    model = botocore.session.get_session().get_service_model("ec2")
+    return frozenset(model.shape_for("InstanceType").enum)
 
 
 # --- loading -------------------------------------------------------------------------------------
@@ -366,6 +420,17 @@ def _consistency_problems(name: str, raw: Mapping[str, Any]) -> list[Problem]:
         problems.append(
             Problem(f"{ENVIRONMENT_KEY}.tags.env", env_tag, f"the environment name {name!r}")
         )
+    account, admins = _at(raw, "account_id"), _at(raw, "cluster", "admin_role_arns")
+    valid_account = isinstance(account, str) and re.fullmatch(r"\d{12}", account)
+    for index, arn in enumerate(admins if isinstance(admins, list) and valid_account else []):
+        if isinstance(arn, str) and arn.split(":")[4:5] != [account]:
+            problems.append(
+                Problem(
+                    f"{ENVIRONMENT_KEY}.cluster.admin_role_arns[{index}]",
+                    arn,
+                    f"a role of this environment's account {account}",
+                )
+            )
     region, azs = _at(raw, "region"), _at(raw, "availability_zones")
     if not (isinstance(region, str) and region in eks_regions() and isinstance(azs, list)):
         return problems

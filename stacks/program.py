@@ -10,6 +10,8 @@ import pulumi
 import pulumi_aws as aws
 
 from components.baseline import AccountBaseline, AccountBaselineArgs
+from components.catalog import ADDON_VERSIONS
+from components.eks import EksCluster, EksClusterArgs, SystemNodes
 from components.iam import IamBaseline, IamBaselineArgs
 from components.kms import Kms, KmsArgs
 from components.network import Network, NetworkArgs
@@ -41,6 +43,14 @@ def aws_provider(spec: EnvironmentSpec) -> aws.Provider:
     )
 
 
+def autoscaling_role_arn(account_id: str) -> str:
+    """The Auto Scaling service-linked role's ARN: fixed by AWS, known before it exists."""
+    return (
+        f"arn:aws:iam::{account_id}:role/aws-service-role/autoscaling.amazonaws.com/"
+        "AWSServiceRoleForAutoScaling"
+    )
+
+
 def build(spec: EnvironmentSpec) -> None:
     provider = aws_provider(spec)
     on_aws = pulumi.ResourceOptions(providers=[provider])
@@ -50,7 +60,7 @@ def build(spec: EnvironmentSpec) -> None:
         on_aws, pulumi.ResourceOptions(protect=spec.protection.stateful_resources)
     )
 
-    AccountBaseline(spec.name, AccountBaselineArgs(), opts=on_aws)
+    baseline = AccountBaseline(spec.name, AccountBaselineArgs(), opts=on_aws)
     iam = IamBaseline(
         spec.name,
         IamBaselineArgs(
@@ -64,8 +74,15 @@ def build(spec: EnvironmentSpec) -> None:
     )
     kms = Kms(
         spec.name,
-        KmsArgs(environment=spec.name, account_id=spec.account_id, region=spec.region),
-        opts=stateful,
+        KmsArgs(
+            environment=spec.name,
+            account_id=spec.account_id,
+            region=spec.region,
+            volume_service_role_arns=[autoscaling_role_arn(spec.account_id)],
+        ),
+        opts=pulumi.ResourceOptions.merge(
+            stateful, pulumi.ResourceOptions(depends_on=[baseline.autoscaling_role])
+        ),
     )
     network = Network(
         spec.name,
@@ -85,6 +102,28 @@ def build(spec: EnvironmentSpec) -> None:
         opts=on_aws,
     )
 
+    eks = EksCluster(
+        spec.name,
+        EksClusterArgs(
+            cluster_name=spec.cluster_name,
+            kubernetes_version=spec.cluster.kubernetes_version,
+            account_id=spec.account_id,
+            region=spec.region,
+            control_plane_subnet_ids=network.intra_subnet_ids,
+            node_subnet_ids=network.private_subnet_ids,
+            secrets_key_arn=kms.key_arns["cluster"],
+            storage_key_arn=kms.key_arns["storage"],
+            logs_key_arn=kms.key_arns["logs"],
+            log_retention_days=spec.logs.retention_days,
+            admin_role_arns=spec.cluster.admin_role_arns,
+            addon_versions=ADDON_VERSIONS,
+            system_nodes=SystemNodes(**spec.cluster.system_nodes.model_dump()),
+            permissions_boundary_arn=iam.boundary.arn,
+            protect=spec.protection.stateful_resources,
+        ),
+        opts=on_aws,
+    )
+
     pulumi.export("environment", spec.name)
     pulumi.export("account_id", spec.account_id)
     pulumi.export("region", spec.region)
@@ -94,3 +133,5 @@ def build(spec: EnvironmentSpec) -> None:
     pulumi.export("kms_key_arns", kms.key_arns)
     pulumi.export("permissions_boundary_arn", iam.boundary.arn)
     pulumi.export("audit_role_arn", iam.audit_role.arn)
+    pulumi.export("cluster_name", eks.cluster_name)
+    pulumi.export("cluster_arn", eks.cluster_arn)

@@ -97,3 +97,26 @@ def test_a_permission_boundary_is_withheld_with_its_reason():
     plan = to_terraform_plan([boundary, grant])
     assert list(plan.addresses.values()) == [grant["urn"]]
     assert plan.withheld == ((boundary["urn"], BOUNDARY_WITHHELD),)
+
+
+def test_a_block_with_a_dependency_keeps_its_known_fields():
+    key = {
+        "urn": "urn:pulumi:dev::mlplat::aws:kms/key:Key::cluster",
+        "type": "aws:kms/key:Key",
+        "custom": True,
+        "inputs": {"enableKeyRotation": True},
+    }
+    cluster = {
+        "urn": "urn:pulumi:dev::mlplat::aws:eks/cluster:Cluster::c",
+        "type": "aws:eks/cluster:Cluster",
+        "custom": True,
+        "inputs": {"encryptionConfig": {"resources": ["secrets"], "provider": {"keyArn": "arn:k"}}},
+        "propertyDependencies": {"encryptionConfig": [key["urn"]]},
+    }
+    plan = to_terraform_plan([key, cluster])
+    values = plan.document["planned_values"]["root_module"]["resources"][1]["values"]
+    assert values["encryption_config"] == [
+        {"resources": ["secrets"], "provider": [{"key_arn": "arn:k"}]}
+    ]
+    conf = plan.document["configuration"]["root_module"]["resources"][1]
+    assert conf["expressions"]["encryption_config"]["references"][1] == "aws_kms_key.cluster"

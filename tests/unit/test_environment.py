@@ -132,6 +132,15 @@ def test_environments_are_listed_in_promotion_order():
             "expected IAM role ARNs (arn:aws:iam::<account>:role/<name>)",
         ),
         (
+            lambda e, d: e["cluster"].update(admin_role_arns=["arn:aws:iam::777788889999:role/X"]),
+            "mlplat:environment.cluster.admin_role_arns[0]: got "
+            "'arn:aws:iam::777788889999:role/X'; expected a role of this environment's account",
+        ),
+        (
+            lambda e, d: e["cluster"]["system_nodes"].update(instance_types=["m7i.huge"]),
+            "EC2 instance types (botocore's EC2 model); unknown ['m7i.huge']",
+        ),
+        (
             lambda e, d: e.update(name="dev"),
             "mlplat:environment.name: got 'dev'; expected no `name`",
         ),
@@ -191,7 +200,11 @@ def test_cidrs_must_be_disjoint_across_environments(env_dir):
 
 
 def test_accounts_must_be_distinct_across_environments(env_dir):
-    edit(env_dir, "prod", lambda e, d: e.update(account_id="111122223333"))
+    def reuse_devs_account(e, d):
+        e["account_id"] = "111122223333"
+        e["cluster"]["admin_role_arns"] = ["arn:aws:iam::111122223333:role/PlatformAdmin"]
+
+    edit(env_dir, "prod", reuse_devs_account)
     problems = problems_of(env_dir, "prod")
     assert problems == [
         "mlplat:environment.account_id: got '111122223333'; expected an account not used by dev"

@@ -1,0 +1,418 @@
+"""A hardened EKS cluster built from pulumi-aws resources, so every child is visible to the tests
+and the policies: private API, envelope-encrypted Secrets, all control-plane logs, access entries
+only, pinned managed add-ons (network policy on), a small on-demand system node group, and the
+Kubernetes provider every Kubernetes resource of the platform uses.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_kubernetes as k8s
+
+from components import policy_documents as docs
+from components.args import arg
+from components.workload_role import WorkloadRole, WorkloadRoleArgs
+
+LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
+CLUSTER_ADMIN = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
+NODE_POLICIES = ("AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryPullOnly")
+# Add-ons that must run before any node joins (networking, identity), and those that need nodes.
+BEFORE_NODES = ("vpc-cni", "kube-proxy", "eks-pod-identity-agent")
+AFTER_NODES = ("coredns", "aws-ebs-csi-driver")
+# System nodes take only pods that tolerate this; coredns, the EBS CSI controller and Karpenter
+# do by default (and DaemonSets tolerate every taint).
+SYSTEM_TAINT = {"key": "CriticalAddonsOnly", "value": "true", "effect": "NO_SCHEDULE"}
+ADDON_CONFIGURATION = {"vpc-cni": {"enableNetworkPolicy": "true"}}
+
+
+@dataclass(frozen=True, kw_only=True)
+class SystemNodes:
+    instance_types: Sequence[str]
+    min_size: int
+    max_size: int
+    desired_size: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class EksClusterArgs:
+    cluster_name: str = arg("the cluster's name (subnet and Karpenter discovery tags use it)")
+    kubernetes_version: str = arg("a version in EKS standard support, from the catalog")
+    account_id: str = arg("the environment's account")
+    region: str = arg("the environment's region")
+    control_plane_subnet_ids: Sequence[pulumi.Input[str]] = arg("intra subnets: API server ENIs")
+    node_subnet_ids: Sequence[pulumi.Input[str]] = arg("private subnets: system nodes")
+    secrets_key_arn: pulumi.Input[str] = arg("KMS key for Secrets envelope encryption")
+    storage_key_arn: pulumi.Input[str] = arg("KMS key for node and persistent volumes")
+    logs_key_arn: pulumi.Input[str] = arg("KMS key of the control-plane log group")
+    log_retention_days: int = arg("control-plane log retention")
+    admin_role_arns: Sequence[str] = arg("roles granted cluster-admin (platform admins, CI deploy)")
+    addon_versions: Mapping[str, str] = arg("EKS add-on name -> pinned version, from the catalog")
+    system_nodes: SystemNodes = arg("on-demand nodes for add-ons and Karpenter")
+    permissions_boundary_arn: pulumi.Input[str] = arg("the environment's permission boundary")
+    protect: bool = arg(
+        "protect the cluster itself from deletion: Pulumi `protect` and EKS deletion protection"
+    )
+
+
+def validate_eks_args(args: EksClusterArgs) -> list[str]:
+    problems = []
+    missing = sorted(set(BEFORE_NODES + AFTER_NODES) - set(args.addon_versions))
+    if missing:
+        problems.append(f"addon_versions: missing {missing}")
+    nodes = args.system_nodes
+    if not 1 <= nodes.min_size <= nodes.desired_size <= nodes.max_size:
+        problems.append(
+            f"system_nodes: got min {nodes.min_size}, desired {nodes.desired_size}, max "
+            f"{nodes.max_size}; expected 1 <= min <= desired <= max"
+        )
+    if not args.admin_role_arns:
+        problems.append("admin_role_arns: got []; expected at least one administrator role")
+    return problems
+
+
+class EksCluster(pulumi.ComponentResource):
+    """Cluster, control-plane logs, access entries, pinned add-ons, system nodes, provider."""
+
+    def __init__(self, name: str, args: EksClusterArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("mlplat:eks:EksCluster", name, None, opts)
+        problems = validate_eks_args(args)
+        if problems:
+            raise ValueError(f"EksCluster {name}: " + "; ".join(problems))
+        child = pulumi.ResourceOptions(parent=self)
+        # Created before the cluster, so EKS writes into an encrypted group with a retention.
+        log_group = aws.cloudwatch.LogGroup(
+            f"{name}-control-plane",
+            name=f"/aws/eks/{args.cluster_name}/cluster",
+            kms_key_id=args.logs_key_arn,
+            retention_in_days=args.log_retention_days,
+            opts=child,
+        )
+        cluster_role = self._service_role(
+            name, "cluster", "eks.amazonaws.com", args, ["AmazonEKSClusterPolicy"]
+        )
+        self.cluster = aws.eks.Cluster(
+            f"{name}-cluster",
+            name=args.cluster_name,
+            version=args.kubernetes_version,
+            role_arn=cluster_role.arn,
+            vpc_config=aws.eks.ClusterVpcConfigArgs(
+                subnet_ids=list(args.control_plane_subnet_ids),
+                endpoint_private_access=True,
+                endpoint_public_access=False,
+            ),
+            encryption_config=aws.eks.ClusterEncryptionConfigArgs(
+                resources=["secrets"],
+                provider=aws.eks.ClusterEncryptionConfigProviderArgs(key_arn=args.secrets_key_arn),
+            ),
+            enabled_cluster_log_types=LOG_TYPES,
+            access_config=aws.eks.ClusterAccessConfigArgs(
+                authentication_mode="API",
+                bootstrap_cluster_creator_admin_permissions=False,
+            ),
+            upgrade_policy=aws.eks.ClusterUpgradePolicyArgs(support_type="STANDARD"),
+            # The add-ons are EKS-managed and pinned below; nothing self-managed is installed.
+            bootstrap_self_managed_addons=False,
+            deletion_protection=args.protect,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[log_group], protect=args.protect),
+        )
+
+        for principal in args.admin_role_arns:
+            key = principal.rsplit("/", 1)[-1]
+            entry = aws.eks.AccessEntry(
+                f"{name}-admin-{key}",
+                cluster_name=self.cluster.name,
+                principal_arn=principal,
+                type="STANDARD",
+                opts=child,
+            )
+            aws.eks.AccessPolicyAssociation(
+                f"{name}-admin-{key}",
+                cluster_name=self.cluster.name,
+                principal_arn=principal,
+                policy_arn=CLUSTER_ADMIN,
+                access_scope=aws.eks.AccessPolicyAssociationAccessScopeArgs(type="cluster"),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[entry]),
+            )
+
+        before = [self._addon(name, addon, args, []) for addon in BEFORE_NODES]
+        self.node_role = self._node_role(name, args)
+        self.system_node_group = self._system_nodes(name, args, before)
+        for addon in AFTER_NODES:
+            self._addon(name, addon, args, [self.system_node_group])
+
+        self.provider = k8s.Provider(
+            f"{name}-k8s",
+            kubeconfig=pulumi.Output.all(
+                self.cluster.endpoint, self.cluster.certificate_authority.data, self.cluster.name
+            ).apply(lambda parts: kubeconfig(*parts, region=args.region)),
+            enable_server_side_apply=True,
+            opts=child,
+        )
+        k8s.storage.v1.StorageClass(
+            f"{name}-gp3-encrypted",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name="gp3-encrypted",
+                annotations={"storageclass.kubernetes.io/is-default-class": "true"},
+            ),
+            provisioner="ebs.csi.aws.com",
+            parameters=pulumi.Output.from_input(args.storage_key_arn).apply(
+                lambda key: {"type": "gp3", "encrypted": "true", "kmsKeyId": key}
+            ),
+            reclaim_policy="Retain",
+            volume_binding_mode="WaitForFirstConsumer",
+            allow_volume_expansion=True,
+            opts=pulumi.ResourceOptions(parent=self, provider=self.provider),
+        )
+
+        self.cluster_name = self.cluster.name
+        self.cluster_arn = self.cluster.arn
+        self.register_outputs(
+            {
+                "cluster_name": self.cluster_name,
+                "cluster_arn": self.cluster_arn,
+                "endpoint": self.cluster.endpoint,
+                "node_role_arn": self.node_role.arn,
+            }
+        )
+
+    def _service_role(
+        self,
+        name: str,
+        label: str,
+        service: str,
+        args: EksClusterArgs,
+        managed: Sequence[str],
+    ) -> aws.iam.Role:
+        role = aws.iam.Role(
+            f"{name}-{label}",
+            description=f"EKS {args.cluster_name}: {label}",
+            assume_role_policy=docs.to_json(
+                docs.document(
+                    {
+                        "Sid": "TrustService",
+                        "Effect": "Allow",
+                        "Principal": {"Service": service},
+                        "Action": ["sts:AssumeRole", "sts:TagSession"],
+                        "Condition": {"StringEquals": {"aws:SourceAccount": args.account_id}},
+                    }
+                )
+            ),
+            permissions_boundary=args.permissions_boundary_arn,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        for policy in managed:
+            aws.iam.RolePolicyAttachment(
+                f"{name}-{label}-{policy}",
+                role=role.name,
+                policy_arn=f"arn:aws:iam::aws:policy/{policy}",
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+        return role
+
+    def _node_role(self, name: str, args: EksClusterArgs) -> aws.iam.Role:
+        """Only what a node needs; workloads get their own roles through Pod Identity."""
+        role = aws.iam.Role(
+            f"{name}-node",
+            description=f"EKS {args.cluster_name}: nodes",
+            assume_role_policy=docs.to_json(
+                docs.document(
+                    {
+                        "Sid": "TrustEc2",
+                        "Effect": "Allow",
+                        "Principal": {"Service": "ec2.amazonaws.com"},
+                        "Action": "sts:AssumeRole",
+                    }
+                )
+            ),
+            permissions_boundary=args.permissions_boundary_arn,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        for policy in NODE_POLICIES:
+            aws.iam.RolePolicyAttachment(
+                f"{name}-node-{policy}",
+                role=role.name,
+                policy_arn=f"arn:aws:iam::aws:policy/{policy}",
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+        return role
+
+    def _system_nodes(
+        self, name: str, args: EksClusterArgs, after: Sequence[pulumi.Resource]
+    ) -> aws.eks.NodeGroup:
+        template = aws.ec2.LaunchTemplate(
+            f"{name}-system",
+            description=f"EKS {args.cluster_name}: system nodes",
+            metadata_options=aws.ec2.LaunchTemplateMetadataOptionsArgs(
+                http_endpoint="enabled",
+                http_tokens="required",
+                http_put_response_hop_limit=1,
+                instance_metadata_tags="disabled",
+            ),
+            block_device_mappings=[
+                aws.ec2.LaunchTemplateBlockDeviceMappingArgs(
+                    device_name="/dev/xvda",
+                    ebs=aws.ec2.LaunchTemplateBlockDeviceMappingEbsArgs(
+                        encrypted="true",
+                        kms_key_id=args.storage_key_arn,
+                        volume_type="gp3",
+                        volume_size=50,
+                        delete_on_termination="true",
+                    ),
+                )
+            ],
+            update_default_version=True,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        nodes = args.system_nodes
+        return aws.eks.NodeGroup(
+            f"{name}-system",
+            cluster_name=self.cluster.name,
+            node_role_arn=self.node_role.arn,
+            subnet_ids=list(args.node_subnet_ids),
+            capacity_type="ON_DEMAND",
+            ami_type="AL2023_x86_64_STANDARD",
+            instance_types=list(nodes.instance_types),
+            scaling_config=aws.eks.NodeGroupScalingConfigArgs(
+                min_size=nodes.min_size, max_size=nodes.max_size, desired_size=nodes.desired_size
+            ),
+            update_config=aws.eks.NodeGroupUpdateConfigArgs(max_unavailable=1),
+            launch_template=aws.eks.NodeGroupLaunchTemplateArgs(
+                id=template.id, version=template.latest_version.apply(str)
+            ),
+            labels={"mlplat.io/node-class": "system"},
+            taints=[aws.eks.NodeGroupTaintArgs(**SYSTEM_TAINT)],
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(after)),
+        )
+
+    def _addon(
+        self,
+        name: str,
+        addon: str,
+        args: EksClusterArgs,
+        after: Sequence[pulumi.Resource],
+    ) -> aws.eks.Addon:
+        configuration = ADDON_CONFIGURATION.get(addon)
+        associations = []
+        if addon == "vpc-cni":
+            associations = [self._addon_role(name, "vpc-cni", "aws-node", args, cni=True)]
+        if addon == "aws-ebs-csi-driver":
+            associations = [self._addon_role(name, "ebs-csi", "ebs-csi-controller-sa", args)]
+        return aws.eks.Addon(
+            f"{name}-{addon}",
+            cluster_name=self.cluster.name,
+            addon_name=addon,
+            addon_version=args.addon_versions[addon],
+            configuration_values=json.dumps(configuration, sort_keys=True)
+            if configuration
+            else None,
+            resolve_conflicts_on_create="OVERWRITE",
+            resolve_conflicts_on_update="PRESERVE",
+            pod_identity_associations=[
+                aws.eks.AddonPodIdentityAssociationArgs(role_arn=role.role_arn, service_account=sa)
+                for role, sa in associations
+            ],
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(after)),
+        )
+
+    def _addon_role(
+        self,
+        name: str,
+        label: str,
+        service_account: str,
+        args: EksClusterArgs,
+        *,
+        cni: bool = False,
+    ) -> tuple[WorkloadRole, str]:
+        """Pod Identity roles of the add-ons that call AWS; the association is the add-on's own."""
+        cluster_arn = f"arn:aws:eks:{args.region}:{args.account_id}:cluster/{args.cluster_name}"
+        statements: pulumi.Input[Sequence[dict]]
+        if cni:
+            managed, statements = ["arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy"], []
+        else:
+            managed = ["arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy"]
+            # Volumes encrypted with the environment's storage key.
+            statements = pulumi.Output.from_input(args.storage_key_arn).apply(
+                lambda key: [
+                    docs.allow(
+                        [
+                            "kms:Decrypt",
+                            "kms:DescribeKey",
+                            "kms:Encrypt",
+                            "kms:GenerateDataKey*",
+                            "kms:ReEncrypt*",
+                        ],
+                        [key],
+                        sid="UseStorageKey",
+                    ),
+                    docs.allow(
+                        ["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"],
+                        [key],
+                        sid="GrantForVolumes",
+                        conditions={"Bool": {"kms:GrantIsForAWSResource": "true"}},
+                    ),
+                ]
+            )
+        role = WorkloadRole(
+            f"{name}-{label}",
+            WorkloadRoleArgs(
+                account_id=args.account_id,
+                cluster_name=args.cluster_name,
+                cluster_arn=cluster_arn,
+                namespace="kube-system",
+                service_account=service_account,
+                statements=statements,
+                managed_policy_arns=managed,
+                permissions_boundary_arn=args.permissions_boundary_arn,
+                associate=False,
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        return role, service_account
+
+
+def kubeconfig(endpoint: str, certificate_authority: str, cluster_name: str, *, region: str) -> str:
+    """A kubeconfig that gets short-lived tokens from `aws eks get-token` (no static secret)."""
+    return json.dumps(
+        {
+            "apiVersion": "v1",
+            "kind": "Config",
+            "clusters": [
+                {
+                    "name": cluster_name,
+                    "cluster": {
+                        "server": endpoint,
+                        "certificate-authority-data": certificate_authority,
+                    },
+                }
+            ],
+            "contexts": [
+                {"name": cluster_name, "context": {"cluster": cluster_name, "user": cluster_name}}
+            ],
+            "current-context": cluster_name,
+            "users": [
+                {
+                    "name": cluster_name,
+                    "user": {
+                        "exec": {
+                            "apiVersion": "client.authentication.k8s.io/v1beta1",
+                            "command": "aws",
+                            "args": [
+                                "eks",
+                                "get-token",
+                                "--cluster-name",
+                                cluster_name,
+                                "--region",
+                                region,
+                            ],
+                        }
+                    },
+                }
+            ],
+        },
+        sort_keys=True,
+    )
