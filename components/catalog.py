@@ -14,3 +14,11 @@ ADDON_VERSIONS: dict[str, str] = {
     "aws-ebs-csi-driver": "v1.57.1-eksbuild.1",
     "eks-pod-identity-agent": "v1.3.10-eksbuild.3",
 }
+
+# Karpenter's chart (oci://public.ecr.aws/karpenter/karpenter); 1.14 runs on EKS 1.35.
+KARPENTER_VERSION = "1.14.1"
+# The EKS-optimized AL2023 release Karpenter nodes boot (the alias picks the NVIDIA variant for
+# GPU instances); pinned so a new AMI rolls out only when this changes.
+AMI_ALIAS = "al2023@v20260903"
+# NVIDIA device plugin chart (https://nvidia.github.io/k8s-device-plugin).
+NVIDIA_DEVICE_PLUGIN_VERSION = "0.19.3"

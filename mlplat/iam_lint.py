@@ -5,6 +5,7 @@ longer ships).
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import subprocess
 import tempfile
@@ -67,6 +68,43 @@ def _ignored(kind: Kind, issue: str, detail: str) -> bool:
     return any(entry in (issue, f"{issue}:{detail}") for entry in NOT_APPLICABLE.get(kind, set()))
 
 
+def _uncovered(document_text: str, mismatches: list[dict[str, str]]) -> list[dict[str, str]]:
+    """The RESOURCE_MISMATCH items no Allow statement of the document covers.
+
+    parliament judges each statement alone; AWS evaluates each resource of a request against
+    every statement. A policy that splits an action across statements (Karpenter's upstream
+    RunInstances: images and subnets unconditioned, instances only with the cluster's tags)
+    grants exactly what it must, so only a format missing from the whole document is a finding.
+    """
+    try:
+        document = json.loads(document_text)
+    except ValueError:
+        return mismatches
+    statements = document.get("Statement") or []
+    statements = statements if isinstance(statements, list) else [statements]
+    granted = [
+        (
+            [str(a) for a in _as_list(st.get("Action"))],
+            [str(r) for r in _as_list(st.get("Resource"))],
+        )
+        for st in statements
+        if isinstance(st, dict) and st.get("Effect") == "Allow"
+    ]
+    return [
+        item
+        for item in mismatches
+        if not any(
+            any(fnmatch.fnmatchcase(item["action"].lower(), a.lower()) for a in actions)
+            and any(fnmatch.fnmatchcase(r, item["required_format"]) for r in resources)
+            for actions, resources in granted
+        )
+    ]
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [] if value is None else [value]
+
+
 def lint(resources: Sequence[Mapping[str, Any]]) -> tuple[int, list[IamFinding]]:
     """(documents linted, findings of LOW severity and above)."""
     docs = documents(resources)
@@ -96,8 +134,12 @@ def lint(resources: Sequence[Mapping[str, Any]]) -> tuple[int, list[IamFinding]]
         except ValueError:
             raise RuntimeError(f"parliament failed: {completed.stderr[-2000:]}") from None
         index = int(Path(record["location"]["filepath"]).stem)
-        urn, prop, kind, _ = docs[index]
+        urn, prop, kind, text = docs[index]
         detail = record.get("detail")
+        if record["issue"] == "RESOURCE_MISMATCH" and isinstance(detail, list):
+            detail = _uncovered(text, detail)
+            if not detail:
+                continue
         detail_text = detail if isinstance(detail, str) else json.dumps(detail)
         if _ignored(kind, record["issue"], detail_text):
             continue

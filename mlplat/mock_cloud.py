@@ -35,6 +35,7 @@ AUTONAMED: dict[str, str] = {
     "aws:s3/bucket:Bucket": "bucket",
     "aws:s3/bucketV2:BucketV2": "bucket",
     "aws:sqs/queue:Queue": "name",
+    "aws:cloudwatch/eventRule:EventRule": "name",
 }
 
 # Service-linked role names AWS fixes per service.
@@ -183,6 +184,13 @@ class MockCloud(Mocks):
             role = SERVICE_LINKED_ROLES.get(service, f"AWSServiceRoleFor{service.split('.')[0]}")
             id_ = f"arn:aws:iam::{account}:role/aws-service-role/{service}/{role}"
             outputs.update(arn=id_, name=role, path=f"/aws-service-role/{service}/")
+        elif type_ == "aws:sqs/queue:Queue":
+            queue = str(inputs["name"])
+            id_ = f"https://sqs.{region}.amazonaws.com/{account}/{queue}"
+            outputs.update(arn=f"arn:aws:sqs:{region}:{account}:{queue}", url=id_)
+        elif type_ == "aws:cloudwatch/eventRule:EventRule":
+            id_ = str(inputs["name"])
+            outputs["arn"] = f"arn:aws:events:{region}:{account}:rule/{id_}"
         elif type_ == "aws:ec2/launchTemplate:LaunchTemplate":
             outputs.update(latestVersion=1, defaultVersion=1)
         elif type_ == "aws:eks/cluster:Cluster":

@@ -10,9 +10,10 @@ import pulumi
 import pulumi_aws as aws
 
 from components.baseline import AccountBaseline, AccountBaselineArgs
-from components.catalog import ADDON_VERSIONS
+from components.catalog import ADDON_VERSIONS, KARPENTER_VERSION
 from components.eks import EksCluster, EksClusterArgs, SystemNodes
 from components.iam import IamBaseline, IamBaselineArgs
+from components.karpenter import Karpenter, KarpenterArgs
 from components.kms import Kms, KmsArgs
 from components.network import Network, NetworkArgs
 from stacks.environment import EnvironmentSpec, SpecError, load_environment
@@ -124,6 +125,21 @@ def build(spec: EnvironmentSpec) -> None:
         opts=on_aws,
     )
 
+    karpenter = Karpenter(
+        spec.name,
+        KarpenterArgs(
+            cluster_name=spec.cluster_name,
+            account_id=spec.account_id,
+            region=spec.region,
+            chart_version=KARPENTER_VERSION,
+            permissions_boundary_arn=iam.boundary.arn,
+            kubernetes_provider=eks.provider,
+        ),
+        opts=pulumi.ResourceOptions.merge(
+            on_aws, pulumi.ResourceOptions(depends_on=[eks.system_node_group])
+        ),
+    )
+
     pulumi.export("environment", spec.name)
     pulumi.export("account_id", spec.account_id)
     pulumi.export("region", spec.region)
@@ -135,3 +151,4 @@ def build(spec: EnvironmentSpec) -> None:
     pulumi.export("audit_role_arn", iam.audit_role.arn)
     pulumi.export("cluster_name", eks.cluster_name)
     pulumi.export("cluster_arn", eks.cluster_arn)
+    pulumi.export("karpenter_node_role_arn", karpenter.node_role.arn)

@@ -92,3 +92,31 @@ def test_kubernetes_objects_are_validated_at_the_cluster_version(tmp_path):
 
 def test_a_missing_directory_validates_nothing(tmp_path):
     assert k8s_schema.validate_directory(tmp_path / "absent") == (0, [])
+
+
+def test_a_statement_split_covering_every_format_is_not_a_mismatch():
+    split = doc(
+        {"Sid": "Images", "Effect": "Allow", "Action": "ec2:RunInstances",
+         "Resource": ["arn:aws:ec2:eu-west-1::image/*", "arn:aws:ec2:eu-west-1:*:subnet/*",
+                      "arn:aws:ec2:eu-west-1:*:security-group/*"]},
+        {"Sid": "Instances", "Effect": "Allow", "Action": "ec2:RunInstances",
+         "Resource": ["arn:aws:ec2:eu-west-1:*:instance/*", "arn:aws:ec2:eu-west-1:*:network-interface/*",
+                      "arn:aws:ec2:eu-west-1:*:volume/*"],
+         "Condition": {"StringEquals": {"aws:RequestTag/team": "a"}}},
+    )  # fmt: skip
+    half = doc(
+        {
+            "Effect": "Allow",
+            "Action": "ec2:RunInstances",
+            "Resource": "arn:aws:ec2:eu-west-1::image/*",
+        }
+    )
+    _, findings = iam_lint.lint(
+        [
+            res("aws:iam/policy:Policy", "split", policy=split),
+            res("aws:iam/policy:Policy", "half", policy=half),
+        ]
+    )
+    assert [(f.urn.rsplit("::", 1)[1], f.issue) for f in findings] == [
+        ("half", "RESOURCE_MISMATCH")
+    ]
