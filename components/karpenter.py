@@ -39,12 +39,19 @@ class KarpenterArgs:
     account_id: str = arg("the environment's account")
     region: str = arg("the environment's region")
     chart_version: str = arg("the pinned Karpenter chart version, from the catalog")
+    storage_key_arn: pulumi.Input[str] = arg("KMS key the nodes' volumes are encrypted with")
     permissions_boundary_arn: pulumi.Input[str] = arg("the environment's permission boundary")
     kubernetes_provider: pulumi.ProviderResource = arg("the cluster's Kubernetes provider")
 
 
 def controller_statements(
-    *, cluster_name: str, account_id: str, region: str, queue_arn: str, node_role_arn: str
+    *,
+    cluster_name: str,
+    account_id: str,
+    region: str,
+    queue_arn: str,
+    node_role_arn: str,
+    storage_key_arn: str,
 ) -> list[dict]:
     """The upstream reference policy (Karpenter v1 CloudFormation), with the instance-profile
     actions narrowed from `*` to this account's instance profiles."""
@@ -164,6 +171,20 @@ def controller_statements(
             },
         ),
         docs.allow(["iam:GetInstanceProfile"], [profiles], sid="AllowInstanceProfileReadActions"),
+        # Launching instances whose volumes use the environment's key (through EC2 only).
+        docs.allow(
+            ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*",
+             "kms:ReEncrypt*"],
+            [storage_key_arn],
+            sid="AllowVolumesWithTheStorageKey",
+            conditions={"StringEquals": {"kms:ViaService": f"ec2.{region}.amazonaws.com"}},
+        ),
+        docs.allow(
+            ["kms:CreateGrant"],
+            [storage_key_arn],
+            sid="AllowGrantsForVolumes",
+            conditions={"Bool": {"kms:GrantIsForAWSResource": "true"}},
+        ),
         docs.allow(
             ["eks:DescribeCluster"],
             [f"arn:aws:eks:{region}:{account_id}:cluster/{cluster_name}"],
@@ -273,13 +294,16 @@ class Karpenter(pulumi.ComponentResource):
                 cluster_arn=f"arn:aws:eks:{args.region}:{args.account_id}:cluster/{cluster}",
                 namespace=NAMESPACE,
                 service_account=SERVICE_ACCOUNT,
-                statements=pulumi.Output.all(self.queue.arn, self.node_role.arn).apply(
+                statements=pulumi.Output.all(
+                    self.queue.arn, self.node_role.arn, args.storage_key_arn
+                ).apply(
                     lambda arns: controller_statements(
                         cluster_name=cluster,
                         account_id=args.account_id,
                         region=args.region,
                         queue_arn=arns[0],
                         node_role_arn=arns[1],
+                        storage_key_arn=arns[2],
                     )
                 ),
                 permissions_boundary_arn=args.permissions_boundary_arn,

@@ -1,11 +1,15 @@
 """Kubernetes objects the program builds, validated against the schema of the cluster's version
-(kubernetes-validate ships the upstream OpenAPI schemas; offline)."""
+(kubernetes-validate ships the upstream OpenAPI schemas; offline); custom resources against the
+schemas in mlplat/schemas (the fields this project uses, from the pinned CRDs)."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
+import jsonschema
 import kubernetes_validate
 import yaml
 
@@ -16,6 +20,16 @@ from components.catalog import KUBERNETES_VERSION
 class SchemaFinding:
     file: str
     message: str
+
+
+SCHEMAS = Path(__file__).resolve().parent / "schemas"
+
+
+@cache
+def custom_schema(api_version: str, kind: str) -> dict | None:
+    """`karpenter.sh/v1` NodePool -> schemas/karpenter.sh_v1_NodePool.json, if there is one."""
+    path = SCHEMAS / f"{api_version.replace('/', '_')}_{kind}.json"
+    return json.loads(path.read_text()) if path.is_file() else None
 
 
 def validate_directory(
@@ -30,6 +44,13 @@ def validate_directory(
             if not document:
                 continue
             count += 1
+            schema = custom_schema(str(document.get("apiVersion")), str(document.get("kind")))
+            if schema is not None:
+                problems = sorted(jsonschema.Draft7Validator(schema).iter_errors(document), key=str)
+                findings += [
+                    SchemaFinding(path.name, f"{e.message} at {list(e.path)}") for e in problems
+                ]
+                continue
             try:
                 kubernetes_validate.validate(document, desired_version=version, strict=True)
             except kubernetes_validate.ValidationError as error:

@@ -196,6 +196,67 @@ class ClusterSpec(_Strict):
         return value
 
 
+GPU_FAMILY = re.compile(r"^(g\d|gr\d|p\d)[a-z0-9-]*$")
+
+
+class GpuPoolSpec(_Strict):
+    """One Karpenter GPU NodePool: scales from zero to its GPU limit, nothing more."""
+
+    name: str
+    workload: Literal["training", "inference"]
+    instance_families: list[str] = Field(default_factory=list)
+    instance_types: list[str] = Field(default_factory=list)
+    capacity_types: list[Literal["spot", "on-demand"]] = Field(min_length=1)
+    gpu_limit: int = Field(ge=1)
+    labels: dict[str, str] = Field(default_factory=dict)
+    spot_reason: str | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not re.fullmatch(r"[a-z][a-z0-9-]{1,40}", value):
+            raise ValueError("a DNS label of lowercase letters, digits and -")
+        return value
+
+    @field_validator("instance_families")
+    @classmethod
+    def _families(cls, value: list[str]) -> list[str]:
+        known = {t.split(".", 1)[0] for t in ec2_instance_types()}
+        bad = [f for f in value if not GPU_FAMILY.match(f) or f not in known]
+        if bad:
+            raise ValueError(
+                f"GPU instance families that EC2 offers (g*, p*); not GPU or unknown {bad}"
+            )
+        return value
+
+    @field_validator("instance_types")
+    @classmethod
+    def _types(cls, value: list[str]) -> list[str]:
+        bad = [
+            t
+            for t in value
+            if t not in ec2_instance_types() or not GPU_FAMILY.match(t.split(".", 1)[0])
+        ]
+        if bad:
+            raise ValueError(
+                f"GPU instance types from botocore's EC2 model; not GPU or unknown {bad}"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _one_selector(self) -> GpuPoolSpec:
+        if bool(self.instance_families) == bool(self.instance_types):
+            raise ValueError("instance_families or instance_types (choose one)")
+        return self
+
+
+class GpuSpec(_Strict):
+    max_gpus_per_pool: int = Field(ge=1)
+    # required: every pool on spot (dev); allowed; with-reason: spot needs the pool's spot_reason.
+    spot: Literal["required", "allowed", "with-reason"]
+    pools: list[GpuPoolSpec] = Field(default_factory=list)
+
+
 class PolicyWaiver(_Strict):
     """A rule loosened for this environment: a lower level and/or looser settings, with why."""
 
@@ -228,6 +289,7 @@ class EnvironmentSpec(_Strict):
     protection: ProtectionSpec = ProtectionSpec()
     security: SecuritySpec
     cluster: ClusterSpec
+    gpu: GpuSpec
     # Policy rules loosened in this environment (name -> waiver); every rule is mandatory, at its
     # secure settings, unless listed here.
     policy_waivers: dict[str, PolicyWaiver] = Field(default_factory=dict)
@@ -431,6 +493,7 @@ def _consistency_problems(name: str, raw: Mapping[str, Any]) -> list[Problem]:
                     f"a role of this environment's account {account}",
                 )
             )
+    problems += _gpu_problems(raw)
     region, azs = _at(raw, "region"), _at(raw, "availability_zones")
     if not (isinstance(region, str) and region in eks_regions() and isinstance(azs, list)):
         return problems
@@ -467,6 +530,50 @@ def _consistency_problems(name: str, raw: Mapping[str, Any]) -> list[Problem]:
     return problems
 
 
+def _gpu_problems(raw: Mapping[str, Any]) -> list[Problem]:
+    """Each pool within the environment's GPU ceiling and its spot policy; names unique."""
+    problems: list[Problem] = []
+    ceiling, spot, pools = (
+        _at(raw, "gpu", "max_gpus_per_pool"),
+        _at(raw, "gpu", "spot"),
+        _at(raw, "gpu", "pools"),
+    )
+    if not isinstance(pools, list):
+        return problems
+    names = [p.get("name") for p in pools if isinstance(p, dict)]
+    for index, pool in enumerate(pools):
+        if not isinstance(pool, dict):
+            continue
+        path = f"{ENVIRONMENT_KEY}.gpu.pools[{index}]"
+        limit, capacity = pool.get("gpu_limit"), pool.get("capacity_types")
+        if type(limit) is int and type(ceiling) is int and limit > ceiling:
+            problems.append(
+                Problem(f"{path}.gpu_limit", limit, f"at most the environment's ceiling {ceiling}")
+            )
+        if isinstance(capacity, list):
+            if spot == "required" and capacity != ["spot"]:
+                problems.append(
+                    Problem(
+                        f"{path}.capacity_types", capacity, "['spot'] (gpu.spot is required here)"
+                    )
+                )
+            if (
+                spot == "with-reason"
+                and "spot" in capacity
+                and not str(pool.get("spot_reason") or "").strip()
+            ):
+                problems.append(
+                    Problem(
+                        f"{path}.spot_reason",
+                        pool.get("spot_reason"),
+                        "a written reason for spot capacity here",
+                    )
+                )
+        if names.count(pool.get("name")) > 1:
+            problems.append(Problem(f"{path}.name", pool.get("name"), "a name no other pool uses"))
+    return problems
+
+
 def _cross_environment_problems(
     raw: Mapping[str, Any], siblings: Mapping[str, Mapping[str, Any]]
 ) -> list[Problem]:
@@ -492,7 +599,8 @@ def _cross_environment_problems(
 
 
 def _problem(error: Mapping[str, Any]) -> Problem:
-    loc = ".".join(str(part) for part in error["loc"])
+    loc = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in error["loc"])
+    loc = loc.removeprefix(".")
     path = f"{ENVIRONMENT_KEY}.{loc}" if loc else ENVIRONMENT_KEY
     kind = error["type"]
     if kind == "extra_forbidden":

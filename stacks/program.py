@@ -10,8 +10,14 @@ import pulumi
 import pulumi_aws as aws
 
 from components.baseline import AccountBaseline, AccountBaselineArgs
-from components.catalog import ADDON_VERSIONS, KARPENTER_VERSION
+from components.catalog import (
+    ADDON_VERSIONS,
+    AMI_ALIAS,
+    KARPENTER_VERSION,
+    NVIDIA_DEVICE_PLUGIN_VERSION,
+)
 from components.eks import EksCluster, EksClusterArgs, SystemNodes
+from components.gpu_pools import GpuPool, GpuPools, GpuPoolsArgs
 from components.iam import IamBaseline, IamBaselineArgs
 from components.karpenter import Karpenter, KarpenterArgs
 from components.kms import Kms, KmsArgs
@@ -132,12 +138,28 @@ def build(spec: EnvironmentSpec) -> None:
             account_id=spec.account_id,
             region=spec.region,
             chart_version=KARPENTER_VERSION,
+            storage_key_arn=kms.key_arns["storage"],
             permissions_boundary_arn=iam.boundary.arn,
             kubernetes_provider=eks.provider,
         ),
         opts=pulumi.ResourceOptions.merge(
             on_aws, pulumi.ResourceOptions(depends_on=[eks.system_node_group])
         ),
+    )
+
+    GpuPools(
+        spec.name,
+        GpuPoolsArgs(
+            cluster_name=spec.cluster_name,
+            node_role_name=karpenter.node_role.name,
+            storage_key_arn=kms.key_arns["storage"],
+            ami_alias=AMI_ALIAS,
+            device_plugin_version=NVIDIA_DEVICE_PLUGIN_VERSION,
+            pools=[GpuPool(**pool.model_dump(exclude={"spot_reason"})) for pool in spec.gpu.pools],
+            kubernetes_provider=eks.provider,
+        ),
+        # NodePool and EC2NodeClass are Karpenter's CRDs: the chart installs them first.
+        opts=pulumi.ResourceOptions(depends_on=[karpenter.chart]),
     )
 
     pulumi.export("environment", spec.name)

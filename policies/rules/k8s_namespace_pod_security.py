@@ -15,7 +15,8 @@ ENFORCE = "pod-security.kubernetes.io/enforce"
         "namespaceLevels": {
             "type": "object",
             "description": "namespace -> the level it may enforce instead of restricted",
-            "default": {},
+            # GPU system components need host paths (CONTROLS K8S-09); nothing else is exempt.
+            "default": {"nvidia-device-plugin": "privileged", "gpu-operator": "privileged"},
         }
     },
 )

@@ -13,6 +13,7 @@ from components.karpenter import INTERRUPTION_EVENTS, Karpenter, KarpenterArgs
 from tests.recording import ACCOUNT, REGION, policy
 
 BOUNDARY = f"arn:aws:iam::{ACCOUNT}:policy/staging-permissions-boundary"
+STORAGE_KEY = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/storage"
 
 
 @pytest.fixture(scope="module")
@@ -28,6 +29,7 @@ def karpenter():
                 account_id=ACCOUNT,
                 region=REGION,
                 chart_version=KARPENTER_VERSION,
+                storage_key_arn=STORAGE_KEY,
                 permissions_boundary_arn=BOUNDARY,
                 kubernetes_provider=provider,
             ),
@@ -58,7 +60,11 @@ def test_controller_policy_follows_upstream_scoped_to_this_cluster(karpenter):
         s["Sid"]: s
         for s in policy(karpenter.one("aws:iam/rolePolicy:RolePolicy"), "policy")["Statement"]
     }
-    assert len(statements) == 15
+    assert len(statements) == 17
+    assert statements["AllowVolumesWithTheStorageKey"]["Resource"] == [STORAGE_KEY]
+    assert statements["AllowVolumesWithTheStorageKey"]["Condition"] == {
+        "StringEquals": {"kms:ViaService": f"ec2.{REGION}.amazonaws.com"}
+    }
     for statement in statements.values():
         assert all(a != "*" and not a.endswith(":*") for a in statement["Action"])
     # Resource "*" only where AWS offers no resource to scope to.

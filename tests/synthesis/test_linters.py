@@ -120,3 +120,36 @@ def test_a_statement_split_covering_every_format_is_not_a_mismatch():
     assert [(f.urn.rsplit("::", 1)[1], f.issue) for f in findings] == [
         ("half", "RESOURCE_MISMATCH")
     ]
+
+
+def test_karpenter_objects_are_validated_against_the_pinned_crd_fields(tmp_path):
+    pool = {
+        "apiVersion": "karpenter.sh/v1",
+        "kind": "NodePool",
+        "metadata": {"name": "gpu-x"},
+        "spec": {
+            "template": {
+                "spec": {
+                    "nodeClassRef": {
+                        "group": "karpenter.k8s.aws",
+                        "kind": "EC2NodeClass",
+                        "name": "gpu-x",
+                    },
+                    "requirements": [],
+                }
+            },
+            "limits": {"nvidia.com/gpu": 4},
+            "disruption": {"consolidationPolicy": "WhenEmpty", "consolidateAfter": "10m"},
+        },
+    }
+    (tmp_path / "nodepool-cluster-ok.yaml").write_text(yaml.safe_dump(pool))
+    typo = {**pool, "spec": {**pool["spec"], "limit": {"cpu": 1}}}
+    (tmp_path / "nodepool-cluster-typo.yaml").write_text(yaml.safe_dump(typo))
+    count, findings = k8s_schema.validate_directory(tmp_path)
+    assert count == 2
+    assert [(f.file, f.message) for f in findings] == [
+        (
+            "nodepool-cluster-typo.yaml",
+            "Additional properties are not allowed ('limit' was unexpected) at ['spec']",
+        )
+    ]

@@ -141,6 +141,30 @@ def test_environments_are_listed_in_promotion_order():
             "EC2 instance types (botocore's EC2 model); unknown ['m7i.huge']",
         ),
         (
+            lambda e, d: e["gpu"]["pools"][0].update(gpu_limit=16),
+            "mlplat:environment.gpu.pools[0].gpu_limit: got 16; expected at most the environment's ceiling 4",
+        ),
+        (
+            lambda e, d: e["gpu"]["pools"][0].update(instance_families=["m7i"]),
+            "GPU instance families that EC2 offers (g*, p*); not GPU or unknown ['m7i']",
+        ),
+        (
+            lambda e, d: e["gpu"]["pools"][0].update(instance_types=["g6.xlarge"]),
+            "instance_families or instance_types (choose one)",
+        ),
+        (
+            lambda e, d: e["gpu"]["pools"][0].update(capacity_types=["on-demand"]),
+            "mlplat:environment.gpu.pools[0].capacity_types: got ['on-demand']; expected ['spot'] (gpu.spot is required here)",
+        ),
+        (
+            lambda e, d: e["gpu"].update(spot="with-reason"),
+            "mlplat:environment.gpu.pools[0].spot_reason: got None; expected a written reason for spot capacity here",
+        ),
+        (
+            lambda e, d: e["gpu"]["pools"].append(dict(e["gpu"]["pools"][0])),
+            "mlplat:environment.gpu.pools[1].name: got 'gpu-dev'; expected a name no other pool uses",
+        ),
+        (
             lambda e, d: e.update(name="dev"),
             "mlplat:environment.name: got 'dev'; expected no `name`",
         ),
