@@ -92,9 +92,8 @@ class EksCluster(pulumi.ComponentResource):
             retention_in_days=args.log_retention_days,
             opts=child,
         )
-        cluster_role = self._service_role(
-            name, "cluster", "eks.amazonaws.com", args, ["AmazonEKSClusterPolicy"]
-        )
+        cluster_trust = docs.service_trust_of_account("eks.amazonaws.com", args.account_id)
+        cluster_role = self._role(name, "cluster", cluster_trust, args, ["AmazonEKSClusterPolicy"])
         self.cluster = aws.eks.Cluster(
             f"{name}-cluster",
             name=args.cluster_name,
@@ -140,7 +139,8 @@ class EksCluster(pulumi.ComponentResource):
             )
 
         before = [self._addon(name, addon, args, []) for addon in BEFORE_NODES]
-        self.node_role = self._node_role(name, args)
+        # Only what a node needs; workloads get their own roles through Pod Identity.
+        self.node_role = self._role(name, "node", docs.ec2_instance_trust(), args, NODE_POLICIES)
         self.system_node_group = self._system_nodes(name, args, before)
         for addon in AFTER_NODES:
             self._addon(name, addon, args, [self.system_node_group])
@@ -180,61 +180,19 @@ class EksCluster(pulumi.ComponentResource):
             }
         )
 
-    def _service_role(
-        self,
-        name: str,
-        label: str,
-        service: str,
-        args: EksClusterArgs,
-        managed: Sequence[str],
+    def _role(
+        self, name: str, label: str, trust: str, args: EksClusterArgs, managed: Sequence[str]
     ) -> aws.iam.Role:
         role = aws.iam.Role(
             f"{name}-{label}",
             description=f"EKS {args.cluster_name}: {label}",
-            assume_role_policy=docs.to_json(
-                docs.document(
-                    {
-                        "Sid": "TrustService",
-                        "Effect": "Allow",
-                        "Principal": {"Service": service},
-                        "Action": ["sts:AssumeRole", "sts:TagSession"],
-                        "Condition": {"StringEquals": {"aws:SourceAccount": args.account_id}},
-                    }
-                )
-            ),
+            assume_role_policy=trust,
             permissions_boundary=args.permissions_boundary_arn,
             opts=pulumi.ResourceOptions(parent=self),
         )
         for policy in managed:
             aws.iam.RolePolicyAttachment(
                 f"{name}-{label}-{policy}",
-                role=role.name,
-                policy_arn=f"arn:aws:iam::aws:policy/{policy}",
-                opts=pulumi.ResourceOptions(parent=self),
-            )
-        return role
-
-    def _node_role(self, name: str, args: EksClusterArgs) -> aws.iam.Role:
-        """Only what a node needs; workloads get their own roles through Pod Identity."""
-        role = aws.iam.Role(
-            f"{name}-node",
-            description=f"EKS {args.cluster_name}: nodes",
-            assume_role_policy=docs.to_json(
-                docs.document(
-                    {
-                        "Sid": "TrustEc2",
-                        "Effect": "Allow",
-                        "Principal": {"Service": "ec2.amazonaws.com"},
-                        "Action": "sts:AssumeRole",
-                    }
-                )
-            ),
-            permissions_boundary=args.permissions_boundary_arn,
-            opts=pulumi.ResourceOptions(parent=self),
-        )
-        for policy in NODE_POLICIES:
-            aws.iam.RolePolicyAttachment(
-                f"{name}-node-{policy}",
                 role=role.name,
                 policy_arn=f"arn:aws:iam::aws:policy/{policy}",
                 opts=pulumi.ResourceOptions(parent=self),

@@ -205,16 +205,7 @@ class Karpenter(pulumi.ComponentResource):
             f"{name}-node",
             name=f"{cluster}-karpenter-node",
             description=f"Karpenter nodes of {cluster}",
-            assume_role_policy=docs.to_json(
-                docs.document(
-                    {
-                        "Sid": "TrustEc2",
-                        "Effect": "Allow",
-                        "Principal": {"Service": "ec2.amazonaws.com"},
-                        "Action": "sts:AssumeRole",
-                    }
-                )
-            ),
+            assume_role_policy=docs.ec2_instance_trust(),
             permissions_boundary=args.permissions_boundary_arn,
             opts=child,
         )

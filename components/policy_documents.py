@@ -91,3 +91,32 @@ def service_trust(service: str, *, account_id: str, source_arn: str) -> str:
             ],
         }
     )
+
+
+def service_trust_of_account(service: str, account_id: str) -> str:
+    """Trust for a service that assumes (and tags sessions of) a role of this account only."""
+    return to_json(
+        document(
+            {
+                "Sid": "TrustService",
+                "Effect": "Allow",
+                "Principal": {"Service": service},
+                "Action": ["sts:AssumeRole", "sts:TagSession"],
+                "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+            }
+        )
+    )
+
+
+def ec2_instance_trust() -> str:
+    """Trust policy of a node (instance) role: EC2 assumes it for the instance."""
+    return to_json(
+        document(
+            {
+                "Sid": "TrustEc2",
+                "Effect": "Allow",
+                "Principal": {"Service": "ec2.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+            }
+        )
+    )

@@ -131,6 +131,16 @@ class ProtectionSpec(_Strict):
         return self
 
 
+ROLE_ARN = re.compile(r"arn:aws:iam::\d{12}:role/[\w+=,.@/-]+")
+
+
+def role_arns(value: list[str]) -> list[str]:
+    bad = [a for a in value if not ROLE_ARN.fullmatch(a)]
+    if bad:
+        raise ValueError(f"IAM role ARNs (arn:aws:iam::<account>:role/<name>); bad {bad}")
+    return value
+
+
 class SecuritySpec(_Strict):
     """Who audits the environment: InfoSec principals, confined to the organization."""
 
@@ -140,10 +150,7 @@ class SecuritySpec(_Strict):
     @field_validator("audit_principal_arns")
     @classmethod
     def _arns(cls, value: list[str]) -> list[str]:
-        bad = [a for a in value if not re.fullmatch(r"arn:aws:iam::\d{12}:role/[\w+=,.@/-]+", a)]
-        if bad:
-            raise ValueError(f"IAM role ARNs (arn:aws:iam::<account>:role/<name>); bad {bad}")
-        return value
+        return role_arns(value)
 
     @field_validator("organization_id")
     @classmethod
@@ -190,10 +197,7 @@ class ClusterSpec(_Strict):
     @field_validator("admin_role_arns")
     @classmethod
     def _roles(cls, value: list[str]) -> list[str]:
-        bad = [a for a in value if not re.fullmatch(r"arn:aws:iam::\d{12}:role/[\w+=,.@/-]+", a)]
-        if bad:
-            raise ValueError(f"IAM role ARNs (arn:aws:iam::<account>:role/<name>); bad {bad}")
-        return value
+        return role_arns(value)
 
 
 GPU_FAMILY = re.compile(r"^(g\d|gr\d|p\d)[a-z0-9-]*$")
