@@ -25,6 +25,12 @@ def short(urn: str) -> str:
     return f"{parts[2].rsplit('$', 1)[-1]}::{parts[3]}" if len(parts) >= 4 else urn
 
 
+def named(urn: str) -> str:
+    """`Key/dev-cluster`: the kind and the name, enough to tell a key from a cluster."""
+    kind, _, name = short(urn).rpartition("::")
+    return f"{kind.rsplit(':', 1)[-1]}/{name}" if kind else name
+
+
 def grouped(findings: Sequence[Finding]) -> list[tuple[tuple[str, str, str, str, str], list[str]]]:
     """Findings that differ only in their resource, together: one row per rule and message."""
     groups: dict[tuple[str, str, str, str, str], list[str]] = {}
@@ -65,7 +71,7 @@ def text(reports: Sequence[Report], *, limit: int = 15) -> Group:
                 table.add_column(column, overflow="fold")
             groups = grouped(report.findings)
             for (level, control, policy, message, reason), urns in groups[:limit]:
-                shown = ", ".join(short(u).split("::")[-1] for u in urns[:2])
+                shown = ", ".join(named(u) for u in urns[:2])
                 more = f" +{len(urns) - 2}" if len(urns) > 2 else ""
                 table.add_row(
                     level,
