@@ -394,9 +394,10 @@ def parse_stack_file(text: str, source: str) -> dict[str, Any]:
     raw = config.get(ENVIRONMENT_KEY)
     if not isinstance(raw, dict):
         problems.append(Problem(ENVIRONMENT_KEY, raw, "a mapping describing the environment"))
+        raise SpecError(source, problems)
     if problems:
         raise SpecError(source, problems)
-    return raw  # type: ignore[return-value]
+    return raw
 
 
 def validate_environment(
