@@ -5,8 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from tests import recording
+
+# Properties assert correctness, never speed (benchmarks/ measure that); a cold first call that
+# loads botocore's models must not read as a failure on a slow machine.
+settings.register_profile("mlplat", deadline=None)
+settings.load_profile("mlplat")
 
 LAYERS = ("unit", "components", "synthesis", "policies", "aws")
 
