@@ -41,6 +41,16 @@ def mutated(build: Path, env: str, mutate) -> str:
     return json.dumps(state)
 
 
+def check_mutated(build: Path, env: str, mutate, output_format: str = "json"):
+    """`mlplat check` of a synthesized state changed by `mutate`, read from stdin."""
+    state = mutated(build, env, mutate)
+    return check("--state", "-", "--env", env, "--format", output_format, stdin=state)
+
+
+def rotation_off(resources):
+    first(resources, "aws:kms/key:Key")["inputs"]["enableKeyRotation"] = False
+
+
 def first(resources, type_):
     return next(r for r in resources if r["type"] == type_)
 
@@ -73,18 +83,7 @@ def test_every_environment_passes_with_no_mandatory_violation(build):
 
 
 def test_key_rotation_off_fails_kms_01(build):
-    def rotation_off(resources):
-        first(resources, "aws:kms/key:Key")["inputs"]["enableKeyRotation"] = False
-
-    result = check(
-        "--state",
-        "-",
-        "--env",
-        "prod",
-        "--format",
-        "json",
-        stdin=mutated(build, "prod", rotation_off),
-    )
+    result = check_mutated(build, "prod", rotation_off, "json")
     assert result.exit_code == 1
     (finding,) = violations(result)
     assert finding["policy"] == "aws-kms-key-rotation"
@@ -100,15 +99,7 @@ def test_ssh_open_to_the_world_fails_net_01(build):
             {"protocol": "tcp", "fromPort": 22, "toPort": 22, "cidrBlocks": ["0.0.0.0/0"]}
         )
 
-    result = check(
-        "--state",
-        "-",
-        "--env",
-        "staging",
-        "--format",
-        "json",
-        stdin=mutated(build, "staging", open_ssh),
-    )
+    result = check_mutated(build, "staging", open_ssh, "json")
     assert result.exit_code == 1
     assert [(v["policy"], v["control"]) for v in violations(result)] == [
         ("aws-ec2-security-group-no-risky-ports-open", "NET-01")
@@ -147,15 +138,7 @@ def test_unknown_values_are_reported_as_unknown(build):
             "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
         )
 
-    result = check(
-        "--state",
-        "-",
-        "--env",
-        "prod",
-        "--format",
-        "json",
-        stdin=mutated(build, "prod", unknown_cidr),
-    )
+    result = check_mutated(build, "prod", unknown_cidr, "json")
     assert result.exit_code == 0
     (finding,) = violations(result)
     assert finding["level"] == "unknown"
@@ -164,18 +147,7 @@ def test_unknown_values_are_reported_as_unknown(build):
 
 
 def test_sarif_is_2_1_0_with_rules_and_located_results(build):
-    def rotation_off(resources):
-        first(resources, "aws:kms/key:Key")["inputs"]["enableKeyRotation"] = False
-
-    result = check(
-        "--state",
-        "-",
-        "--env",
-        "prod",
-        "--format",
-        "sarif",
-        stdin=mutated(build, "prod", rotation_off),
-    )
+    result = check_mutated(build, "prod", rotation_off, "sarif")
     assert result.exit_code == 1
     sarif = json.loads(result.stdout)
     assert sarif["version"] == "2.1.0"
