@@ -119,9 +119,7 @@ def test_cross_environment_trust_fails_env_03(build):
         )
         role["inputs"]["assumeRolePolicy"] = json.dumps(document)
 
-    result = check(
-        "--state", "-", "--env", "dev", "--format", "json", stdin=mutated(build, "dev", trust_prod)
-    )
+    result = check_mutated(build, "dev", trust_prod)
     assert result.exit_code == 1
     mandatory = [
         (v["policy"], v["control"]) for v in violations(result) if v["level"] == "mandatory"
