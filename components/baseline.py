@@ -70,4 +70,11 @@ class AccountBaseline(pulumi.ComponentResource):
             description="Auto Scaling: launches EKS managed nodes with encrypted volumes",
             opts=child,
         )
+        # Karpenter launches spot capacity through EC2 Fleet, which needs this role to exist.
+        aws.iam.ServiceLinkedRole(
+            f"{name}-spot",
+            aws_service_name="spot.amazonaws.com",
+            description="EC2 Spot: Karpenter's spot GPU and CPU capacity",
+            opts=child,
+        )
         self.register_outputs({"autoscaling_role_arn": self.autoscaling_role.arn})

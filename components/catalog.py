@@ -22,3 +22,25 @@ KARPENTER_VERSION = "1.14.1"
 AMI_ALIAS = "al2023@v20260903"
 # NVIDIA device plugin chart (https://nvidia.github.io/k8s-device-plugin).
 NVIDIA_DEVICE_PLUGIN_VERSION = "0.19.3"
+# AWS EFA device plugin chart (https://aws.github.io/eks-charts): exposes
+# `vpc.amazonaws.com/efa` on nodes of pools with `efa: true`.
+EFA_DEVICE_PLUGIN_VERSION = "v0.5.20"
+# GPU instance types with an Elastic Fabric Adapter: the GPU entries of that chart's
+# `supportedInstanceLabels` (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/efa.html).
+EFA_GPU_INSTANCE_TYPES = frozenset(
+    {
+        *(f"g4dn.{size}" for size in ("8xlarge", "12xlarge", "16xlarge", "metal")),
+        *(
+            f"{family}.{size}"
+            for family in ("g5", "g6", "g6e")
+            for size in ("8xlarge", "12xlarge", "16xlarge", "24xlarge", "48xlarge")
+        ),
+        "gr6.8xlarge",
+        "p3dn.24xlarge",
+        "p4d.24xlarge",
+        "p4de.24xlarge",
+        "p5.48xlarge",
+        "p5e.48xlarge",
+        "p5en.48xlarge",
+    }
+)

@@ -50,7 +50,10 @@ class EksClusterArgs:
     storage_key_arn: pulumi.Input[str] = arg("KMS key for node and persistent volumes")
     logs_key_arn: pulumi.Input[str] = arg("KMS key of the control-plane log group")
     log_retention_days: int = arg("control-plane log retention")
-    admin_role_arns: Sequence[str] = arg("roles granted cluster-admin (platform admins, CI deploy)")
+    admin_role_arns: Sequence[str] = arg("platform admins' roles, granted cluster-admin")
+    deploy_role_arn: pulumi.Input[str] = arg(
+        "the CI deploy role, granted cluster-admin: it installs charts, CRDs and RBAC"
+    )
     addon_versions: Mapping[str, str] = arg("EKS add-on name -> pinned version, from the catalog")
     system_nodes: SystemNodes = arg("on-demand nodes for add-ons and Karpenter")
     permissions_boundary_arn: pulumi.Input[str] = arg("the environment's permission boundary")
@@ -120,8 +123,11 @@ class EksCluster(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[log_group], protect=args.protect),
         )
 
-        for principal in args.admin_role_arns:
-            key = principal.rsplit("/", 1)[-1]
+        admins: dict[str, pulumi.Input[str]] = {
+            arn.rsplit("/", 1)[-1]: arn for arn in args.admin_role_arns
+        }
+        admins["deploy"] = args.deploy_role_arn
+        for key, principal in admins.items():
             entry = aws.eks.AccessEntry(
                 f"{name}-admin-{key}",
                 cluster_name=self.cluster.name,
@@ -185,6 +191,7 @@ class EksCluster(pulumi.ComponentResource):
     ) -> aws.iam.Role:
         role = aws.iam.Role(
             f"{name}-{label}",
+            name=f"{args.cluster_name}-{label}",
             description=f"EKS {args.cluster_name}: {label}",
             assume_role_policy=trust,
             permissions_boundary=args.permissions_boundary_arn,
@@ -321,6 +328,7 @@ class EksCluster(pulumi.ComponentResource):
                 account_id=args.account_id,
                 cluster_name=args.cluster_name,
                 cluster_arn=cluster_arn,
+                role_name=f"{args.cluster_name}-{label}",
                 namespace="kube-system",
                 service_account=service_account,
                 statements=statements,

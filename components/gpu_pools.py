@@ -12,10 +12,14 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.args import arg
+from components.catalog import EFA_GPU_INSTANCE_TYPES
 
 GPU = "nvidia.com/gpu"
 PLUGIN_NAMESPACE = "nvidia-device-plugin"
 PLUGIN_REPO = "https://nvidia.github.io/k8s-device-plugin"
+EFA = "vpc.amazonaws.com/efa"
+EFA_PLUGIN_REPO = "https://aws.github.io/eks-charts"
+EFA_NODE_LABEL = "mlplat.io/efa"
 # vCPUs a pool may hold per GPU at most (g6e.48xlarge: 192 vCPUs for 8 GPUs).
 CPU_PER_GPU = 24
 # The AMI's NVIDIA container toolkit must agree with the plugin: GPUs reach a container only
@@ -54,6 +58,12 @@ class GpuPool:
     capacity_types: Sequence[str]
     gpu_limit: int
     labels: Mapping[str, str] = field(default_factory=dict)
+    efa: bool = False
+
+
+def efa_instance_types(families: Sequence[str], types: Sequence[str]) -> list[str]:
+    """The sizes of these families (or these types) that have an EFA."""
+    return sorted(t for t in EFA_GPU_INSTANCE_TYPES if t in types or t.split(".", 1)[0] in families)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -63,6 +73,7 @@ class GpuPoolsArgs:
     storage_key_arn: pulumi.Input[str] = arg("KMS key of the nodes' volumes")
     ami_alias: str = arg("pinned EKS AL2023 release, from the catalog (`al2023@vYYYYMMDD`)")
     device_plugin_version: str = arg("pinned NVIDIA device plugin chart, from the catalog")
+    efa_plugin_version: str = arg("pinned AWS EFA device plugin chart, from the catalog")
     pools: Sequence[GpuPool] = arg("the environment's GPU pools")
     kubernetes_provider: pulumi.ProviderResource = arg("the cluster's Kubernetes provider")
 
@@ -76,7 +87,15 @@ def disruption(workload: str) -> dict:
 
 
 def node_pool_spec(pool: GpuPool, node_class: str) -> dict:
-    if pool.instance_families:
+    if pool.efa:
+        # Only the sizes with an EFA; Karpenter attaches the interfaces when pods request
+        # `vpc.amazonaws.com/efa`, and the device plugin hands them to containers.
+        shape = {
+            "key": "node.kubernetes.io/instance-type",
+            "operator": "In",
+            "values": efa_instance_types(pool.instance_families, pool.instance_types),
+        }
+    elif pool.instance_families:
         shape = {
             "key": "karpenter.k8s.aws/instance-family",
             "operator": "In",
@@ -96,6 +115,7 @@ def node_pool_spec(pool: GpuPool, node_class: str) -> dict:
                     "mlplat.io/workload": pool.workload,
                     "mlplat.io/gpu-pool": pool.name,
                     "nvidia.com/gpu.present": "true",
+                    **({EFA_NODE_LABEL: "true"} if pool.efa else {}),
                 }
             },
             "spec": {
@@ -160,6 +180,8 @@ def validate_gpu_pools_args(args: GpuPoolsArgs) -> list[str]:
     for pool in args.pools:
         if bool(pool.instance_families) == bool(pool.instance_types):
             problems.append(f"pools[{pool.name}]: instance_families or instance_types (choose one)")
+        if pool.efa and not efa_instance_types(pool.instance_families, pool.instance_types):
+            problems.append(f"pools[{pool.name}].efa: no instance type of the pool has an EFA")
         if pool.gpu_limit < 1:
             problems.append(f"pools[{pool.name}].gpu_limit: got {pool.gpu_limit}; expected >= 1")
     if not args.ami_alias.startswith("al2023@v"):
@@ -212,6 +234,22 @@ class GpuPools(pulumi.ComponentResource):
                 on_cluster, pulumi.ResourceOptions(depends_on=[namespace])
             ),
         )
+
+        if any(pool.efa for pool in args.pools):
+            # EFA needs a security group open to itself: the EKS cluster group the node class
+            # selects is. kube-system, where AWS installs the plugin, already runs node agents.
+            k8s.helm.v4.Chart(
+                f"{name}-efa-device-plugin",
+                chart="aws-efa-k8s-device-plugin",
+                version=args.efa_plugin_version,
+                repository_opts=k8s.helm.v4.RepositoryOptsArgs(repo=EFA_PLUGIN_REPO),
+                namespace="kube-system",
+                values={
+                    "tolerations": [{"key": GPU, "operator": "Exists", "effect": "NoSchedule"}],
+                    "nodeSelector": {EFA_NODE_LABEL: "true"},
+                },
+                opts=on_cluster,
+            )
 
         self.node_pools: dict[str, k8s.apiextensions.CustomResource] = {}
         for pool in args.pools:

@@ -30,7 +30,7 @@ GLOBAL_REGION = "us-east-1"
 
 @dataclass(frozen=True, kw_only=True)
 class IamBaselineArgs:
-    environment: str = arg("environment name (prefixes role and policy names)")
+    name_prefix: str = arg("prefix of the environment's IAM names (`mlplat-<env>`)")
     account_id: str = arg("the environment's account")
     region: str = arg("the environment's region; the boundary confines roles to it")
     audit_principal_arns: Sequence[str] = arg("InfoSec principals allowed to assume the audit role")
@@ -107,13 +107,13 @@ class IamBaseline(pulumi.ComponentResource):
     ):
         super().__init__("mlplat:iam:IamBaseline", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        boundary_name = f"{args.environment}-permissions-boundary"
+        boundary_name = f"{args.name_prefix}-permissions-boundary"
         # The name is fixed so the boundary can name itself in its own Deny statements.
         self.boundary_arn = f"arn:aws:iam::{args.account_id}:policy/{boundary_name}"
         self.boundary = aws.iam.Policy(
             f"{name}-boundary",
             name=boundary_name,
-            description=f"mlplat {args.environment}: permission boundary of every platform role",
+            description=f"{args.name_prefix}: permission boundary of every platform role",
             policy=docs.to_json(
                 boundary_document(
                     account_id=args.account_id, region=args.region, boundary_arn=self.boundary_arn
@@ -124,7 +124,7 @@ class IamBaseline(pulumi.ComponentResource):
         )
         self.audit_role = aws.iam.Role(
             f"{name}-audit",
-            name=f"{args.environment}-infosec-audit",
+            name=f"{args.name_prefix}-infosec-audit",
             description="InfoSec: read-only configuration audit (no data access)",
             assume_role_policy=docs.to_json(
                 docs.document(

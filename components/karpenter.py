@@ -265,6 +265,7 @@ class Karpenter(pulumi.ComponentResource):
         for rule, pattern in INTERRUPTION_EVENTS.items():
             event_rule = aws.cloudwatch.EventRule(
                 f"{name}-{rule}",
+                name=f"{cluster}-karpenter-{rule}",
                 description=f"Karpenter {cluster}: {pattern['detail-type'][0]}",
                 event_pattern=json.dumps(pattern, sort_keys=True),
                 opts=child,
@@ -283,6 +284,7 @@ class Karpenter(pulumi.ComponentResource):
                 account_id=args.account_id,
                 cluster_name=cluster,
                 cluster_arn=f"arn:aws:eks:{args.region}:{args.account_id}:cluster/{cluster}",
+                role_name=f"{cluster}-karpenter-controller",
                 namespace=NAMESPACE,
                 service_account=SERVICE_ACCOUNT,
                 statements=pulumi.Output.all(

@@ -23,6 +23,7 @@ class WorkloadRoleArgs:
     cluster_arn: pulumi.Input[str] = arg(
         "the cluster's ARN: only its Pod Identity agent may assume"
     )
+    role_name: str = arg("the role's name: `<cluster>-<purpose>`, inside the deploy role's scope")
     namespace: str = arg("Kubernetes namespace of the service account")
     service_account: str = arg("Kubernetes service account that receives the role")
     statements: pulumi.Input[Sequence[dict[str, Any]]] = arg(
@@ -84,6 +85,7 @@ class WorkloadRole(pulumi.ComponentResource):
         )
         self.role = aws.iam.Role(
             f"{name}-role",
+            name=args.role_name,
             description=f"Pod Identity: {args.namespace}/{args.service_account}",
             assume_role_policy=trust,
             permissions_boundary=args.permissions_boundary_arn,

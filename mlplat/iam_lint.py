@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import re
 import subprocess
 import tempfile
 from collections.abc import Mapping, Sequence
@@ -34,13 +35,18 @@ DOCUMENTS: dict[str, list[tuple[str, Kind]]] = {
     "aws:sns/topicPolicy:TopicPolicy": [("policy", "resource")],
 }
 
-# parliament reads every document as an identity policy. For the others, two findings are about
-# that reading, not about the document, and are dropped here (and only here):
-NOT_APPLICABLE: dict[Kind, set[str]] = {
-    # A trust policy has a Principal and no Resource by definition.
-    "trust": {"MALFORMED:Statement contains neither Resource nor NotResource"},
+# parliament reads every document as an identity policy. For the others, some findings are about
+# that reading, not about the document, and are dropped here (and only here): (issue, detail).
+NOT_APPLICABLE: dict[Kind, list[tuple[str, re.Pattern[str]]]] = {
+    "trust": [
+        # A trust policy has a Principal and no Resource by definition.
+        ("MALFORMED", re.compile(r"Statement contains neither Resource nor NotResource")),
+        # parliament 1.6.4 knows SAML and four web identity providers, not IAM OIDC providers
+        # (GitHub Actions, EKS): the rule aws-iam-oidc-trust-pinned checks those trusts.
+        ("UNKNOWN_FEDERATION_SOURCE", re.compile(r"arn:aws:iam::\d{12}:oidc-provider/[^/*]+")),
+    ],
     # In a key, bucket or queue policy `Resource: "*"` means the resource the policy is on.
-    "resource": {"RESOURCE_STAR"},
+    "resource": [("RESOURCE_STAR", re.compile(r".*", re.DOTALL))],
 }
 
 
@@ -65,7 +71,10 @@ def documents(resources: Sequence[Mapping[str, Any]]) -> list[tuple[str, str, Ki
 
 
 def _ignored(kind: Kind, issue: str, detail: str) -> bool:
-    return any(entry in (issue, f"{issue}:{detail}") for entry in NOT_APPLICABLE.get(kind, set()))
+    return any(
+        issue == known and pattern.fullmatch(detail)
+        for known, pattern in NOT_APPLICABLE.get(kind, [])
+    )
 
 
 def _uncovered(document_text: str, mismatches: list[dict[str, str]]) -> list[dict[str, str]]:

@@ -39,7 +39,10 @@ AUTONAMED: dict[str, str] = {
 }
 
 # Service-linked role names AWS fixes per service.
-SERVICE_LINKED_ROLES = {"autoscaling.amazonaws.com": "AWSServiceRoleForAutoScaling"}
+SERVICE_LINKED_ROLES = {
+    "autoscaling.amazonaws.com": "AWSServiceRoleForAutoScaling",
+    "spot.amazonaws.com": "AWSServiceRoleForEC2Spot",
+}
 
 # EC2-style ids: prefix per type.
 _EC2_PREFIX: dict[str, str] = {
@@ -174,6 +177,10 @@ class MockCloud(Mocks):
                 uniqueId="AROA" + digest(urn, 17).upper(),
                 createDate="1970-01-01T00:00:00Z",
             )
+        elif type_ == "aws:iam/openIdConnectProvider:OpenIdConnectProvider":
+            host = str(inputs["url"]).removeprefix("https://")
+            id_ = f"arn:aws:iam::{account}:oidc-provider/{host}"
+            outputs["arn"] = id_
         elif type_ == "aws:iam/policy:Policy":
             id_ = f"arn:aws:iam::{account}:policy/{inputs['name']}"
             outputs.update(arn=id_, policyId="ANPA" + digest(urn, 17).upper())

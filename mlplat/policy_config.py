@@ -35,7 +35,10 @@ def facts(spec: EnvironmentSpec, siblings: list[EnvironmentSpec]) -> dict[str, A
         "accountId": spec.account_id,
         "vpcCidr": spec.network.vpc_cidr,
         "requiredTags": ["env", "owner-team", "cost-centre"],
-        "clusterAdminPrincipals": list(spec.cluster.admin_role_arns),
+        "clusterAdminPrincipals": [
+            *spec.cluster.admin_role_arns,
+            f"arn:aws:iam::{spec.account_id}:role/{spec.deploy_role_name}",
+        ],
         "otherEnvironments": {
             other.name: {"accountId": other.account_id, "vpcCidr": other.network.vpc_cidr}
             for other in siblings

@@ -21,6 +21,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from components.catalog import KUBERNETES_VERSION
+from components.gpu_pools import efa_instance_types
 from components.network import Tier, plan_subnets
 
 ENVIRONMENTS_DIR = Path(__file__).resolve().parent.parent / "environments"
@@ -213,6 +214,8 @@ class GpuPoolSpec(_Strict):
     capacity_types: list[Literal["spot", "on-demand"]] = Field(min_length=1)
     gpu_limit: int = Field(ge=1)
     labels: dict[str, str] = Field(default_factory=dict)
+    # Elastic Fabric Adapter for multi-node training: the pool keeps only sizes that have one.
+    efa: bool = False
     spot_reason: str | None = None
 
     @field_validator("name")
@@ -251,6 +254,12 @@ class GpuPoolSpec(_Strict):
     def _one_selector(self) -> GpuPoolSpec:
         if bool(self.instance_families) == bool(self.instance_types):
             raise ValueError("instance_families or instance_types (choose one)")
+        if self.efa and not efa_instance_types(self.instance_families, self.instance_types):
+            raise ValueError(
+                "instance families or types with an EFA size when efa is true (g5, g6, g6e "
+                "8xlarge and up, p4d, p5...); none of "
+                f"{self.instance_families or self.instance_types} has one"
+            )
         return self
 
 
@@ -282,6 +291,23 @@ class PolicyWaiver(_Strict):
         return self
 
 
+GITHUB_REPOSITORY = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
+
+
+class CiSpec(_Strict):
+    """Where the environment is deployed from: GitHub Actions of one repository, in the GitHub
+    environment named like this one (its required reviewers gate the deploy)."""
+
+    github_repository: str
+
+    @field_validator("github_repository")
+    @classmethod
+    def _repository(cls, value: str) -> str:
+        if not GITHUB_REPOSITORY.fullmatch(value) or value.endswith((".", "/.", "/..")):
+            raise ValueError("a GitHub repository as owner/name, like my-org/mlplat")
+        return value
+
+
 class EnvironmentSpec(_Strict):
     name: str
     account_id: str
@@ -294,6 +320,7 @@ class EnvironmentSpec(_Strict):
     security: SecuritySpec
     cluster: ClusterSpec
     gpu: GpuSpec
+    ci: CiSpec
     # Policy rules loosened in this environment (name -> waiver); every rule is mandatory, at its
     # secure settings, unless listed here.
     policy_waivers: dict[str, PolicyWaiver] = Field(default_factory=dict)
@@ -327,8 +354,27 @@ class EnvironmentSpec(_Strict):
         return value
 
     @property
-    def cluster_name(self) -> str:
+    def name_prefix(self) -> str:
+        """Every IAM role and policy, the cluster, queue and event rules are named `<prefix>-*`:
+        the CI deploy role's grants are scoped to it."""
         return f"mlplat-{self.name}"
+
+    @property
+    def cluster_name(self) -> str:
+        return self.name_prefix
+
+    @property
+    def deploy_role_name(self) -> str:
+        return deploy_role_name(self.name)
+
+    @property
+    def state_bucket(self) -> str:
+        """The Pulumi state bucket `mlplat bootstrap` creates."""
+        return f"{self.name_prefix}-pulumi-state-{self.account_id}"
+
+
+def deploy_role_name(environment: str) -> str:
+    return f"mlplat-{environment}-deploy"
 
 
 @cache
@@ -490,7 +536,16 @@ def _consistency_problems(name: str, raw: Mapping[str, Any]) -> list[Problem]:
     account, admins = _at(raw, "account_id"), _at(raw, "cluster", "admin_role_arns")
     valid_account = isinstance(account, str) and re.fullmatch(r"\d{12}", account)
     for index, arn in enumerate(admins if isinstance(admins, list) and valid_account else []):
-        if isinstance(arn, str) and arn.split(":")[4:5] != [account]:
+        if isinstance(arn, str) and arn.endswith(f":role/{deploy_role_name(name)}"):
+            problems.append(
+                Problem(
+                    f"{ENVIRONMENT_KEY}.cluster.admin_role_arns[{index}]",
+                    arn,
+                    "people's roles only: the stack creates the CI deploy role and its access "
+                    "entry",
+                )
+            )
+        elif isinstance(arn, str) and arn.split(":")[4:5] != [account]:
             problems.append(
                 Problem(
                     f"{ENVIRONMENT_KEY}.cluster.admin_role_arns[{index}]",

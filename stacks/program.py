@@ -13,9 +13,11 @@ from components.baseline import AccountBaseline, AccountBaselineArgs
 from components.catalog import (
     ADDON_VERSIONS,
     AMI_ALIAS,
+    EFA_DEVICE_PLUGIN_VERSION,
     KARPENTER_VERSION,
     NVIDIA_DEVICE_PLUGIN_VERSION,
 )
+from components.deploy_role import DeployRole, DeployRoleArgs, DeployScope
 from components.eks import EksCluster, EksClusterArgs, SystemNodes
 from components.gpu_pools import GpuPool, GpuPools, GpuPoolsArgs
 from components.iam import IamBaseline, IamBaselineArgs
@@ -71,13 +73,31 @@ def build(spec: EnvironmentSpec) -> None:
     iam = IamBaseline(
         spec.name,
         IamBaselineArgs(
-            environment=spec.name,
+            name_prefix=spec.cluster_name,
             account_id=spec.account_id,
             region=spec.region,
             audit_principal_arns=spec.security.audit_principal_arns,
             organization_id=spec.security.organization_id,
         ),
         opts=on_aws,
+    )
+    # Losing it locks CI out: protected wherever stateful resources are.
+    deploy = DeployRole(
+        spec.name,
+        DeployRoleArgs(
+            scope=DeployScope(
+                account_id=spec.account_id,
+                region=spec.region,
+                name_prefix=spec.name_prefix,
+                cluster_name=spec.cluster_name,
+                boundary_arn=iam.boundary_arn,
+                state_bucket=spec.state_bucket,
+            ),
+            github_repository=spec.ci.github_repository,
+            github_environment=spec.name,
+            permissions_boundary_arn=iam.boundary.arn,
+        ),
+        opts=stateful,
     )
     kms = Kms(
         spec.name,
@@ -123,6 +143,7 @@ def build(spec: EnvironmentSpec) -> None:
             logs_key_arn=kms.key_arns["logs"],
             log_retention_days=spec.logs.retention_days,
             admin_role_arns=spec.cluster.admin_role_arns,
+            deploy_role_arn=deploy.role_arn,
             addon_versions=ADDON_VERSIONS,
             system_nodes=SystemNodes(**spec.cluster.system_nodes.model_dump()),
             permissions_boundary_arn=iam.boundary.arn,
@@ -155,6 +176,7 @@ def build(spec: EnvironmentSpec) -> None:
             storage_key_arn=kms.key_arns["storage"],
             ami_alias=AMI_ALIAS,
             device_plugin_version=NVIDIA_DEVICE_PLUGIN_VERSION,
+            efa_plugin_version=EFA_DEVICE_PLUGIN_VERSION,
             pools=[GpuPool(**pool.model_dump(exclude={"spot_reason"})) for pool in spec.gpu.pools],
             kubernetes_provider=eks.provider,
         ),
@@ -171,6 +193,7 @@ def build(spec: EnvironmentSpec) -> None:
     pulumi.export("kms_key_arns", kms.key_arns)
     pulumi.export("permissions_boundary_arn", iam.boundary.arn)
     pulumi.export("audit_role_arn", iam.audit_role.arn)
+    pulumi.export("deploy_role_arn", deploy.role_arn)
     pulumi.export("cluster_name", eks.cluster_name)
     pulumi.export("cluster_arn", eks.cluster_arn)
     pulumi.export("karpenter_node_role_arn", karpenter.node_role.arn)

@@ -12,11 +12,9 @@ from components.eks import EksCluster, EksClusterArgs, SystemNodes, validate_eks
 from tests.recording import ACCOUNT, REGION, policy
 
 KEY = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/"
-BOUNDARY = f"arn:aws:iam::{ACCOUNT}:policy/staging-permissions-boundary"
-ADMINS = [
-    f"arn:aws:iam::{ACCOUNT}:role/PlatformAdmin",
-    f"arn:aws:iam::{ACCOUNT}:role/mlplat-staging-deploy",
-]
+BOUNDARY = f"arn:aws:iam::{ACCOUNT}:policy/mlplat-staging-permissions-boundary"
+ADMINS = [f"arn:aws:iam::{ACCOUNT}:role/PlatformAdmin"]
+DEPLOY = f"arn:aws:iam::{ACCOUNT}:role/mlplat-staging-deploy"
 
 
 def args(**overrides) -> EksClusterArgs:
@@ -32,6 +30,7 @@ def args(**overrides) -> EksClusterArgs:
         "logs_key_arn": KEY + "logs",
         "log_retention_days": 365,
         "admin_role_arns": ADMINS,
+        "deploy_role_arn": DEPLOY,
         "addon_versions": ADDON_VERSIONS,
         "system_nodes": SystemNodes(
             instance_types=["m7i.large"], min_size=2, max_size=4, desired_size=2
@@ -113,11 +112,16 @@ def test_only_the_cluster_is_protected(eks):
     assert [r.type for r in eks.records if r.protect] == ["aws:eks/cluster:Cluster"]
 
 
-def test_access_entries_grant_cluster_admin_to_the_listed_roles_only(eks):
+def test_access_entries_grant_cluster_admin_to_the_admins_and_the_deploy_role_only(eks):
     entries = eks.of_type("aws:eks/accessEntry:AccessEntry")
-    assert sorted(e.inputs["principalArn"] for e in entries) == sorted(ADMINS)
-    for association in eks.of_type("aws:eks/accessPolicyAssociation:AccessPolicyAssociation"):
-        assert association.inputs["principalArn"] in ADMINS
+    assert sorted(e.inputs["principalArn"] for e in entries) == sorted([*ADMINS, DEPLOY])
+    assert {e.inputs["type"] for e in entries} == {"STANDARD"}
+    associations = eks.of_type("aws:eks/accessPolicyAssociation:AccessPolicyAssociation")
+    assert sorted(a.inputs["principalArn"] for a in associations) == sorted([*ADMINS, DEPLOY])
+    for association in associations:
+        assert association.inputs["policyArn"] == (
+            "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
+        )
         assert association.inputs["accessScope"] == {"type": "cluster"}
 
 

@@ -7,7 +7,7 @@ from collections import Counter
 import pulumi_kubernetes as k8s
 import pytest
 
-from components.catalog import AMI_ALIAS, NVIDIA_DEVICE_PLUGIN_VERSION
+from components.catalog import AMI_ALIAS, EFA_DEVICE_PLUGIN_VERSION, NVIDIA_DEVICE_PLUGIN_VERSION
 from components.gpu_pools import GpuPool, GpuPools, GpuPoolsArgs, validate_gpu_pools_args
 from tests.recording import ACCOUNT, REGION
 
@@ -28,6 +28,14 @@ POOLS = [
         gpu_limit=4,
         labels={"team": "serving"},
     ),
+    GpuPool(
+        name="fabric",
+        workload="training",
+        instance_families=["g6e"],
+        capacity_types=["on-demand"],
+        gpu_limit=16,
+        efa=True,
+    ),
 ]
 
 
@@ -38,6 +46,7 @@ def args(**overrides):
         "storage_key_arn": KEY,
         "ami_alias": AMI_ALIAS,
         "device_plugin_version": NVIDIA_DEVICE_PLUGIN_VERSION,
+        "efa_plugin_version": EFA_DEVICE_PLUGIN_VERSION,
         "pools": POOLS,
         "kubernetes_provider": None,
     }
@@ -61,9 +70,9 @@ def test_children(gpu):
         {
             "kubernetes:core/v1:Namespace": 1,
             "kubernetes:networking.k8s.io/v1:NetworkPolicy": 1,
-            "kubernetes:helm.sh/v4:Chart": 1,
-            "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass": 2,
-            "kubernetes:karpenter.sh/v1:NodePool": 2,
+            "kubernetes:helm.sh/v4:Chart": 2,
+            "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass": 3,
+            "kubernetes:karpenter.sh/v1:NodePool": 3,
         }
     )
 
@@ -108,7 +117,7 @@ def test_node_classes_are_pinned_hardened_and_encrypted(gpu):
 
 
 def test_device_plugin_is_pinned_isolated_and_in_its_own_namespace(gpu):
-    chart = gpu.one("kubernetes:helm.sh/v4:Chart").inputs
+    chart = gpu.one("kubernetes:helm.sh/v4:Chart", "gpu-device-plugin").inputs
     assert (chart["chart"], chart["version"]) == (
         "nvidia-device-plugin",
         NVIDIA_DEVICE_PLUGIN_VERSION,
@@ -121,6 +130,44 @@ def test_device_plugin_is_pinned_isolated_and_in_its_own_namespace(gpu):
     assert namespace["labels"] == {"pod-security.kubernetes.io/enforce": "privileged"}
     policy = gpu.one("kubernetes:networking.k8s.io/v1:NetworkPolicy").inputs["spec"]
     assert policy == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
+
+
+def test_an_efa_pool_keeps_only_efa_sizes_and_gets_the_efa_plugin(gpu):
+    pools = {
+        p.inputs["metadata"]["name"]: p.inputs["spec"]
+        for p in gpu.of_type("kubernetes:karpenter.sh/v1:NodePool")
+    }
+    fabric = pools["gpu-fabric"]["template"]
+    assert fabric["spec"]["requirements"][0] == {
+        "key": "node.kubernetes.io/instance-type",
+        "operator": "In",
+        "values": [
+            f"g6e.{size}" for size in ("12xlarge", "16xlarge", "24xlarge", "48xlarge", "8xlarge")
+        ],
+    }
+    assert fabric["metadata"]["labels"]["mlplat.io/efa"] == "true"
+    assert "mlplat.io/efa" not in pools["gpu-training"]["template"]["metadata"]["labels"]
+    chart = gpu.one("kubernetes:helm.sh/v4:Chart", "gpu-efa-device-plugin").inputs
+    assert (chart["chart"], chart["version"], chart["namespace"]) == (
+        "aws-efa-k8s-device-plugin",
+        EFA_DEVICE_PLUGIN_VERSION,
+        "kube-system",
+    )
+    assert chart["values"] == {
+        "tolerations": [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}],
+        "nodeSelector": {"mlplat.io/efa": "true"},
+    }
+
+
+def test_no_efa_pool_no_efa_plugin(record):
+    def build():
+        GpuPools(
+            "gpu",
+            args(pools=[POOLS[1]], kubernetes_provider=k8s.Provider("k8s", kubeconfig="{}")),
+        )
+
+    charts = record(build).of_type("kubernetes:helm.sh/v4:Chart")
+    assert [c.inputs["chart"] for c in charts] == ["nvidia-device-plugin"]
 
 
 @pytest.mark.parametrize(
@@ -137,6 +184,21 @@ def test_device_plugin_is_pinned_isolated_and_in_its_own_namespace(gpu):
                 ]
             },
             "pools[x]: instance_families or instance_types (choose one)",
+        ),
+        (
+            {
+                "pools": [
+                    GpuPool(
+                        name="x",
+                        workload="training",
+                        instance_types=["g6.xlarge"],
+                        capacity_types=["spot"],
+                        gpu_limit=1,
+                        efa=True,
+                    )
+                ]
+            },
+            "pools[x].efa: no instance type of the pool has an EFA",
         ),
         (
             {"ami_alias": "al2023@latest"},

@@ -13,14 +13,14 @@ from tests.recording import ACCOUNT, REGION, policy
 
 AUDITOR = "arn:aws:iam::999988887777:role/InfoSecAudit"
 BASELINE = IamBaselineArgs(
-    environment="staging",
+    name_prefix="mlplat-staging",
     account_id=ACCOUNT,
     region=REGION,
     audit_principal_arns=[AUDITOR],
     organization_id="o-a1b2c3d4e5",
 )
 CLUSTER_ARN = f"arn:aws:eks:{REGION}:{ACCOUNT}:cluster/mlplat-staging"
-BOUNDARY_ARN = f"arn:aws:iam::{ACCOUNT}:policy/staging-permissions-boundary"
+BOUNDARY_ARN = f"arn:aws:iam::{ACCOUNT}:policy/mlplat-staging-permissions-boundary"
 
 
 @pytest.fixture
@@ -41,7 +41,7 @@ def test_baseline_children(baseline):
 
 def test_boundary_caps_to_the_region_and_forbids_escape(baseline):
     boundary = baseline.one("aws:iam/policy:Policy")
-    assert boundary.inputs["name"] == "staging-permissions-boundary"
+    assert boundary.inputs["name"] == "mlplat-staging-permissions-boundary"
     assert boundary.inputs["tags"] == {"mlplat.io/policy-kind": "permissions-boundary"}
     statements = {s["Sid"]: s for s in policy(boundary, "policy")["Statement"]}
     cap = statements["CapWithinThisEnvironment"]
@@ -65,6 +65,7 @@ def test_boundary_caps_to_the_region_and_forbids_escape(baseline):
 def test_audit_role_is_read_only_bounded_and_confined_to_the_organization(baseline):
     role = baseline.one("aws:iam/role:Role")
     boundary = baseline.one("aws:iam/policy:Policy")
+    assert role.inputs["name"] == "mlplat-staging-infosec-audit"
     assert role.inputs["permissionsBoundary"] == boundary.outputs["arn"]
     assert role.property_dependencies["permissionsBoundary"] == [boundary.urn]
     (trust,) = policy(role, "assumeRolePolicy")["Statement"]
@@ -88,6 +89,7 @@ def workload(**overrides) -> WorkloadRoleArgs:
         "account_id": ACCOUNT,
         "cluster_name": "mlplat-staging",
         "cluster_arn": CLUSTER_ARN,
+        "role_name": "mlplat-staging-trainer",
         "namespace": "team-a",
         "service_account": "trainer",
         "statements": [READ_MODELS],
@@ -108,6 +110,7 @@ def test_workload_role_is_pod_identity_of_one_service_account(record):
         }
     )
     role = recording.one("aws:iam/role:Role")
+    assert role.inputs["name"] == "mlplat-staging-trainer"
     assert role.inputs["permissionsBoundary"] == BOUNDARY_ARN
     (trust,) = policy(role, "assumeRolePolicy")["Statement"]
     assert trust["Principal"] == {"Service": "pods.eks.amazonaws.com"}

@@ -66,6 +66,34 @@ def test_parliament_flags_identity_policies_and_spares_trust_and_key_policies():
     assert got == [("format", "policy", "RESOURCE_MISMATCH"), ("typo", "policy", "UNKNOWN_ACTION")]
 
 
+def oidc_trust(provider: str) -> str:
+    return doc(
+        {
+            "Effect": "Allow",
+            "Principal": {"Federated": provider},
+            "Action": "sts:AssumeRoleWithWebIdentity",
+            "Condition": {
+                "StringEquals": {
+                    "token.actions.githubusercontent.com:aud": "sts.amazonaws.com",
+                    "token.actions.githubusercontent.com:sub": "repo:o/r:environment:dev",
+                }
+            },
+        }
+    )
+
+
+def test_an_iam_oidc_provider_is_a_known_federation_source_and_nothing_else_is():
+    github = "arn:aws:iam::111122223333:oidc-provider/token.actions.githubusercontent.com"
+    resources = [
+        res("aws:iam/role:Role", "github", assumeRolePolicy=oidc_trust(github)),
+        res("aws:iam/role:Role", "made-up", assumeRolePolicy=oidc_trust("idp.example.com")),
+    ]
+    _, findings = iam_lint.lint(resources)
+    assert [(f.urn.rsplit("::", 1)[1], f.issue, f.detail) for f in findings] == [
+        ("made-up", "UNKNOWN_FEDERATION_SOURCE", "idp.example.com")
+    ]
+
+
 def test_no_documents_runs_nothing():
     assert iam_lint.lint([res("aws:ec2/vpc:Vpc", "v")]) == (0, [])
 

@@ -137,6 +137,30 @@ def test_environments_are_listed_in_promotion_order():
             "'arn:aws:iam::777788889999:role/X'; expected a role of this environment's account",
         ),
         (
+            lambda e, d: e["cluster"]["admin_role_arns"].append(
+                "arn:aws:iam::111122223333:role/mlplat-dev-deploy"
+            ),
+            "mlplat:environment.cluster.admin_role_arns[1]: got "
+            "'arn:aws:iam::111122223333:role/mlplat-dev-deploy'; expected people's roles only: "
+            "the stack creates the CI deploy role and its access entry",
+        ),
+        (
+            lambda e, d: e["ci"].update(github_repository="https://github.com/o/r"),
+            "mlplat:environment.ci.github_repository: got 'https://github.com/o/r'; "
+            "expected a GitHub repository as owner/name, like my-org/mlplat",
+        ),
+        (
+            lambda e, d: e.pop("ci"),
+            "mlplat:environment.ci: got '(missing)'; expected a value: this key is required",
+        ),
+        (
+            lambda e, d: e["gpu"]["pools"][0].update(
+                instance_families=[], instance_types=["g5.xlarge"], efa=True
+            ),
+            "expected instance families or types with an EFA size when efa is true (g5, g6, g6e "
+            "8xlarge and up, p4d, p5...); none of ['g5.xlarge'] has one",
+        ),
+        (
             lambda e, d: e["cluster"]["system_nodes"].update(instance_types=["m7i.huge"]),
             "EC2 instance types (botocore's EC2 model); unknown ['m7i.huge']",
         ),

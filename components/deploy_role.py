@@ -1,0 +1,484 @@
+"""The CI deploy role: GitHub Actions of one repository and one GitHub environment assume it
+through OIDC, and `pulumi up` runs as it.
+
+Least privilege for a deployer is a scope, not a short list: it creates what the program declares.
+So each service's grant names the environment's own resources where the service can (roles and
+policies `<prefix>-*`, the cluster and its children, the interruption queue, the state bucket)
+and confines IAM: a role can only be created or given policies while it carries the environment's
+boundary, and only the environment's roles can be passed. `Resource: "*"` appears only where the
+API takes no resource or names one that does not exist yet; each such statement says so.
+
+The role carries the boundary too, and the boundary forbids editing the boundary: changes to
+`IamBaseline`'s boundary, and key deletion, are applied by a platform admin, never by CI.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from components import policy_documents as docs
+from components.args import arg
+
+GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
+# The audience aws-actions/configure-aws-credentials requests.
+GITHUB_AUDIENCE = "sts.amazonaws.com"
+# A first `pulumi up` (cluster, node groups, add-ons) takes longer than the default hour.
+SESSION_SECONDS = 2 * 3600
+# `mlplat bootstrap` tags the KMS key of the state bucket and of Pulumi secrets with this.
+STATE_KEY_TAG = {"mlplat.io/purpose": "pulumi-state"}
+# Service-linked roles the program or its services create on first use.
+SERVICE_LINKED = [
+    "autoscaling.amazonaws.com",
+    "eks.amazonaws.com",
+    "eks-nodegroup.amazonaws.com",
+    "spot.amazonaws.com",
+]
+
+
+EC2_READS = [
+    "ec2:DescribeAccountAttributes",
+    "ec2:DescribeAddresses",
+    "ec2:DescribeAddressesAttribute",
+    "ec2:DescribeAvailabilityZones",
+    "ec2:DescribeFlowLogs",
+    "ec2:DescribeInternetGateways",
+    "ec2:DescribeLaunchTemplateVersions",
+    "ec2:DescribeLaunchTemplates",
+    "ec2:DescribeManagedPrefixLists",
+    "ec2:DescribeNatGateways",
+    "ec2:DescribeNetworkAcls",
+    "ec2:DescribeNetworkInterfaces",
+    "ec2:DescribePrefixLists",
+    "ec2:DescribeRegions",
+    "ec2:DescribeRouteTables",
+    "ec2:DescribeSecurityGroupRules",
+    "ec2:DescribeSecurityGroups",
+    "ec2:DescribeSubnets",
+    "ec2:DescribeTags",
+    "ec2:DescribeVpcBlockPublicAccessOptions",
+    "ec2:DescribeVpcEndpointServices",
+    "ec2:DescribeVpcEndpoints",
+    "ec2:DescribeVpcs",
+]
+EC2_OF_THIS_ACCOUNT = [
+    "ec2:AllocateAddress",
+    "ec2:AssociateRouteTable",
+    "ec2:AttachInternetGateway",
+    "ec2:AuthorizeSecurityGroupEgress",
+    "ec2:AuthorizeSecurityGroupIngress",
+    "ec2:CreateFlowLogs",
+    "ec2:CreateInternetGateway",
+    "ec2:CreateLaunchTemplate",
+    "ec2:CreateLaunchTemplateVersion",
+    "ec2:CreateNatGateway",
+    "ec2:CreateNetworkAclEntry",
+    "ec2:CreateRoute",
+    "ec2:CreateRouteTable",
+    "ec2:CreateSecurityGroup",
+    "ec2:CreateSubnet",
+    "ec2:CreateTags",
+    "ec2:CreateVpc",
+    "ec2:CreateVpcEndpoint",
+    "ec2:DeleteFlowLogs",
+    "ec2:DeleteInternetGateway",
+    "ec2:DeleteLaunchTemplate",
+    "ec2:DeleteLaunchTemplateVersions",
+    "ec2:DeleteNatGateway",
+    "ec2:DeleteNetworkAclEntry",
+    "ec2:DeleteRoute",
+    "ec2:DeleteRouteTable",
+    "ec2:DeleteSecurityGroup",
+    "ec2:DeleteSubnet",
+    "ec2:DeleteTags",
+    "ec2:DeleteVpc",
+    "ec2:DeleteVpcEndpoints",
+    "ec2:DescribeVpcAttribute",
+    "ec2:DetachInternetGateway",
+    "ec2:DisassociateAddress",
+    "ec2:DisassociateRouteTable",
+    "ec2:GetLaunchTemplateData",
+    "ec2:ModifyLaunchTemplate",
+    "ec2:ModifySecurityGroupRules",
+    "ec2:ModifySubnetAttribute",
+    "ec2:ModifyVpcAttribute",
+    "ec2:ModifyVpcEndpoint",
+    "ec2:ReleaseAddress",
+    "ec2:ReplaceNetworkAclEntry",
+    "ec2:ReplaceRoute",
+    "ec2:ReplaceRouteTableAssociation",
+    "ec2:RevokeSecurityGroupEgress",
+    "ec2:RevokeSecurityGroupIngress",
+    "ec2:UpdateSecurityGroupRuleDescriptionsEgress",
+    "ec2:UpdateSecurityGroupRuleDescriptionsIngress",
+]
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeployScope:
+    """The names the deploy role's policies are scoped to."""
+
+    account_id: str = arg("the environment's account")
+    region: str = arg("the environment's region")
+    name_prefix: str = arg("prefix of every IAM role and policy name of the environment")
+    cluster_name: str = arg("the EKS cluster")
+    boundary_arn: str = arg("the boundary every role it creates must carry")
+    state_bucket: str = arg("the S3 bucket holding the Pulumi state (from `mlplat bootstrap`)")
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeployRoleArgs:
+    scope: DeployScope = arg("what the role may deploy")
+    github_repository: str = arg("`owner/name` of the repository whose workflows deploy")
+    github_environment: str = arg("the GitHub environment a job must run in (its approvals)")
+    permissions_boundary_arn: pulumi.Input[str] = arg("the environment's permission boundary")
+
+
+def trust_document(*, provider_arn: str, repository: str, environment: str) -> dict:
+    return docs.document(
+        {
+            "Sid": "GithubActionsOfThisEnvironment",
+            "Effect": "Allow",
+            "Principal": {"Federated": provider_arn},
+            "Action": "sts:AssumeRoleWithWebIdentity",
+            "Condition": {
+                "StringEquals": {
+                    f"{GITHUB_OIDC_HOST}:aud": GITHUB_AUDIENCE,
+                    f"{GITHUB_OIDC_HOST}:sub": f"repo:{repository}:environment:{environment}",
+                }
+            },
+        }
+    )
+
+
+def deploy_policies(scope: DeployScope) -> dict[str, dict]:
+    """Policy documents by purpose; each stays under IAM's 6,144-character managed-policy limit."""
+    account, region, prefix = scope.account_id, scope.region, scope.name_prefix
+    iam = f"arn:aws:iam::{account}"
+    eks = f"arn:aws:eks:{region}:{account}"
+    cluster = scope.cluster_name
+    ((key, value),) = STATE_KEY_TAG.items()
+    return {
+        "network": docs.document(
+            # What the provider reads back to refresh and diff; Describe calls take no resource.
+            docs.allow(EC2_READS, ["*"], sid="NetworkReads"),
+            docs.allow(
+                EC2_OF_THIS_ACCOUNT,
+                [f"arn:aws:ec2:{region}:{account}:*"],
+                sid="NetworkOfThisAccount",
+            ),
+            # Account settings of the region: these APIs take no resource.
+            docs.allow(
+                [
+                    "ec2:DisableEbsEncryptionByDefault",
+                    "ec2:EnableEbsEncryptionByDefault",
+                    "ec2:GetEbsDefaultKmsKeyId",
+                    "ec2:GetEbsEncryptionByDefault",
+                    "ec2:GetInstanceMetadataDefaults",
+                    "ec2:ModifyInstanceMetadataDefaults",
+                    "ec2:ModifyVpcBlockPublicAccessOptions",
+                ],
+                ["*"],
+                sid="RegionalAccountSettings",
+            ),
+        ),
+        "cluster": docs.document(
+            docs.allow(
+                [
+                    "eks:AssociateAccessPolicy",
+                    "eks:AssociateEncryptionConfig",
+                    "eks:CreateAccessEntry",
+                    "eks:CreateAddon",
+                    "eks:CreateCluster",
+                    "eks:CreateNodegroup",
+                    "eks:CreatePodIdentityAssociation",
+                    "eks:DeleteAccessEntry",
+                    "eks:DeleteAddon",
+                    "eks:DeleteCluster",
+                    "eks:DeleteNodegroup",
+                    "eks:DeletePodIdentityAssociation",
+                    "eks:DescribeAccessEntry",
+                    "eks:DescribeAddon",
+                    "eks:DescribeCluster",
+                    "eks:DescribeNodegroup",
+                    "eks:DescribePodIdentityAssociation",
+                    "eks:DescribeUpdate",
+                    "eks:DisassociateAccessPolicy",
+                    "eks:ListAccessEntries",
+                    "eks:ListAddons",
+                    "eks:ListAssociatedAccessPolicies",
+                    "eks:ListNodegroups",
+                    "eks:ListPodIdentityAssociations",
+                    "eks:ListTagsForResource",
+                    "eks:ListUpdates",
+                    "eks:TagResource",
+                    "eks:UntagResource",
+                    "eks:UpdateAccessEntry",
+                    "eks:UpdateAddon",
+                    "eks:UpdateClusterConfig",
+                    "eks:UpdateClusterVersion",
+                    "eks:UpdateNodegroupConfig",
+                    "eks:UpdateNodegroupVersion",
+                    "eks:UpdatePodIdentityAssociation",
+                ],
+                [
+                    f"{eks}:cluster/{cluster}",
+                    f"{eks}:addon/{cluster}/*",
+                    f"{eks}:nodegroup/{cluster}/*",
+                    f"{eks}:access-entry/{cluster}/*",
+                    f"{eks}:podidentityassociation/{cluster}/*",
+                ],
+                sid="ThisCluster",
+            ),
+            # The add-on and version catalogue: these APIs take no resource.
+            docs.allow(
+                [
+                    "eks:DescribeAddonConfiguration",
+                    "eks:DescribeAddonVersions",
+                    "eks:DescribeClusterVersions",
+                    "eks:ListAccessPolicies",
+                    "eks:ListClusters",
+                ],
+                ["*"],
+                sid="EksCatalogue",
+            ),
+            docs.allow(
+                [
+                    "sqs:CreateQueue",
+                    "sqs:DeleteQueue",
+                    "sqs:GetQueueAttributes",
+                    "sqs:ListQueueTags",
+                    "sqs:SetQueueAttributes",
+                    "sqs:TagQueue",
+                    "sqs:UntagQueue",
+                ],
+                [f"arn:aws:sqs:{region}:{account}:{prefix}-*"],
+                sid="QueuesOfThisEnvironment",
+            ),
+            docs.allow(
+                [
+                    "events:DeleteRule",
+                    "events:DescribeRule",
+                    "events:ListTagsForResource",
+                    "events:ListTargetsByRule",
+                    "events:PutRule",
+                    "events:PutTargets",
+                    "events:RemoveTargets",
+                    "events:TagResource",
+                    "events:UntagResource",
+                ],
+                [f"arn:aws:events:{region}:{account}:rule/{prefix}-*"],
+                sid="EventRulesOfThisEnvironment",
+            ),
+            docs.allow(
+                [
+                    "logs:AssociateKmsKey",
+                    "logs:CreateLogGroup",
+                    "logs:DeleteLogGroup",
+                    "logs:DeleteRetentionPolicy",
+                    "logs:DisassociateKmsKey",
+                    "logs:ListTagsForResource",
+                    "logs:ListTagsLogGroup",
+                    "logs:PutRetentionPolicy",
+                    "logs:TagLogGroup",
+                    "logs:TagResource",
+                    "logs:UntagLogGroup",
+                    "logs:UntagResource",
+                ],
+                [f"arn:aws:logs:{region}:{account}:log-group:*"],
+                sid="LogGroupsOfThisAccount",
+            ),
+            # DescribeLogGroups lists the account's groups: it takes no resource.
+            docs.allow(["logs:DescribeLogGroups"], ["*"], sid="ListLogGroups"),
+        ),
+        "identity": docs.document(
+            # The heart of it: whatever role the deployer creates or grants to carries the
+            # environment's boundary, so nothing it makes can do more than the boundary allows.
+            docs.allow(
+                [
+                    "iam:AttachRolePolicy",
+                    "iam:CreateRole",
+                    "iam:DeleteRolePolicy",
+                    "iam:DetachRolePolicy",
+                    "iam:PutRolePermissionsBoundary",
+                    "iam:PutRolePolicy",
+                ],
+                [f"{iam}:role/{prefix}-*"],
+                sid="RolesOnlyWithTheBoundary",
+                conditions={"ArnEquals": {"iam:PermissionsBoundary": scope.boundary_arn}},
+            ),
+            docs.allow(
+                [
+                    "iam:DeleteRole",
+                    "iam:GetRole",
+                    "iam:GetRolePolicy",
+                    "iam:ListAttachedRolePolicies",
+                    "iam:ListInstanceProfilesForRole",
+                    "iam:ListRolePolicies",
+                    "iam:ListRoleTags",
+                    "iam:TagRole",
+                    "iam:UntagRole",
+                    "iam:UpdateAssumeRolePolicy",
+                    "iam:UpdateRole",
+                    "iam:UpdateRoleDescription",
+                ],
+                [f"{iam}:role/{prefix}-*"],
+                sid="RolesOfThisEnvironment",
+            ),
+            # Every role under the prefix carries the boundary, so passing one cannot widen
+            # what the receiving service gets beyond it.
+            docs.allow(["iam:PassRole"], [f"{iam}:role/{prefix}-*"], sid="PassOnlyOwnRoles"),
+            docs.allow(
+                [
+                    "iam:CreatePolicy",
+                    "iam:CreatePolicyVersion",
+                    "iam:DeletePolicy",
+                    "iam:DeletePolicyVersion",
+                    "iam:GetPolicy",
+                    "iam:GetPolicyVersion",
+                    "iam:ListPolicyTags",
+                    "iam:ListPolicyVersions",
+                    "iam:TagPolicy",
+                    "iam:UntagPolicy",
+                ],
+                [f"{iam}:policy/{prefix}-*"],
+                sid="PoliciesOfThisEnvironment",
+            ),
+            docs.allow(
+                [
+                    "iam:AddClientIDToOpenIDConnectProvider",
+                    "iam:CreateOpenIDConnectProvider",
+                    "iam:DeleteOpenIDConnectProvider",
+                    "iam:GetOpenIDConnectProvider",
+                    "iam:RemoveClientIDFromOpenIDConnectProvider",
+                    "iam:TagOpenIDConnectProvider",
+                    "iam:UntagOpenIDConnectProvider",
+                    "iam:UpdateOpenIDConnectProviderThumbprint",
+                ],
+                [f"{iam}:oidc-provider/{GITHUB_OIDC_HOST}"],
+                sid="GithubOidcProvider",
+            ),
+            docs.allow(
+                ["iam:CreateServiceLinkedRole"],
+                [f"{iam}:role/aws-service-role/*"],
+                sid="ServiceLinkedRolesThePlatformUses",
+                conditions={"StringEquals": {"iam:AWSServiceName": SERVICE_LINKED}},
+            ),
+            docs.allow(
+                [
+                    "iam:DeleteServiceLinkedRole",
+                    "iam:GetRole",
+                    "iam:GetServiceLinkedRoleDeletionStatus",
+                ],
+                [f"{iam}:role/aws-service-role/{service}/*" for service in SERVICE_LINKED],
+                sid="ReadServiceLinkedRoles",
+            ),
+        ),
+        "keys-and-state": docs.document(
+            # CreateKey names no key (it does not exist yet); the boundary keeps KMS in-account.
+            docs.allow(["kms:CreateKey", "kms:ListAliases"], ["*"], sid="CreateKeys"),
+            docs.allow(
+                [
+                    "kms:DescribeKey",
+                    "kms:EnableKeyRotation",
+                    "kms:GetKeyPolicy",
+                    "kms:GetKeyRotationStatus",
+                    "kms:ListResourceTags",
+                    "kms:PutKeyPolicy",
+                    "kms:TagResource",
+                    "kms:UntagResource",
+                    "kms:UpdateKeyDescription",
+                ],
+                [f"arn:aws:kms:{region}:{account}:key/*"],
+                sid="KeysOfThisAccount",
+            ),
+            docs.allow(
+                ["kms:CreateAlias", "kms:DeleteAlias", "kms:UpdateAlias"],
+                [
+                    f"arn:aws:kms:{region}:{account}:alias/*",
+                    f"arn:aws:kms:{region}:{account}:key/*",
+                ],
+                sid="AliasesOfThisAccount",
+            ),
+            # EKS secrets encryption and encrypted node volumes: grants only to AWS services.
+            docs.allow(
+                ["kms:CreateGrant"],
+                [f"arn:aws:kms:{region}:{account}:key/*"],
+                sid="GrantsToAwsServicesOnly",
+                conditions={"Bool": {"kms:GrantIsForAWSResource": "true"}},
+            ),
+            # Bootstrap tags the state key; the deployer decrypts with no other key.
+            docs.allow(
+                ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"],
+                [f"arn:aws:kms:{region}:{account}:key/*"],
+                sid="StateAndSecretsKeyOnly",
+                conditions={"StringEquals": {f"aws:ResourceTag/{key}": value}},
+            ),
+            docs.allow(
+                ["s3:ListBucket"], [f"arn:aws:s3:::{scope.state_bucket}"], sid="StateBucket"
+            ),
+            docs.allow(
+                ["s3:DeleteObject", "s3:GetObject", "s3:PutObject"],
+                [f"arn:aws:s3:::{scope.state_bucket}/*"],
+                sid="StateObjects",
+            ),
+            # The account-wide S3 public access block is an account setting: no resource.
+            docs.allow(
+                ["s3:GetAccountPublicAccessBlock", "s3:PutAccountPublicAccessBlock"],
+                ["*"],
+                sid="AccountPublicAccessBlock",
+            ),
+        ),
+    }
+
+
+class DeployRole(pulumi.ComponentResource):
+    """GitHub's OIDC provider, the deploy role it may assume, and the role's scoped policies."""
+
+    def __init__(self, name: str, args: DeployRoleArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("mlplat:iam:DeployRole", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        scope = args.scope
+        # One per account and URL. No thumbprint: AWS verifies GitHub's certificate against its
+        # own trusted CAs for this provider.
+        self.oidc_provider = aws.iam.OpenIdConnectProvider(
+            f"{name}-github",
+            url=f"https://{GITHUB_OIDC_HOST}",
+            client_id_lists=[GITHUB_AUDIENCE],
+            opts=child,
+        )
+        self.role = aws.iam.Role(
+            f"{name}-role",
+            name=f"{scope.name_prefix}-deploy",
+            description=f"CI: `pulumi up` from {args.github_repository} "
+            f"(GitHub environment {args.github_environment})",
+            assume_role_policy=self.oidc_provider.arn.apply(
+                lambda provider_arn: docs.to_json(
+                    trust_document(
+                        provider_arn=provider_arn,
+                        repository=args.github_repository,
+                        environment=args.github_environment,
+                    )
+                )
+            ),
+            permissions_boundary=args.permissions_boundary_arn,
+            max_session_duration=SESSION_SECONDS,
+            opts=child,
+        )
+        for purpose, document in deploy_policies(scope).items():
+            policy = aws.iam.Policy(
+                f"{name}-{purpose}",
+                name=f"{scope.name_prefix}-deploy-{purpose}",
+                description=f"CI deploy role: {purpose}",
+                policy=docs.to_json(document),
+                opts=child,
+            )
+            aws.iam.RolePolicyAttachment(
+                f"{name}-{purpose}", role=self.role.name, policy_arn=policy.arn, opts=child
+            )
+        self.role_arn = self.role.arn
+        self.register_outputs(
+            {"role_arn": self.role.arn, "oidc_provider_arn": self.oidc_provider.arn}
+        )

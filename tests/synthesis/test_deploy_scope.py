@@ -1,0 +1,222 @@
+"""The CI deploy role can create every AWS resource its environment's program declares, and
+nothing here needs a grant the role does not have.
+
+A small evaluator reads the role's policies from the synthesized state: an Allow statement
+applies when an action and a resource pattern match and every condition is one it can decide
+(the boundary a role carries, the service of a service-linked role). A new resource type fails
+here until it has a row below and the deploy policies cover it.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import pytest
+
+from mlplat.synth import synthesize
+
+Resource = Mapping[str, Any]
+# type -> (the action that creates it, the resource ARN that action is authorized against)
+Target = Callable[[Resource, "Env"], tuple[str, str, dict[str, str]]]
+
+
+class Env:
+    def __init__(self, state: dict[str, Any]):
+        self.resources = state["deployment"]["resources"]
+        stack = self.resources[0]["outputs"]
+        self.account, self.region = stack["account_id"], stack["region"]
+        self.cluster = stack["cluster_name"]
+        self.roles = {
+            r["outputs"]["name"]: r for r in self.resources if r["type"] == "aws:iam/role:Role"
+        }
+
+    def ec2(self, kind: str) -> str:
+        return f"arn:aws:ec2:{self.region}:{self.account}:{kind}/new"
+
+    def role(self, name: str) -> tuple[str, dict[str, str]]:
+        role = self.roles[name]
+        boundary = role["inputs"].get("permissionsBoundary", "")
+        return role["outputs"]["arn"], {"iam:PermissionsBoundary": boundary}
+
+
+def ec2(kind: str, action: str) -> Target:
+    return lambda r, env: (action, env.ec2(kind), {})
+
+
+def unscoped(action: str) -> Target:
+    return lambda r, env: (action, "*", {})
+
+
+def own_arn(action: str) -> Target:
+    return lambda r, env: (action, r["outputs"]["arn"], {})
+
+
+def of_cluster(action: str) -> Target:
+    return lambda r, env: (
+        action,
+        f"arn:aws:eks:{env.region}:{env.account}:cluster/{env.cluster}",
+        {},
+    )
+
+
+def of_role(action: str) -> Target:
+    return lambda r, env: (action, *env.role(str(r["inputs"]["role"])))
+
+
+def access_entry(r: Resource, env: Env) -> tuple[str, str, dict[str, str]]:
+    principal = str(r["inputs"]["principalArn"]).rsplit("/", 1)[-1]
+    arn = f"arn:aws:eks:{env.region}:{env.account}:access-entry/{env.cluster}/role/"
+    return "eks:AssociateAccessPolicy", f"{arn}{env.account}/{principal}/uuid", {}
+
+
+def service_linked(r: Resource, env: Env) -> tuple[str, str, dict[str, str]]:
+    return (
+        "iam:CreateServiceLinkedRole",
+        r["outputs"]["arn"],
+        {"iam:AWSServiceName": r["inputs"]["awsServiceName"]},
+    )
+
+
+def event_rule(action: str, key: str) -> Target:
+    return lambda r, env: (
+        action,
+        f"arn:aws:events:{env.region}:{env.account}:rule/{r['inputs'][key]}",
+        {},
+    )
+
+
+def queue_policy(r: Resource, env: Env) -> tuple[str, str, dict[str, str]]:
+    name = str(r["inputs"]["queueUrl"]).rsplit("/", 1)[-1]
+    return "sqs:SetQueueAttributes", f"arn:aws:sqs:{env.region}:{env.account}:{name}", {}
+
+
+CREATES: dict[str, Target] = {
+    "aws:ec2/vpc:Vpc": ec2("vpc", "ec2:CreateVpc"),
+    "aws:ec2/subnet:Subnet": ec2("subnet", "ec2:CreateSubnet"),
+    "aws:ec2/routeTable:RouteTable": ec2("route-table", "ec2:CreateRouteTable"),
+    "aws:ec2/route:Route": ec2("route-table", "ec2:CreateRoute"),
+    "aws:ec2/routeTableAssociation:RouteTableAssociation": ec2(
+        "route-table", "ec2:AssociateRouteTable"
+    ),
+    "aws:ec2/defaultRouteTable:DefaultRouteTable": ec2("route-table", "ec2:CreateTags"),
+    "aws:ec2/internetGateway:InternetGateway": ec2("internet-gateway", "ec2:CreateInternetGateway"),
+    "aws:ec2/eip:Eip": ec2("elastic-ip", "ec2:AllocateAddress"),
+    "aws:ec2/natGateway:NatGateway": ec2("natgateway", "ec2:CreateNatGateway"),
+    "aws:ec2/vpcEndpoint:VpcEndpoint": ec2("vpc-endpoint", "ec2:CreateVpcEndpoint"),
+    "aws:ec2/securityGroup:SecurityGroup": ec2("security-group", "ec2:CreateSecurityGroup"),
+    "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": ec2(
+        "security-group", "ec2:RevokeSecurityGroupEgress"
+    ),
+    "aws:ec2/defaultNetworkAcl:DefaultNetworkAcl": ec2("network-acl", "ec2:DeleteNetworkAclEntry"),
+    "aws:ec2/flowLog:FlowLog": ec2("vpc-flow-log", "ec2:CreateFlowLogs"),
+    "aws:ec2/launchTemplate:LaunchTemplate": ec2("launch-template", "ec2:CreateLaunchTemplate"),
+    "aws:ec2/vpcBlockPublicAccessOptions:VpcBlockPublicAccessOptions": unscoped(
+        "ec2:ModifyVpcBlockPublicAccessOptions"
+    ),
+    "aws:ec2/instanceMetadataDefaults:InstanceMetadataDefaults": unscoped(
+        "ec2:ModifyInstanceMetadataDefaults"
+    ),
+    "aws:ebs/encryptionByDefault:EncryptionByDefault": unscoped("ec2:EnableEbsEncryptionByDefault"),
+    "aws:s3/accountPublicAccessBlock:AccountPublicAccessBlock": unscoped(
+        "s3:PutAccountPublicAccessBlock"
+    ),
+    "aws:eks/cluster:Cluster": own_arn("eks:CreateCluster"),
+    "aws:eks/addon:Addon": of_cluster("eks:CreateAddon"),
+    "aws:eks/nodeGroup:NodeGroup": of_cluster("eks:CreateNodegroup"),
+    "aws:eks/accessEntry:AccessEntry": of_cluster("eks:CreateAccessEntry"),
+    "aws:eks/accessPolicyAssociation:AccessPolicyAssociation": access_entry,
+    "aws:eks/podIdentityAssociation:PodIdentityAssociation": of_cluster(
+        "eks:CreatePodIdentityAssociation"
+    ),
+    "aws:iam/role:Role": lambda r, env: ("iam:CreateRole", *env.role(r["outputs"]["name"])),
+    "aws:iam/rolePolicy:RolePolicy": of_role("iam:PutRolePolicy"),
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": of_role("iam:AttachRolePolicy"),
+    "aws:iam/policy:Policy": own_arn("iam:CreatePolicy"),
+    "aws:iam/serviceLinkedRole:ServiceLinkedRole": service_linked,
+    "aws:iam/openIdConnectProvider:OpenIdConnectProvider": own_arn(
+        "iam:CreateOpenIDConnectProvider"
+    ),
+    "aws:kms/key:Key": unscoped("kms:CreateKey"),
+    "aws:kms/alias:Alias": own_arn("kms:CreateAlias"),
+    "aws:cloudwatch/logGroup:LogGroup": own_arn("logs:CreateLogGroup"),
+    "aws:cloudwatch/eventRule:EventRule": event_rule("events:PutRule", "name"),
+    "aws:cloudwatch/eventTarget:EventTarget": event_rule("events:PutTargets", "rule"),
+    "aws:sqs/queue:Queue": own_arn("sqs:CreateQueue"),
+    "aws:sqs/queuePolicy:QueuePolicy": queue_policy,
+}
+
+
+def allowed(statements: list[dict], action: str, resource: str, context: dict[str, str]) -> bool:
+    def decided(condition: Mapping[str, Mapping[str, Any]]) -> bool:
+        for operator, block in condition.items():
+            if operator not in ("ArnEquals", "StringEquals"):
+                return False
+            for key, expected in block.items():
+                values = expected if isinstance(expected, list) else [expected]
+                if context.get(key) not in values:
+                    return False
+        return True
+
+    return any(
+        any(fnmatch.fnmatchcase(action.lower(), a.lower()) for a in s["Action"])
+        and any(r == "*" or fnmatch.fnmatchcase(resource, r) for r in s["Resource"])
+        and decided(s.get("Condition") or {})
+        for s in statements
+        if s["Effect"] == "Allow"
+    )
+
+
+@pytest.fixture(scope="module", params=("dev", "staging", "prod"))
+def env(request):
+    return Env(synthesize(request.param).state)
+
+
+def deploy_statements(env: Env) -> list[dict]:
+    role = env.roles[f"{env.cluster}-deploy"]
+    policies = {
+        r["outputs"]["arn"]: r for r in env.resources if r["type"] == "aws:iam/policy:Policy"
+    }
+    attached = [
+        policies[r["inputs"]["policyArn"]]
+        for r in env.resources
+        if r["type"] == "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
+        and r["inputs"]["role"] == role["outputs"]["name"]
+    ]
+    assert len(attached) == 4
+    return [s for p in attached for s in json.loads(p["inputs"]["policy"])["Statement"]]
+
+
+def test_the_deploy_role_can_create_every_aws_resource_of_the_program(env):
+    statements = deploy_statements(env)
+    aws = [r for r in env.resources if r["type"].startswith("aws:")]
+    unmapped = sorted({r["type"] for r in aws} - set(CREATES))
+    assert not unmapped, f"add a row to CREATES and a grant to the deploy policies: {unmapped}"
+    denied = []
+    for resource in aws:
+        action, arn, context = CREATES[resource["type"]](resource, env)
+        if not allowed(statements, action, arn, context):
+            denied.append((resource["urn"].rsplit("::", 1)[-1], action, arn))
+    assert not denied
+
+
+def test_every_role_is_inside_the_deploy_scope_and_carries_the_boundary(env):
+    boundary = f"arn:aws:iam::{env.account}:policy/{env.cluster}-permissions-boundary"
+    for name, role in env.roles.items():
+        assert name.startswith(f"{env.cluster}-"), name
+        assert role["inputs"]["permissionsBoundary"] == boundary, name
+
+
+def test_a_role_without_the_boundary_cannot_be_created(env):
+    statements = deploy_statements(env)
+    boundary = f"arn:aws:iam::{env.account}:policy/{env.cluster}-permissions-boundary"
+    arn = f"arn:aws:iam::{env.account}:role/{env.cluster}-escape"
+    assert not allowed(statements, "iam:CreateRole", arn, {"iam:PermissionsBoundary": ""})
+    assert not allowed(
+        statements,
+        "iam:CreateRole",
+        f"arn:aws:iam::{env.account}:role/other-team",
+        {"iam:PermissionsBoundary": boundary},
+    )
