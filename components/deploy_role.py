@@ -154,7 +154,9 @@ def trust_document(*, provider_arn: str, repository: str, environment: str) -> d
 
 
 def deploy_policies(scope: DeployScope) -> dict[str, dict]:
-    """Policy documents by purpose; each stays under IAM's 6,144-character managed-policy limit."""
+    """Policy documents by purpose; each stays under IAM's 6,144-character managed-policy limit.
+
+    Bucket settings only, no object access: the deployer never reads a model or a log."""
     account, region, prefix = scope.account_id, scope.region, scope.name_prefix
     iam = f"arn:aws:iam::{account}"
     eks = f"arn:aws:eks:{region}:{account}"
@@ -375,6 +377,37 @@ def deploy_policies(scope: DeployScope) -> dict[str, dict]:
                 [f"{iam}:role/aws-service-role/{service}/*" for service in SERVICE_LINKED],
                 sid="ReadServiceLinkedRoles",
             ),
+        ),
+        "storage": docs.document(
+            docs.allow(
+                [
+                    "s3:CreateBucket",
+                    "s3:DeleteBucket",
+                    "s3:DeleteBucketPolicy",
+                    "s3:GetAccelerateConfiguration",
+                    "s3:GetBucket*",
+                    "s3:GetEncryptionConfiguration",
+                    "s3:GetLifecycleConfiguration",
+                    "s3:GetReplicationConfiguration",
+                    "s3:ListBucket",
+                    "s3:PutBucket*",
+                    "s3:PutEncryptionConfiguration",
+                    "s3:PutLifecycleConfiguration",
+                ],
+                [f"arn:aws:s3:::{prefix}-*"],
+                sid="BucketsOfThisEnvironment",
+            ),
+            # Whoever may write a bucket policy could grant itself the objects; this Deny wins over
+            # any such grant: the deployer touches no object outside the state bucket.
+            {
+                "Sid": "NoObjectAccessButTheState",
+                "Effect": "Deny",
+                "Action": ["s3:DeleteObject*", "s3:GetObject*", "s3:PutObject*"],
+                "NotResource": [
+                    f"arn:aws:s3:::{scope.state_bucket}",
+                    f"arn:aws:s3:::{scope.state_bucket}/*",
+                ],
+            },
         ),
         "keys-and-state": docs.document(
             # CreateKey names no key (it does not exist yet); the boundary keeps KMS in-account.

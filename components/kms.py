@@ -95,6 +95,17 @@ def key_policy(
                 conditions={"StringEquals": {"aws:SourceAccount": account_id}},
             ),
         ]
+    if purpose == "storage":
+        # S3 server access logs land SSE-KMS encrypted in the access-log bucket.
+        statements.append(
+            docs.allow(
+                ["kms:GenerateDataKey"],
+                ["*"],
+                sid="S3AccessLogDeliveryOfThisAccount",
+                principal={"Service": "logging.s3.amazonaws.com"},
+                conditions={"StringEquals": {"aws:SourceAccount": account_id}},
+            )
+        )
     if purpose == "storage" and volume_service_role_arns:
         users = {"AWS": sorted(volume_service_role_arns)}
         via_ec2 = {"StringEquals": {"kms:ViaService": f"ec2.{region}.amazonaws.com"}}

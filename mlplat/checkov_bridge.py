@@ -56,6 +56,11 @@ TERRAFORM_TYPES: dict[str, str] = {
 }
 # Modules whose Terraform types drop the module name (aws_vpc, not aws_ec2_vpc).
 UNPREFIXED_MODULES = {"ec2"}
+# Repeated blocks pulumi-aws names in the plural (`rules`) and Terraform in the singular (`rule`).
+SINGULAR_BLOCKS: dict[str, dict[str, str]] = {
+    "aws_s3_bucket_server_side_encryption_configuration": {"rules": "rule"},
+    "aws_s3_bucket_lifecycle_configuration": {"rules": "rule"},
+}
 # Attributes that are maps in Terraform (not blocks): kept as objects.
 MAP_ATTRIBUTES = {"tags", "tags_all", "variables", "labels", "annotations", "parameters_map"}
 
@@ -95,8 +100,10 @@ def _flatten_block(converted: Any, original: Any) -> list[Any]:
     )
 
 
-def _values(inputs: Mapping[str, Any]) -> dict[str, Any]:
-    return {snake(key): to_blocks(value, snake(key)) for key, value in inputs.items()}
+def _values(inputs: Mapping[str, Any], tf_type: str = "") -> dict[str, Any]:
+    renames = SINGULAR_BLOCKS.get(tf_type, {})
+    values = {snake(key): to_blocks(value, snake(key)) for key, value in inputs.items()}
+    return {renames.get(key, key): value for key, value in values.items()}
 
 
 @dataclass(frozen=True)
@@ -161,7 +168,7 @@ def to_terraform_plan(resources: Sequence[Mapping[str, Any]]) -> Plan:
                 # A value computed from another resource is unknown before apply in a real plan:
                 # a reference, not a value. A block keeps its known fields beside the reference.
                 inputs.pop(prop)
-        values = _values(inputs)
+        values = _values(inputs, tf_type)
         common = {"address": address, "mode": "managed", "type": tf_type, "name": name}
         provider = "registry.terraform.io/hashicorp/aws"
         planned.append({**common, "provider_name": provider, "schema_version": 0, "values": values})

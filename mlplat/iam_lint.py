@@ -110,6 +110,58 @@ def _uncovered(document_text: str, mismatches: list[dict[str, str]]) -> list[dic
     ]
 
 
+ESCALATION = re.compile(r"Possible resource policy privilege escalation on (\S+) due to s3:(\w+) ")
+
+
+def _escalation_closed(document_text: str, detail: str) -> bool:
+    """parliament warns that a principal who may edit a bucket's policy but not read (or write,
+    delete) its objects could grant itself that access. An explicit Deny of that object access in
+    the same document closes the path: an explicit Deny wins over any bucket policy grant."""
+    match = ESCALATION.match(detail)
+    if not match:
+        return False
+    bucket, privilege = match.groups()
+    objects = f"{bucket}/*"
+    document = json.loads(document_text)
+    statements = document.get("Statement") or []
+    for st in statements if isinstance(statements, list) else [statements]:
+        if not isinstance(st, dict) or st.get("Effect") != "Deny" or st.get("Condition"):
+            continue
+        actions = [str(a) for a in _as_list(st.get("Action"))]
+        if not any(fnmatch.fnmatchcase(f"s3:{privilege}".lower(), a.lower()) for a in actions):
+            continue
+        if "Resource" in st:
+            covered = any(fnmatch.fnmatchcase(objects, str(r)) for r in _as_list(st["Resource"]))
+        else:  # NotResource: denied unless excluded; an exclusion never spans the whole pattern
+            covered = not any(
+                fnmatch.fnmatchcase(objects, str(r)) for r in _as_list(st.get("NotResource"))
+            )
+        if covered:
+            return True
+    return False
+
+
+def _granting(docs: Sequence[tuple[str, str, Kind, str]], detail: str) -> list[int]:
+    """Documents with an Allow of the finding's bucket privilege on the resource it names."""
+    match = re.search(r"on (\S+) due to s3:\w+ not being allowed, but does allow s3:(\w+)", detail)
+    if not match:
+        return []
+    resource, privilege = match.groups()
+    found = []
+    for index, (_, _, _, text) in enumerate(docs):
+        statements = json.loads(text).get("Statement") or []
+        for st in statements if isinstance(statements, list) else [statements]:
+            if not isinstance(st, dict) or st.get("Effect") != "Allow":
+                continue
+            actions = [str(a).lower() for a in _as_list(st.get("Action"))]
+            if resource in [str(r) for r in _as_list(st.get("Resource"))] and any(
+                fnmatch.fnmatchcase(f"s3:{privilege}".lower(), a) for a in actions
+            ):
+                found.append(index)
+                break
+    return found
+
+
 def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [] if value is None else [value]
 
@@ -134,7 +186,8 @@ def lint(resources: Sequence[Mapping[str, Any]]) -> tuple[int, list[IamFinding]]
             check=False,
         )  # fmt: skip
     # parliament exits 1 when it reports findings; only unparseable output is a failure.
-    findings = []
+    findings: list[IamFinding] = []
+    escalations: set[IamFinding] = set()
     for line in completed.stdout.splitlines():
         if not line.strip():
             continue
@@ -142,9 +195,20 @@ def lint(resources: Sequence[Mapping[str, Any]]) -> tuple[int, list[IamFinding]]
             record = json.loads(line)
         except ValueError:
             raise RuntimeError(f"parliament failed: {completed.stderr[-2000:]}") from None
+        detail = record.get("detail")
+        if record["issue"] == "RESOURCE_POLICY_PRIVILEGE_ESCALATION":
+            # parliament 1.6.4 files this cross-statement finding under the wrong document in
+            # directory mode: it is attributed here to the documents that grant the bucket
+            # privilege on the resource it names.
+            for index in _granting(docs, str(detail)):
+                urn, prop, kind, text = docs[index]
+                if not _escalation_closed(text, str(detail)):
+                    escalations.add(
+                        IamFinding(urn, prop, record["issue"], record["severity"], str(detail))
+                    )
+            continue
         index = int(Path(record["location"]["filepath"]).stem)
         urn, prop, kind, text = docs[index]
-        detail = record.get("detail")
         if record["issue"] == "RESOURCE_MISMATCH" and isinstance(detail, list):
             detail = _uncovered(text, detail)
             if not detail:
@@ -157,4 +221,4 @@ def lint(resources: Sequence[Mapping[str, Any]]) -> tuple[int, list[IamFinding]]
         raise RuntimeError(
             f"parliament failed ({completed.returncode}): {completed.stderr[-2000:]}"
         )
-    return len(docs), findings
+    return len(docs), findings + sorted(escalations, key=lambda f: (f.urn, f.detail))

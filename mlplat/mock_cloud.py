@@ -177,6 +177,14 @@ class MockCloud(Mocks):
                 uniqueId="AROA" + digest(urn, 17).upper(),
                 createDate="1970-01-01T00:00:00Z",
             )
+        elif type_ in ("aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2"):
+            id_ = str(inputs["bucket"])
+            outputs.update(
+                arn=f"arn:aws:s3:::{id_}",
+                bucketDomainName=f"{id_}.s3.amazonaws.com",
+                bucketRegionalDomainName=f"{id_}.s3.{region}.amazonaws.com",
+                region=region,
+            )
         elif type_ == "aws:iam/openIdConnectProvider:OpenIdConnectProvider":
             host = str(inputs["url"]).removeprefix("https://")
             id_ = f"arn:aws:iam::{account}:oidc-provider/{host}"

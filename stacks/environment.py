@@ -291,6 +291,18 @@ class PolicyWaiver(_Strict):
         return self
 
 
+class ObjectLockSpec(_Strict):
+    mode: Literal["GOVERNANCE", "COMPLIANCE"]
+    days: int = Field(ge=1, le=36500)
+
+
+class RegistrySpec(_Strict):
+    """The model registry bucket: how long superseded versions stay, and WORM retention."""
+
+    noncurrent_version_days: int = Field(ge=1)
+    object_lock: ObjectLockSpec | None = None
+
+
 GITHUB_REPOSITORY = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
 
 
@@ -321,6 +333,7 @@ class EnvironmentSpec(_Strict):
     cluster: ClusterSpec
     gpu: GpuSpec
     ci: CiSpec
+    registry: RegistrySpec
     # Policy rules loosened in this environment (name -> waiver); every rule is mandatory, at its
     # secure settings, unless listed here.
     policy_waivers: dict[str, PolicyWaiver] = Field(default_factory=dict)
@@ -553,6 +566,15 @@ def _consistency_problems(name: str, raw: Mapping[str, Any]) -> list[Problem]:
                     f"a role of this environment's account {account}",
                 )
             )
+    lock_mode = _at(raw, "registry", "object_lock", "mode")
+    if name == "prod" and lock_mode != "COMPLIANCE":
+        problems.append(
+            Problem(
+                f"{ENVIRONMENT_KEY}.registry.object_lock.mode",
+                lock_mode if lock_mode is not None else "(missing)",
+                "'COMPLIANCE' in prod: no one, root included, deletes a model version early",
+            )
+        )
     problems += _gpu_problems(raw)
     region, azs = _at(raw, "region"), _at(raw, "availability_zones")
     if not (isinstance(region, str) and region in eks_regions() and isinstance(azs, list)):

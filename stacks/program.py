@@ -9,7 +9,9 @@ from __future__ import annotations
 import pulumi
 import pulumi_aws as aws
 
+from components import policy_documents as docs
 from components.baseline import AccountBaseline, AccountBaselineArgs
+from components.bucket import ObjectLock, SecureBucket, SecureBucketArgs
 from components.catalog import (
     ADDON_VERSIONS,
     AMI_ALIAS,
@@ -24,6 +26,7 @@ from components.iam import IamBaseline, IamBaselineArgs
 from components.karpenter import Karpenter, KarpenterArgs
 from components.kms import Kms, KmsArgs
 from components.network import Network, NetworkArgs
+from components.registry import ModelRegistry, ModelRegistryArgs
 from stacks.environment import EnvironmentSpec, SpecError, load_environment
 
 
@@ -184,6 +187,41 @@ def build(spec: EnvironmentSpec) -> None:
         opts=pulumi.ResourceOptions(depends_on=[karpenter.chart]),
     )
 
+    access_logs = SecureBucket(
+        f"{spec.name}-access-logs",
+        SecureBucketArgs(
+            bucket_name=f"{spec.name_prefix}-access-logs-{spec.account_id}",
+            data_class="access-logs",
+            kms_key_arn=kms.key_arns["storage"],
+            access_log_bucket=None,
+            noncurrent_version_days=spec.logs.retention_days,
+            policy_statements=[
+                docs.allow(
+                    ["s3:PutObject"],
+                    [f"arn:aws:s3:::{spec.name_prefix}-access-logs-{spec.account_id}/*"],
+                    sid="S3AccessLogDeliveryOfThisAccount",
+                    principal={"Service": "logging.s3.amazonaws.com"},
+                    conditions={"StringEquals": {"aws:SourceAccount": spec.account_id}},
+                )
+            ],
+        ),
+        opts=stateful,
+    )
+    lock = spec.registry.object_lock
+    registry = ModelRegistry(
+        spec.name,
+        ModelRegistryArgs(
+            name_prefix=spec.name_prefix,
+            account_id=spec.account_id,
+            region=spec.region,
+            storage_key_arn=kms.key_arns["storage"],
+            access_log_bucket=access_logs.bucket_name,
+            noncurrent_version_days=spec.registry.noncurrent_version_days,
+            object_lock=ObjectLock(mode=lock.mode, days=lock.days) if lock else None,
+        ),
+        opts=stateful,
+    )
+
     pulumi.export("environment", spec.name)
     pulumi.export("account_id", spec.account_id)
     pulumi.export("region", spec.region)
@@ -197,3 +235,5 @@ def build(spec: EnvironmentSpec) -> None:
     pulumi.export("cluster_name", eks.cluster_name)
     pulumi.export("cluster_arn", eks.cluster_arn)
     pulumi.export("karpenter_node_role_arn", karpenter.node_role.arn)
+    pulumi.export("registry_bucket", registry.bucket_name)
+    pulumi.export("access_log_bucket", access_logs.bucket_name)

@@ -59,8 +59,8 @@ def test_children(deploy):
         {
             "aws:iam/openIdConnectProvider:OpenIdConnectProvider": 1,
             "aws:iam/role:Role": 1,
-            "aws:iam/policy:Policy": 4,
-            "aws:iam/rolePolicyAttachment:RolePolicyAttachment": 4,
+            "aws:iam/policy:Policy": 5,
+            "aws:iam/rolePolicyAttachment:RolePolicyAttachment": 5,
         }
     )
 
@@ -102,6 +102,7 @@ def test_role_is_named_bounded_and_holds_only_its_own_policies(deploy):
         "mlplat-staging-deploy-identity",
         "mlplat-staging-deploy-keys-and-state",
         "mlplat-staging-deploy-network",
+        "mlplat-staging-deploy-storage",
     ]
     for attached_policy in policies.values():
         purpose = attached_policy.inputs["name"].removeprefix("mlplat-staging-deploy-")
@@ -109,8 +110,9 @@ def test_role_is_named_bounded_and_holds_only_its_own_policies(deploy):
 
 
 def test_no_wildcard_action_and_resource_star_only_where_no_resource_applies():
-    for sid, statement in statements().items():
-        assert statement["Effect"] == "Allow"
+    grants = {sid: s for sid, s in statements().items() if s["Effect"] == "Allow"}
+    assert set(statements()) - set(grants) == {"NoObjectAccessButTheState"}
+    for sid, statement in grants.items():
         assert not [a for a in statement["Action"] if a == "*" or a.endswith(":*")], sid
         if "*" in statement["Resource"]:
             assert sid in UNSCOPED
@@ -136,6 +138,25 @@ def test_roles_are_created_and_granted_only_with_the_boundary():
     # No other statement can create a role or grant it a policy.
     others = [s for sid, s in found.items() if sid != "RolesOnlyWithTheBoundary"]
     assert not {a for s in others for a in s["Action"]} & set(boundary["Action"])
+
+
+def test_buckets_are_managed_by_name_and_their_objects_never_read():
+    found = statements()
+    buckets = found["BucketsOfThisEnvironment"]
+    assert buckets["Resource"] == ["arn:aws:s3:::mlplat-staging-*"]
+    assert not [a for a in buckets["Action"] if "Object" in a]
+    readers = [sid for sid, st in found.items() if "s3:GetObject" in st["Action"]]
+    assert readers == ["StateObjects"]
+    # A bucket policy it writes cannot hand it objects either: the explicit Deny wins.
+    assert found["NoObjectAccessButTheState"] == {
+        "Sid": "NoObjectAccessButTheState",
+        "Effect": "Deny",
+        "Action": ["s3:DeleteObject*", "s3:GetObject*", "s3:PutObject*"],
+        "NotResource": [
+            f"arn:aws:s3:::mlplat-staging-pulumi-state-{ACCOUNT}",
+            f"arn:aws:s3:::mlplat-staging-pulumi-state-{ACCOUNT}/*",
+        ],
+    }
 
 
 def test_state_access_is_the_state_bucket_and_the_tagged_key_only():

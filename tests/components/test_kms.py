@@ -48,6 +48,17 @@ def test_key_policies_trust_only_this_account_and_logs_of_this_account(protected
         assert {"AWS": f"arn:aws:iam::{ACCOUNT}:root"} == principals[0]
         assert all(p != "*" and p.get("AWS") != "*" for p in principals)
         purpose = key.inputs["tags"]["mlplat.io/key-purpose"]
+        if purpose == "storage":
+            (_, delivery) = statements
+            assert delivery == {
+                "Sid": "S3AccessLogDeliveryOfThisAccount",
+                "Effect": "Allow",
+                "Principal": {"Service": "logging.s3.amazonaws.com"},
+                "Action": ["kms:GenerateDataKey"],
+                "Resource": ["*"],
+                "Condition": {"StringEquals": {"aws:SourceAccount": ACCOUNT}},
+            }
+            continue
         if purpose != "logs":
             assert len(statements) == 1
             continue

@@ -93,7 +93,30 @@ def queue_policy(r: Resource, env: Env) -> tuple[str, str, dict[str, str]]:
     return "sqs:SetQueueAttributes", f"arn:aws:sqs:{env.region}:{env.account}:{name}", {}
 
 
+def bucket_side(action: str) -> Target:
+    return lambda r, env: (action, f"arn:aws:s3:::{r['inputs']['bucket']}", {})
+
+
 CREATES: dict[str, Target] = {
+    "aws:s3/bucket:Bucket": own_arn("s3:CreateBucket"),
+    "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": bucket_side(
+        "s3:PutBucketPublicAccessBlock"
+    ),
+    "aws:s3/bucketOwnershipControls:BucketOwnershipControls": bucket_side(
+        "s3:PutBucketOwnershipControls"
+    ),
+    "aws:s3/bucketVersioning:BucketVersioning": bucket_side("s3:PutBucketVersioning"),
+    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": (
+        bucket_side("s3:PutEncryptionConfiguration")
+    ),
+    "aws:s3/bucketPolicy:BucketPolicy": bucket_side("s3:PutBucketPolicy"),
+    "aws:s3/bucketLogging:BucketLogging": bucket_side("s3:PutBucketLogging"),
+    "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": bucket_side(
+        "s3:PutLifecycleConfiguration"
+    ),
+    "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration": bucket_side(
+        "s3:PutBucketObjectLockConfiguration"
+    ),
     "aws:ec2/vpc:Vpc": ec2("vpc", "ec2:CreateVpc"),
     "aws:ec2/subnet:Subnet": ec2("subnet", "ec2:CreateSubnet"),
     "aws:ec2/routeTable:RouteTable": ec2("route-table", "ec2:CreateRouteTable"),
@@ -185,7 +208,7 @@ def deploy_statements(env: Env) -> list[dict]:
         if r["type"] == "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
         and r["inputs"]["role"] == role["outputs"]["name"]
     ]
-    assert len(attached) == 4
+    assert len(attached) == 5
     return [s for p in attached for s in json.loads(p["inputs"]["policy"])["Statement"]]
 
 

@@ -94,6 +94,35 @@ def test_an_iam_oidc_provider_is_a_known_federation_source_and_nothing_else_is()
     ]
 
 
+def bucket_admin(*deny: dict) -> str:
+    return doc(
+        {
+            "Effect": "Allow",
+            "Action": ["s3:PutBucketPolicy"],
+            "Resource": "arn:aws:s3:::mlplat-dev-*",
+        },
+        *deny,
+    )
+
+
+def test_a_bucket_policy_escalation_stays_a_finding_unless_a_deny_closes_it():
+    closed = {
+        "Effect": "Deny",
+        "Action": ["s3:DeleteObject*", "s3:GetObject*", "s3:PutObject*"],
+        "NotResource": ["arn:aws:s3:::mlplat-dev-state", "arn:aws:s3:::mlplat-dev-state/*"],
+    }
+    partly = {"Effect": "Deny", "Action": ["s3:GetObject"], "Resource": "arn:aws:s3:::other/*"}
+    resources = [
+        res("aws:iam/policy:Policy", "open", policy=bucket_admin()),
+        res("aws:iam/policy:Policy", "closed", policy=bucket_admin(closed)),
+        res("aws:iam/policy:Policy", "elsewhere", policy=bucket_admin(partly)),
+    ]
+    _, findings = iam_lint.lint(resources)
+    flagged = {f.urn.rsplit("::", 1)[1] for f in findings}
+    assert flagged == {"open", "elsewhere"}
+    assert {f.issue for f in findings} == {"RESOURCE_POLICY_PRIVILEGE_ESCALATION"}
+
+
 def test_no_documents_runs_nothing():
     assert iam_lint.lint([res("aws:ec2/vpc:Vpc", "v")]) == (0, [])
 

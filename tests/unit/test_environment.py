@@ -161,6 +161,10 @@ def test_environments_are_listed_in_promotion_order():
             "8xlarge and up, p4d, p5...); none of ['g5.xlarge'] has one",
         ),
         (
+            lambda e, d: e["registry"].update(object_lock={"mode": "GOVERNANCE", "days": 0}),
+            "mlplat:environment.registry.object_lock.days: got 0; expected greater than or equal to 1",
+        ),
+        (
             lambda e, d: e["cluster"]["system_nodes"].update(instance_types=["m7i.huge"]),
             "EC2 instance types (botocore's EC2 model); unknown ['m7i.huge']",
         ),
@@ -350,3 +354,11 @@ def test_fuzz_yaml_shaped_text_gives_a_spec_error(text):
         validate_environment("dev", raw, {}, "fuzz")
     except SpecError:
         pass
+
+
+def test_prod_locks_model_versions_in_compliance_mode(env_dir):
+    edit(env_dir, "prod", lambda e, d: e["registry"]["object_lock"].update(mode="GOVERNANCE"))
+    assert problems_of(env_dir, "prod") == [
+        "mlplat:environment.registry.object_lock.mode: got 'GOVERNANCE'; expected 'COMPLIANCE' "
+        "in prod: no one, root included, deletes a model version early"
+    ]

@@ -1,0 +1,178 @@
+"""One S3 bucket with every control the platform requires, so no component assembles them by hand:
+SSE-KMS with the environment's key and bucket keys, versioning, all four public-access blocks,
+ACLs disabled, a TLS-only policy, server access logging, lifecycle, and optional object lock."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import pulumi
+import pulumi_aws as aws
+
+from components import policy_documents as docs
+from components.args import arg
+
+LockMode = Literal["GOVERNANCE", "COMPLIANCE"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class ObjectLock:
+    mode: LockMode
+    days: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class SecureBucketArgs:
+    bucket_name: str = arg("globally unique: `mlplat-<env>-<purpose>-<account>`")
+    data_class: str = arg("`mlplat.io/data-class` tag: models, access-logs, audit-logs, ...")
+    kms_key_arn: pulumi.Input[str] = arg("the environment's storage key (SSE-KMS, bucket keys)")
+    access_log_bucket: pulumi.Input[str] | None = arg(
+        "bucket receiving server access logs; None only for the access-log bucket itself"
+    )
+    noncurrent_version_days: int = arg("days a replaced or deleted version is kept", default=90)
+    object_lock: ObjectLock | None = arg(
+        "default retention of every new version (WORM); set at creation only", default=None
+    )
+    policy_statements: Sequence[dict[str, Any]] = arg(
+        "statements added to the TLS-only bucket policy (e.g. log delivery)", default=()
+    )
+
+
+def validate_secure_bucket_args(args: SecureBucketArgs) -> list[str]:
+    problems = []
+    if not 3 <= len(args.bucket_name) <= 63 or args.bucket_name != args.bucket_name.lower():
+        problems.append(
+            f"bucket_name: got {args.bucket_name!r}; expected 3-63 lowercase characters"
+        )
+    if args.noncurrent_version_days < 1:
+        problems.append(
+            f"noncurrent_version_days: got {args.noncurrent_version_days}; expected >= 1"
+        )
+    if args.object_lock and args.object_lock.days < 1:
+        problems.append(f"object_lock.days: got {args.object_lock.days}; expected >= 1")
+    return problems
+
+
+def tls_only_policy(bucket_arn: str, extra: Sequence[dict[str, Any]]) -> str:
+    return docs.to_json(
+        docs.document(
+            docs.deny(
+                ["s3:*"],
+                [bucket_arn, f"{bucket_arn}/*"],
+                sid="TlsOnly",
+                principal={"AWS": "*"},
+                conditions={"Bool": {"aws:SecureTransport": "false"}},
+            ),
+            *extra,
+        )
+    )
+
+
+class SecureBucket(pulumi.ComponentResource):
+    """A bucket and its side resources; `protect` comes from the options (inherited)."""
+
+    def __init__(
+        self, name: str, args: SecureBucketArgs, opts: pulumi.ResourceOptions | None = None
+    ):
+        super().__init__("mlplat:storage:SecureBucket", name, None, opts)
+        problems = validate_secure_bucket_args(args)
+        if problems:
+            raise ValueError(f"SecureBucket {name}: " + "; ".join(problems))
+        child = pulumi.ResourceOptions(parent=self)
+        self.bucket = aws.s3.Bucket(
+            name,
+            bucket=args.bucket_name,
+            object_lock_enabled=args.object_lock is not None,
+            force_destroy=False,
+            tags={"mlplat.io/data-class": args.data_class},
+            opts=child,
+        )
+        after_bucket = pulumi.ResourceOptions(parent=self)
+        bucket_id = self.bucket.id
+        aws.s3.BucketPublicAccessBlock(
+            name,
+            bucket=bucket_id,
+            block_public_acls=True,
+            block_public_policy=True,
+            ignore_public_acls=True,
+            restrict_public_buckets=True,
+            opts=after_bucket,
+        )
+        aws.s3.BucketOwnershipControls(
+            name,
+            bucket=bucket_id,
+            rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
+            opts=after_bucket,
+        )
+        versioning = aws.s3.BucketVersioning(
+            name,
+            bucket=bucket_id,
+            versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(
+                status="Enabled"
+            ),
+            opts=after_bucket,
+        )
+        aws.s3.BucketServerSideEncryptionConfiguration(
+            name,
+            bucket=bucket_id,
+            rules=[
+                aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
+                    apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
+                        sse_algorithm="aws:kms", kms_master_key_id=args.kms_key_arn
+                    ),
+                    bucket_key_enabled=True,
+                )
+            ],
+            opts=after_bucket,
+        )
+        aws.s3.BucketPolicy(
+            name,
+            bucket=bucket_id,
+            policy=self.bucket.arn.apply(
+                lambda arn: tls_only_policy(arn, list(args.policy_statements))
+            ),
+            opts=after_bucket,
+        )
+        if args.access_log_bucket is not None:
+            aws.s3.BucketLogging(
+                name,
+                bucket=bucket_id,
+                target_bucket=args.access_log_bucket,
+                target_prefix=f"{args.bucket_name}/",
+                opts=after_bucket,
+            )
+        # Lifecycle rules act on versions: S3 refuses them before versioning is set.
+        aws.s3.BucketLifecycleConfiguration(
+            name,
+            bucket=bucket_id,
+            rules=[
+                aws.s3.BucketLifecycleConfigurationRuleArgs(
+                    id="expire-noncurrent-and-abort-uploads",
+                    status="Enabled",
+                    filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
+                    noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
+                        noncurrent_days=args.noncurrent_version_days
+                    ),
+                    abort_incomplete_multipart_upload=aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
+                        days_after_initiation=7
+                    ),
+                )
+            ],
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[versioning]),
+        )
+        if args.object_lock is not None:
+            aws.s3.BucketObjectLockConfiguration(
+                name,
+                bucket=bucket_id,
+                rule=aws.s3.BucketObjectLockConfigurationRuleArgs(
+                    default_retention=aws.s3.BucketObjectLockConfigurationRuleDefaultRetentionArgs(
+                        mode=args.object_lock.mode, days=args.object_lock.days
+                    )
+                ),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[versioning]),
+            )
+        self.bucket_name = self.bucket.bucket
+        self.arn = self.bucket.arn
+        self.register_outputs({"bucket": self.bucket.bucket, "arn": self.bucket.arn})
