@@ -4,9 +4,8 @@ ACLs disabled, a TLS-only policy, server access logging, lifecycle, and optional
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 import pulumi
 import pulumi_aws as aws
@@ -26,17 +25,16 @@ class ObjectLock:
 @dataclass(frozen=True, kw_only=True)
 class SecureBucketArgs:
     bucket_name: str = arg("globally unique: `mlplat-<env>-<purpose>-<account>`")
+    account_id: str = arg("the environment's account (the only source of log delivery)")
     data_class: str = arg("`mlplat.io/data-class` tag: models, access-logs, audit-logs, ...")
     kms_key_arn: pulumi.Input[str] = arg("the environment's storage key (SSE-KMS, bucket keys)")
     access_log_bucket: pulumi.Input[str] | None = arg(
-        "bucket receiving server access logs; None only for the access-log bucket itself"
+        "bucket receiving server access logs; None makes this bucket the access-log target, "
+        "which admits S3 log delivery from this account"
     )
     noncurrent_version_days: int = arg("days a replaced or deleted version is kept", default=90)
     object_lock: ObjectLock | None = arg(
         "default retention of every new version (WORM); set at creation only", default=None
-    )
-    policy_statements: Sequence[dict[str, Any]] = arg(
-        "statements added to the TLS-only bucket policy (e.g. log delivery)", default=()
     )
 
 
@@ -55,19 +53,28 @@ def validate_secure_bucket_args(args: SecureBucketArgs) -> list[str]:
     return problems
 
 
-def tls_only_policy(bucket_arn: str, extra: Sequence[dict[str, Any]]) -> str:
-    return docs.to_json(
-        docs.document(
-            docs.deny(
-                ["s3:*"],
-                [bucket_arn, f"{bucket_arn}/*"],
-                sid="TlsOnly",
-                principal={"AWS": "*"},
-                conditions={"Bool": {"aws:SecureTransport": "false"}},
-            ),
-            *extra,
+def bucket_policy(bucket_arn: str, *, account_id: str, log_target: bool) -> str:
+    """TLS only; an access-log target also admits S3 log delivery from this account."""
+    statements = [
+        docs.deny(
+            ["s3:*"],
+            [bucket_arn, f"{bucket_arn}/*"],
+            sid="TlsOnly",
+            principal={"AWS": "*"},
+            conditions={"Bool": {"aws:SecureTransport": "false"}},
         )
-    )
+    ]
+    if log_target:
+        statements.append(
+            docs.allow(
+                ["s3:PutObject"],
+                [f"{bucket_arn}/*"],
+                sid="S3AccessLogDeliveryOfThisAccount",
+                principal={"Service": "logging.s3.amazonaws.com"},
+                conditions={"StringEquals": {"aws:SourceAccount": account_id}},
+            )
+        )
+    return docs.to_json(docs.document(*statements))
 
 
 class SecureBucket(pulumi.ComponentResource):
@@ -131,7 +138,9 @@ class SecureBucket(pulumi.ComponentResource):
             name,
             bucket=bucket_id,
             policy=self.bucket.arn.apply(
-                lambda arn: tls_only_policy(arn, list(args.policy_statements))
+                lambda arn: bucket_policy(
+                    arn, account_id=args.account_id, log_target=args.access_log_bucket is None
+                )
             ),
             opts=after_bucket,
         )

@@ -17,8 +17,8 @@ from components.bucket import ObjectLock, SecureBucket, SecureBucketArgs
 
 @dataclass(frozen=True, kw_only=True)
 class ModelRegistryArgs:
-    name_prefix: str = arg("the environment's prefix, `mlplat-<env>`")
-    account_id: str = arg("the environment's account (bucket names are global)")
+    bucket_name: str = arg("globally unique: `mlplat-<env>-models-<account>`")
+    account_id: str = arg("the environment's account")
     region: str = arg("the environment's region (KMS use only through S3 there)")
     storage_key_arn: pulumi.Input[str] = arg("the environment's storage key")
     access_log_bucket: pulumi.Input[str] = arg("the environment's access-log bucket")
@@ -82,7 +82,8 @@ class ModelRegistry(pulumi.ComponentResource):
         self.storage = SecureBucket(
             f"{name}-models",
             SecureBucketArgs(
-                bucket_name=f"{args.name_prefix}-models-{args.account_id}",
+                bucket_name=args.bucket_name,
+                account_id=args.account_id,
                 data_class="models",
                 kms_key_arn=args.storage_key_arn,
                 access_log_bucket=args.access_log_bucket,
@@ -100,13 +101,12 @@ class ModelRegistry(pulumi.ComponentResource):
 
     def grant_write(self, role: aws.iam.Role, prefix: str) -> aws.iam.RolePolicy:
         """Write includes read: a writer checks what it is about to supersede."""
-
-        def both(bucket: str, key: str, scope: str, region: str) -> list[dict]:
-            return read_statements(bucket, key, scope, region) + write_statements(
-                bucket, key, scope, region
-            )
-
-        return self._grant(role, _valid_prefix(prefix), "write", both)
+        return self._grant(
+            role,
+            _valid_prefix(prefix),
+            "write",
+            lambda *scope: read_statements(*scope) + write_statements(*scope),
+        )
 
     def _grant(
         self,

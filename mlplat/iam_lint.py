@@ -85,19 +85,14 @@ def _uncovered(document_text: str, mismatches: list[dict[str, str]]) -> list[dic
     RunInstances: images and subnets unconditioned, instances only with the cluster's tags)
     grants exactly what it must, so only a format missing from the whole document is a finding.
     """
-    try:
-        document = json.loads(document_text)
-    except ValueError:
-        return mismatches
-    statements = document.get("Statement") or []
-    statements = statements if isinstance(statements, list) else [statements]
+    statements = _statements(document_text)
     granted = [
         (
             [str(a) for a in _as_list(st.get("Action"))],
             [str(r) for r in _as_list(st.get("Resource"))],
         )
         for st in statements
-        if isinstance(st, dict) and st.get("Effect") == "Allow"
+        if st.get("Effect") == "Allow"
     ]
     return [
         item
@@ -122,10 +117,8 @@ def _escalation_closed(document_text: str, detail: str) -> bool:
         return False
     bucket, privilege = match.groups()
     objects = f"{bucket}/*"
-    document = json.loads(document_text)
-    statements = document.get("Statement") or []
-    for st in statements if isinstance(statements, list) else [statements]:
-        if not isinstance(st, dict) or st.get("Effect") != "Deny" or st.get("Condition"):
+    for st in _statements(document_text):
+        if st.get("Effect") != "Deny" or st.get("Condition"):
             continue
         actions = [str(a) for a in _as_list(st.get("Action"))]
         if not any(fnmatch.fnmatchcase(f"s3:{privilege}".lower(), a.lower()) for a in actions):
@@ -149,9 +142,8 @@ def _granting(docs: Sequence[tuple[str, str, Kind, str]], detail: str) -> list[i
     resource, privilege = match.groups()
     found = []
     for index, (_, _, _, text) in enumerate(docs):
-        statements = json.loads(text).get("Statement") or []
-        for st in statements if isinstance(statements, list) else [statements]:
-            if not isinstance(st, dict) or st.get("Effect") != "Allow":
+        for st in _statements(text):
+            if st.get("Effect") != "Allow":
                 continue
             actions = [str(a).lower() for a in _as_list(st.get("Action"))]
             if resource in [str(r) for r in _as_list(st.get("Resource"))] and any(
@@ -160,6 +152,16 @@ def _granting(docs: Sequence[tuple[str, str, Kind, str]], detail: str) -> list[i
                 found.append(index)
                 break
     return found
+
+
+def _statements(document_text: str) -> list[dict[str, Any]]:
+    """The document's statements (none if it does not parse)."""
+    try:
+        document = json.loads(document_text)
+    except ValueError:
+        return []
+    found = document.get("Statement") if isinstance(document, dict) else None
+    return [st for st in _as_list(found) if isinstance(st, dict)]
 
 
 def _as_list(value: Any) -> list[Any]:

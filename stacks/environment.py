@@ -380,10 +380,14 @@ class EnvironmentSpec(_Strict):
     def deploy_role_name(self) -> str:
         return deploy_role_name(self.name)
 
+    def bucket_name(self, purpose: str) -> str:
+        """Bucket names are global: `mlplat-<env>-<purpose>-<account>`."""
+        return f"{self.name_prefix}-{purpose}-{self.account_id}"
+
     @property
     def state_bucket(self) -> str:
         """The Pulumi state bucket `mlplat bootstrap` creates."""
-        return f"{self.name_prefix}-pulumi-state-{self.account_id}"
+        return self.bucket_name("pulumi-state")
 
 
 def deploy_role_name(environment: str) -> str:
@@ -566,13 +570,15 @@ def _consistency_problems(name: str, raw: Mapping[str, Any]) -> list[Problem]:
                     f"a role of this environment's account {account}",
                 )
             )
-    lock_mode = _at(raw, "registry", "object_lock", "mode")
-    if name == "prod" and lock_mode != "COMPLIANCE":
+    protected = _at(raw, "protection", "stateful_resources") is not False
+    registry = _at(raw, "registry")
+    if protected and isinstance(registry, Mapping) and registry.get("object_lock") is None:
         problems.append(
             Problem(
-                f"{ENVIRONMENT_KEY}.registry.object_lock.mode",
-                lock_mode if lock_mode is not None else "(missing)",
-                "'COMPLIANCE' in prod: no one, root included, deletes a model version early",
+                f"{ENVIRONMENT_KEY}.registry.object_lock",
+                "(missing)",
+                "a mode (GOVERNANCE or COMPLIANCE) and days where stateful resources are "
+                "protected: registry versions of record are write-once",
             )
         )
     problems += _gpu_problems(raw)

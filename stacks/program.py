@@ -9,7 +9,6 @@ from __future__ import annotations
 import pulumi
 import pulumi_aws as aws
 
-from components import policy_documents as docs
 from components.baseline import AccountBaseline, AccountBaselineArgs
 from components.bucket import ObjectLock, SecureBucket, SecureBucketArgs
 from components.catalog import (
@@ -190,20 +189,12 @@ def build(spec: EnvironmentSpec) -> None:
     access_logs = SecureBucket(
         f"{spec.name}-access-logs",
         SecureBucketArgs(
-            bucket_name=f"{spec.name_prefix}-access-logs-{spec.account_id}",
+            bucket_name=spec.bucket_name("access-logs"),
+            account_id=spec.account_id,
             data_class="access-logs",
             kms_key_arn=kms.key_arns["storage"],
             access_log_bucket=None,
             noncurrent_version_days=spec.logs.retention_days,
-            policy_statements=[
-                docs.allow(
-                    ["s3:PutObject"],
-                    [f"arn:aws:s3:::{spec.name_prefix}-access-logs-{spec.account_id}/*"],
-                    sid="S3AccessLogDeliveryOfThisAccount",
-                    principal={"Service": "logging.s3.amazonaws.com"},
-                    conditions={"StringEquals": {"aws:SourceAccount": spec.account_id}},
-                )
-            ],
         ),
         opts=stateful,
     )
@@ -211,7 +202,7 @@ def build(spec: EnvironmentSpec) -> None:
     registry = ModelRegistry(
         spec.name,
         ModelRegistryArgs(
-            name_prefix=spec.name_prefix,
+            bucket_name=spec.bucket_name("models"),
             account_id=spec.account_id,
             region=spec.region,
             storage_key_arn=kms.key_arns["storage"],

@@ -25,7 +25,7 @@ BUCKET = f"mlplat-prod-models-{ACCOUNT}"
 
 def registry_args(lock: ObjectLock | None) -> ModelRegistryArgs:
     return ModelRegistryArgs(
-        name_prefix="mlplat-prod",
+        bucket_name=BUCKET,
         account_id=ACCOUNT,
         region=REGION,
         storage_key_arn=KEY,
@@ -177,6 +177,7 @@ def test_a_grant_needs_a_plain_prefix(prefix):
 def test_bucket_validation(overrides, expected):
     values = {
         "bucket_name": "mlplat-dev-x",
+        "account_id": ACCOUNT,
         "data_class": "models",
         "kms_key_arn": KEY,
         "access_log_bucket": "logs",
@@ -186,25 +187,26 @@ def test_bucket_validation(overrides, expected):
 
 
 def test_the_access_log_bucket_logs_nowhere_and_admits_log_delivery(record):
-    statement = {
-        "Sid": "Delivery",
-        "Effect": "Allow",
-        "Principal": {"Service": "logging.s3.amazonaws.com"},
-        "Action": ["s3:PutObject"],
-        "Resource": ["arn:aws:s3:::logs/*"],
-    }
     recording = record(
         lambda: SecureBucket(
             "logs",
             SecureBucketArgs(
                 bucket_name="mlplat-dev-access-logs-1",
+                account_id=ACCOUNT,
                 data_class="access-logs",
                 kms_key_arn=KEY,
                 access_log_bucket=None,
-                policy_statements=[statement],
             ),
         )
     )
     assert not recording.of_type("aws:s3/bucketLogging:BucketLogging")
-    statements = policy(recording.one("aws:s3/bucketPolicy:BucketPolicy"), "policy")["Statement"]
-    assert [s["Sid"] for s in statements] == ["TlsOnly", "Delivery"]
+    tls, delivery = policy(recording.one("aws:s3/bucketPolicy:BucketPolicy"), "policy")["Statement"]
+    assert tls["Sid"] == "TlsOnly"
+    assert delivery == {
+        "Sid": "S3AccessLogDeliveryOfThisAccount",
+        "Effect": "Allow",
+        "Principal": {"Service": "logging.s3.amazonaws.com"},
+        "Action": ["s3:PutObject"],
+        "Resource": ["arn:aws:s3:::mlplat-dev-access-logs-1/*"],
+        "Condition": {"StringEquals": {"aws:SourceAccount": ACCOUNT}},
+    }

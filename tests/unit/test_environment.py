@@ -356,9 +356,10 @@ def test_fuzz_yaml_shaped_text_gives_a_spec_error(text):
         pass
 
 
-def test_prod_locks_model_versions_in_compliance_mode(env_dir):
-    edit(env_dir, "prod", lambda e, d: e["registry"]["object_lock"].update(mode="GOVERNANCE"))
-    assert problems_of(env_dir, "prod") == [
-        "mlplat:environment.registry.object_lock.mode: got 'GOVERNANCE'; expected 'COMPLIANCE' "
-        "in prod: no one, root included, deletes a model version early"
+def test_protected_environments_lock_registry_versions(env_dir):
+    edit(env_dir, "staging", lambda e, d: e["registry"].pop("object_lock"))
+    assert problems_of(env_dir, "staging") == [
+        "mlplat:environment.registry.object_lock: got '(missing)'; expected a mode (GOVERNANCE "
+        "or COMPLIANCE) and days where stateful resources are protected: registry versions of "
+        "record are write-once"
     ]
