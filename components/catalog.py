@@ -44,3 +44,5 @@ EFA_GPU_INSTANCE_TYPES = frozenset(
         "p5en.48xlarge",
     }
 )
+# RDS for PostgreSQL (MLflow's backend store): a minor version in RDS standard support.
+POSTGRES_VERSION = "17.7"

@@ -409,6 +409,60 @@ def deploy_policies(scope: DeployScope) -> dict[str, dict]:
                 ],
             },
         ),
+        "database": docs.document(
+            docs.allow(
+                [
+                    "rds:AddTagsToResource",
+                    "rds:CreateDBInstance",
+                    "rds:CreateDBParameterGroup",
+                    "rds:CreateDBSnapshot",
+                    "rds:CreateDBSubnetGroup",
+                    "rds:DeleteDBInstance",
+                    "rds:DeleteDBParameterGroup",
+                    "rds:DeleteDBSubnetGroup",
+                    "rds:DescribeDBInstances",
+                    "rds:DescribeDBParameterGroups",
+                    "rds:DescribeDBParameters",
+                    "rds:DescribeDBSubnetGroups",
+                    "rds:ListTagsForResource",
+                    "rds:ModifyDBInstance",
+                    "rds:ModifyDBParameterGroup",
+                    "rds:ModifyDBSubnetGroup",
+                    "rds:RemoveTagsFromResource",
+                ],
+                [
+                    f"arn:aws:rds:{region}:{account}:{kind}:{prefix}-*"
+                    for kind in ("db", "pg", "snapshot", "subgrp")
+                ],
+                sid="DatabasesOfThisEnvironment",
+            ),
+            # The engine catalogue: these APIs take no resource.
+            docs.allow(
+                ["rds:DescribeDBEngineVersions", "rds:DescribeOrderableDBInstanceOptions"],
+                ["*"],
+                sid="RdsCatalogue",
+            ),
+            # RDS creates the master-password secret under the caller's identity (`rds!` names).
+            docs.allow(
+                [
+                    "secretsmanager:CreateSecret",
+                    "secretsmanager:DeleteSecret",
+                    "secretsmanager:DescribeSecret",
+                    "secretsmanager:RotateSecret",
+                    "secretsmanager:TagResource",
+                ],
+                [f"arn:aws:secretsmanager:{region}:{account}:secret:rds!*"],
+                sid="RdsManagedSecrets",
+            ),
+            docs.allow(
+                ["kms:Decrypt", "kms:GenerateDataKey"],
+                [f"arn:aws:kms:{region}:{account}:key/*"],
+                sid="SecretKeyThroughSecretsManager",
+                conditions={
+                    "StringEquals": {"kms:ViaService": f"secretsmanager.{region}.amazonaws.com"}
+                },
+            ),
+        ),
         "keys-and-state": docs.document(
             # CreateKey names no key (it does not exist yet); the boundary keeps KMS in-account.
             docs.allow(["kms:CreateKey", "kms:ListAliases"], ["*"], sid="CreateKeys"),

@@ -177,6 +177,8 @@ class EksCluster(pulumi.ComponentResource):
 
         self.cluster_name = self.cluster.name
         self.cluster_arn = self.cluster.arn
+        # EKS's own group on the control plane and every node: what in-VPC services admit.
+        self.cluster_security_group_id = self.cluster.vpc_config.cluster_security_group_id
         self.register_outputs(
             {
                 "cluster_name": self.cluster_name,

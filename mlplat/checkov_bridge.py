@@ -60,6 +60,7 @@ UNPREFIXED_MODULES = {"ec2"}
 SINGULAR_BLOCKS: dict[str, dict[str, str]] = {
     "aws_s3_bucket_server_side_encryption_configuration": {"rules": "rule"},
     "aws_s3_bucket_lifecycle_configuration": {"rules": "rule"},
+    "aws_db_parameter_group": {"parameters": "parameter"},
 }
 # Attributes that are maps in Terraform (not blocks): kept as objects.
 MAP_ATTRIBUTES = {"tags", "tags_all", "variables", "labels", "annotations", "parameters_map"}

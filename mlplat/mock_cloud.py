@@ -185,6 +185,30 @@ class MockCloud(Mocks):
                 bucketRegionalDomainName=f"{id_}.s3.{region}.amazonaws.com",
                 region=region,
             )
+        elif type_ == "aws:rds/instance:Instance":
+            id_ = str(inputs["identifier"])
+            address = f"{id_}.c{digest(urn, 12)}.{region}.rds.amazonaws.com"
+            outputs.update(
+                arn=f"arn:aws:rds:{region}:{account}:db:{id_}",
+                address=address,
+                endpoint=f"{address}:{inputs.get('port', 5432)}",
+                port=inputs.get("port", 5432),
+                resourceId=f"db-{digest(urn, 26).upper()}",
+                masterUserSecrets=[
+                    {
+                        "secretArn": f"arn:aws:secretsmanager:{region}:{account}:secret:"
+                        f"rds!db-{stable_uuid(urn)}-{digest(urn + '#s', 6)}",
+                        "kmsKeyId": inputs.get("masterUserSecretKmsKeyId", ""),
+                        "secretStatus": "active",
+                    }
+                ]
+                if inputs.get("manageMasterUserPassword")
+                else [],
+            )
+        elif type_ in ("aws:rds/subnetGroup:SubnetGroup", "aws:rds/parameterGroup:ParameterGroup"):
+            id_ = str(inputs["name"])
+            kind = "subgrp" if type_.endswith("SubnetGroup") else "pg"
+            outputs["arn"] = f"arn:aws:rds:{region}:{account}:{kind}:{id_}"
         elif type_ == "aws:iam/openIdConnectProvider:OpenIdConnectProvider":
             host = str(inputs["url"]).removeprefix("https://")
             id_ = f"arn:aws:iam::{account}:oidc-provider/{host}"
@@ -221,6 +245,10 @@ class MockCloud(Mocks):
                 ],
                 status="ACTIVE",
                 clusterId=stable_uuid(urn),
+                vpcConfig={
+                    **(inputs.get("vpcConfig") or {}),
+                    "clusterSecurityGroupId": f"sg-{digest(urn + '#cluster-sg', 17)}",
+                },
             )
         elif type_ in ("aws:eks/nodeGroup:NodeGroup", "aws:eks/addon:Addon"):
             kind = "nodegroup" if type_.endswith("NodeGroup") else "addon"

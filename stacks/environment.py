@@ -303,6 +303,26 @@ class RegistrySpec(_Strict):
     object_lock: ObjectLockSpec | None = None
 
 
+class TrackingDatabaseSpec(_Strict):
+    """MLflow's PostgreSQL: its size, backups, and a standby where one AZ must not stop it."""
+
+    instance_class: str
+    allocated_storage_gb: int = Field(ge=20, le=65536)
+    backup_retention_days: int = Field(ge=7, le=35)
+    multi_az: bool
+
+    @field_validator("instance_class")
+    @classmethod
+    def _class(cls, value: str) -> str:
+        if not re.fullmatch(r"db\.[a-z0-9-]+\.[a-z0-9]+", value):
+            raise ValueError("an RDS instance class like db.t4g.medium")
+        return value
+
+
+class MlflowSpec(_Strict):
+    database: TrackingDatabaseSpec
+
+
 GITHUB_REPOSITORY = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
 
 
@@ -334,6 +354,7 @@ class EnvironmentSpec(_Strict):
     gpu: GpuSpec
     ci: CiSpec
     registry: RegistrySpec
+    mlflow: MlflowSpec
     # Policy rules loosened in this environment (name -> waiver); every rule is mandatory, at its
     # secure settings, unless listed here.
     policy_waivers: dict[str, PolicyWaiver] = Field(default_factory=dict)

@@ -17,6 +17,7 @@ from components.catalog import (
     EFA_DEVICE_PLUGIN_VERSION,
     KARPENTER_VERSION,
     NVIDIA_DEVICE_PLUGIN_VERSION,
+    POSTGRES_VERSION,
 )
 from components.deploy_role import DeployRole, DeployRoleArgs, DeployScope
 from components.eks import EksCluster, EksClusterArgs, SystemNodes
@@ -26,6 +27,7 @@ from components.karpenter import Karpenter, KarpenterArgs
 from components.kms import Kms, KmsArgs
 from components.network import Network, NetworkArgs
 from components.registry import ModelRegistry, ModelRegistryArgs
+from components.tracking_database import TrackingDatabase, TrackingDatabaseArgs
 from stacks.environment import EnvironmentSpec, SpecError, load_environment
 
 
@@ -213,6 +215,29 @@ def build(spec: EnvironmentSpec) -> None:
         opts=stateful,
     )
 
+    database = spec.mlflow.database
+    tracking_database = TrackingDatabase(
+        f"{spec.name}-mlflow",
+        TrackingDatabaseArgs(
+            identifier=f"{spec.name_prefix}-mlflow",
+            account_id=spec.account_id,
+            engine_version=POSTGRES_VERSION,
+            instance_class=database.instance_class,
+            allocated_storage_gb=database.allocated_storage_gb,
+            backup_retention_days=database.backup_retention_days,
+            multi_az=database.multi_az,
+            vpc_id=network.vpc_id,
+            subnet_ids=network.intra_subnet_ids,
+            client_security_group_id=eks.cluster_security_group_id,
+            storage_key_arn=kms.key_arns["storage"],
+            logs_key_arn=kms.key_arns["logs"],
+            log_retention_days=spec.logs.retention_days,
+            permissions_boundary_arn=iam.boundary.arn,
+            protect=spec.protection.stateful_resources,
+        ),
+        opts=stateful,
+    )
+
     pulumi.export("environment", spec.name)
     pulumi.export("account_id", spec.account_id)
     pulumi.export("region", spec.region)
@@ -228,3 +253,5 @@ def build(spec: EnvironmentSpec) -> None:
     pulumi.export("karpenter_node_role_arn", karpenter.node_role.arn)
     pulumi.export("registry_bucket", registry.bucket_name)
     pulumi.export("access_log_bucket", access_logs.bucket_name)
+    pulumi.export("mlflow_database_endpoint", tracking_database.endpoint)
+    pulumi.export("mlflow_database_secret_arn", tracking_database.secret_arn)

@@ -36,6 +36,7 @@ UNSCOPED = {
     "NetworkReads",
     "RegionalAccountSettings",
     "EksCatalogue",
+    "RdsCatalogue",
     "ListLogGroups",
     "CreateKeys",
     "AccountPublicAccessBlock",
@@ -59,8 +60,8 @@ def test_children(deploy):
         {
             "aws:iam/openIdConnectProvider:OpenIdConnectProvider": 1,
             "aws:iam/role:Role": 1,
-            "aws:iam/policy:Policy": 5,
-            "aws:iam/rolePolicyAttachment:RolePolicyAttachment": 5,
+            "aws:iam/policy:Policy": 6,
+            "aws:iam/rolePolicyAttachment:RolePolicyAttachment": 6,
         }
     )
 
@@ -99,6 +100,7 @@ def test_role_is_named_bounded_and_holds_only_its_own_policies(deploy):
     assert sorted(attached) == sorted(policies)
     assert sorted(p.inputs["name"] for p in policies.values()) == [
         "mlplat-staging-deploy-cluster",
+        "mlplat-staging-deploy-database",
         "mlplat-staging-deploy-identity",
         "mlplat-staging-deploy-keys-and-state",
         "mlplat-staging-deploy-network",
@@ -169,6 +171,17 @@ def test_state_access_is_the_state_bucket_and_the_tagged_key_only():
     }
     assert found["GrantsToAwsServicesOnly"]["Condition"] == {
         "Bool": {"kms:GrantIsForAWSResource": "true"}
+    }
+
+
+def test_database_secrets_are_created_never_read():
+    found = statements()
+    secrets = found["RdsManagedSecrets"]
+    assert secrets["Resource"] == [f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:rds!*"]
+    granted = {a for st in found.values() if st["Effect"] == "Allow" for a in st["Action"]}
+    assert "secretsmanager:GetSecretValue" not in granted
+    assert found["SecretKeyThroughSecretsManager"]["Condition"] == {
+        "StringEquals": {"kms:ViaService": f"secretsmanager.{REGION}.amazonaws.com"}
     }
 
 

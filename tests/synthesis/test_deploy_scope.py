@@ -98,6 +98,9 @@ def bucket_side(action: str) -> Target:
 
 
 CREATES: dict[str, Target] = {
+    "aws:rds/instance:Instance": own_arn("rds:CreateDBInstance"),
+    "aws:rds/subnetGroup:SubnetGroup": own_arn("rds:CreateDBSubnetGroup"),
+    "aws:rds/parameterGroup:ParameterGroup": own_arn("rds:CreateDBParameterGroup"),
     "aws:s3/bucket:Bucket": own_arn("s3:CreateBucket"),
     "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": bucket_side(
         "s3:PutBucketPublicAccessBlock"
@@ -208,7 +211,7 @@ def deploy_statements(env: Env) -> list[dict]:
         if r["type"] == "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
         and r["inputs"]["role"] == role["outputs"]["name"]
     ]
-    assert len(attached) == 5
+    assert len(attached) == 6
     return [s for p in attached for s in json.loads(p["inputs"]["policy"])["Statement"]]
 
 

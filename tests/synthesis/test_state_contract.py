@@ -12,7 +12,8 @@ from mlplat.synth import synthesize
 ENVIRONMENTS = ("dev", "staging", "prod")
 ACCOUNTS = {"dev": "111122223333", "staging": "444455556666", "prod": "777788889999"}
 REQUIRED_TAGS = {"env", "owner-team", "cost-centre"}
-STATEFUL_TYPES = {"aws:kms/key:Key"}
+# What holds data of record: three keys, the registry and access-log buckets, MLflow's database.
+STATEFUL_TYPES = {"aws:kms/key:Key", "aws:s3/bucket:Bucket", "aws:rds/instance:Instance"}
 
 
 @pytest.fixture(scope="module", params=ENVIRONMENTS)
@@ -105,7 +106,7 @@ def test_provider_is_pinned_to_the_account_and_tags_every_taggable_resource(synt
 def test_stateful_resources_are_protected_outside_dev(synthesized):
     env, state = synthesized
     stateful = [r for r in state["deployment"]["resources"] if r["type"] in STATEFUL_TYPES]
-    assert len(stateful) == 3
+    assert len(stateful) == 6
     assert all(r.get("protect", False) is (env != "dev") for r in stateful)
 
 

@@ -165,6 +165,16 @@ def test_environments_are_listed_in_promotion_order():
             "mlplat:environment.registry.object_lock.days: got 0; expected greater than or equal to 1",
         ),
         (
+            lambda e, d: e["mlflow"]["database"].update(instance_class="r7g.large"),
+            "mlplat:environment.mlflow.database.instance_class: got 'r7g.large'; expected an RDS "
+            "instance class like db.t4g.medium",
+        ),
+        (
+            lambda e, d: e["mlflow"]["database"].update(backup_retention_days=1),
+            "mlplat:environment.mlflow.database.backup_retention_days: got 1; expected greater "
+            "than or equal to 7",
+        ),
+        (
             lambda e, d: e["cluster"]["system_nodes"].update(instance_types=["m7i.huge"]),
             "EC2 instance types (botocore's EC2 model); unknown ['m7i.huge']",
         ),
