@@ -4,8 +4,9 @@ ACLs disabled, a TLS-only policy, server access logging, lifecycle, and optional
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import pulumi
 import pulumi_aws as aws
@@ -36,6 +37,9 @@ class SecureBucketArgs:
     object_lock: ObjectLock | None = arg(
         "default retention of every new version (WORM); set at creation only", default=None
     )
+    policy_statements: Sequence[dict[str, Any]] = arg(
+        "further bucket policy statements (the registry's promotion readers)", default=()
+    )
 
 
 def validate_secure_bucket_args(args: SecureBucketArgs) -> list[str]:
@@ -53,7 +57,9 @@ def validate_secure_bucket_args(args: SecureBucketArgs) -> list[str]:
     return problems
 
 
-def bucket_policy(bucket_arn: str, *, account_id: str, log_target: bool) -> str:
+def bucket_policy(
+    bucket_arn: str, *, account_id: str, log_target: bool, extra: Sequence[dict[str, Any]] = ()
+) -> str:
     """TLS only; an access-log target also admits S3 log delivery from this account."""
     statements = [
         docs.deny(
@@ -74,7 +80,7 @@ def bucket_policy(bucket_arn: str, *, account_id: str, log_target: bool) -> str:
                 conditions={"StringEquals": {"aws:SourceAccount": account_id}},
             )
         )
-    return docs.to_json(docs.document(*statements))
+    return docs.to_json(docs.document(*statements, *extra))
 
 
 class SecureBucket(pulumi.ComponentResource):
@@ -139,7 +145,10 @@ class SecureBucket(pulumi.ComponentResource):
             bucket=bucket_id,
             policy=self.bucket.arn.apply(
                 lambda arn: bucket_policy(
-                    arn, account_id=args.account_id, log_target=args.access_log_bucket is None
+                    arn,
+                    account_id=args.account_id,
+                    log_target=args.access_log_bucket is None,
+                    extra=args.policy_statements,
                 )
             ),
             opts=after_bucket,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -35,9 +36,25 @@ class IamBaselineArgs:
     region: str = arg("the environment's region; the boundary confines roles to it")
     audit_principal_arns: Sequence[str] = arg("InfoSec principals allowed to assume the audit role")
     organization_id: str = arg("AWS Organization id that audit principals must belong to")
+    foreign_key_user_arns: Sequence[str] = arg(
+        "roles of this account that may use another environment's keys (the promotion role, "
+        "through the source's key policy)",
+        default=(),
+    )
 
 
-def boundary_document(*, account_id: str, region: str, boundary_arn: str) -> dict:
+def boundary_document(
+    *,
+    account_id: str,
+    region: str,
+    boundary_arn: str,
+    foreign_key_user_arns: Sequence[str] = (),
+) -> dict:
+    foreign_keys: dict[str, dict[str, Any]] = {
+        "StringNotEquals": {"aws:ResourceAccount": account_id}
+    }
+    if foreign_key_user_arns:
+        foreign_keys["ArnNotEquals"] = {"aws:PrincipalArn": sorted(foreign_key_user_arns)}
     return docs.document(
         docs.allow(
             ["*"],
@@ -94,7 +111,7 @@ def boundary_document(*, account_id: str, region: str, boundary_arn: str) -> dic
             ["kms:*", "secretsmanager:*"],
             ["*"],
             sid="KeysAndSecretsOfThisAccountOnly",
-            conditions={"StringNotEquals": {"aws:ResourceAccount": account_id}},
+            conditions=foreign_keys,
         ),
     )
 
@@ -116,7 +133,10 @@ class IamBaseline(pulumi.ComponentResource):
             description=f"{args.name_prefix}: permission boundary of every platform role",
             policy=docs.to_json(
                 boundary_document(
-                    account_id=args.account_id, region=args.region, boundary_arn=self.boundary_arn
+                    account_id=args.account_id,
+                    region=args.region,
+                    boundary_arn=self.boundary_arn,
+                    foreign_key_user_arns=args.foreign_key_user_arns,
                 )
             ),
             tags=BOUNDARY_TAG,

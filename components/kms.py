@@ -38,6 +38,10 @@ class KmsArgs:
         "service-linked roles that attach encrypted volumes for AWS (Auto Scaling for EKS nodes)",
         default=(),
     )
+    s3_reader_arns: Sequence[str] = arg(
+        "roles of other accounts that may decrypt storage-key objects through S3 (promotion)",
+        default=(),
+    )
 
 
 def validate_kms_args(args: KmsArgs) -> list[str]:
@@ -58,6 +62,7 @@ def key_policy(
     account_id: str,
     region: str,
     volume_service_role_arns: Sequence[str] = (),
+    s3_reader_arns: Sequence[str] = (),
 ) -> dict:
     """The explicit key policy: the environment's own account administers the key through IAM;
     a service principal is added only where the service itself must use the key."""
@@ -104,6 +109,24 @@ def key_policy(
                 sid="S3AccessLogDeliveryOfThisAccount",
                 principal={"Service": "logging.s3.amazonaws.com"},
                 conditions={"StringEquals": {"aws:SourceAccount": account_id}},
+            )
+        )
+    if purpose == "storage" and s3_reader_arns:
+        # Account roots narrowed to the named roles: KMS refuses principals that do not exist.
+        statements.append(
+            docs.allow(
+                ["kms:Decrypt"],
+                ["*"],
+                sid="PromotionDecryptsThroughS3",
+                principal={
+                    "AWS": sorted(
+                        {docs.account_root(arn.split(":")[4])["AWS"] for arn in s3_reader_arns}
+                    )
+                },
+                conditions={
+                    "ArnEquals": {"aws:PrincipalArn": sorted(s3_reader_arns)},
+                    "StringEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com"},
+                },
             )
         )
     if purpose == "storage" and volume_service_role_arns:
@@ -166,6 +189,7 @@ class Kms(pulumi.ComponentResource):
                         account_id=args.account_id,
                         region=args.region,
                         volume_service_role_arns=args.volume_service_role_arns,
+                        s3_reader_arns=args.s3_reader_arns,
                     )
                 ),
                 tags={"mlplat.io/key-purpose": purpose},

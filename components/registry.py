@@ -4,7 +4,7 @@ object-locked in staging (governance) and prod (compliance), and the only way to
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -13,6 +13,9 @@ import pulumi_aws as aws
 from components import policy_documents as docs
 from components.args import arg
 from components.bucket import ObjectLock, SecureBucket, SecureBucketArgs
+
+# What has passed review in an environment; the only prefix another environment may read.
+APPROVED_PREFIX = "approved/"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -24,6 +27,10 @@ class ModelRegistryArgs:
     access_log_bucket: pulumi.Input[str] = arg("the environment's access-log bucket")
     noncurrent_version_days: int = arg("days a superseded model version is kept")
     object_lock: ObjectLock | None = arg("WORM retention of every version; None in dev")
+    promotion_reader_arns: Sequence[str] = arg(
+        "promotion roles of the environments promoting from this one: read `approved/` only",
+        default=(),
+    )
 
 
 def read_statements(bucket_arn: str, key_arn: str, prefix: str, region: str) -> list[dict]:
@@ -65,6 +72,34 @@ def write_statements(bucket_arn: str, key_arn: str, prefix: str, region: str) ->
     ]
 
 
+def promotion_statements(bucket_arn: str, readers: Sequence[str]) -> list[dict]:
+    """Bucket policy: the named promotion roles of other accounts read `approved/`, nothing else.
+
+    The principal is each account's root narrowed by `aws:PrincipalArn`: S3 refuses a policy
+    naming a role that does not exist yet, and the target environment deploys after this one.
+    """
+    if not readers:
+        return []
+    accounts = sorted({docs.account_root(arn.split(":")[4])["AWS"] for arn in readers})
+    only_them = {"ArnEquals": {"aws:PrincipalArn": sorted(readers)}}
+    return [
+        docs.allow(
+            ["s3:GetObject", "s3:GetObjectTagging", "s3:GetObjectVersion"],
+            [f"{bucket_arn}/{APPROVED_PREFIX}*"],
+            sid="PromotionReadsApproved",
+            principal={"AWS": accounts},
+            conditions=only_them,
+        ),
+        docs.allow(
+            ["s3:ListBucket"],
+            [bucket_arn],
+            sid="PromotionListsApproved",
+            principal={"AWS": accounts},
+            conditions={**only_them, "StringLike": {"s3:prefix": [f"{APPROVED_PREFIX}*"]}},
+        ),
+    ]
+
+
 def _valid_prefix(prefix: str) -> str:
     if not prefix or not prefix.endswith("/") or prefix.startswith("/") or "*" in prefix:
         raise ValueError(f"prefix: got {prefix!r}; expected a path like 'team-a/' (no wildcard)")
@@ -89,6 +124,9 @@ class ModelRegistry(pulumi.ComponentResource):
                 access_log_bucket=args.access_log_bucket,
                 noncurrent_version_days=args.noncurrent_version_days,
                 object_lock=args.object_lock,
+                policy_statements=promotion_statements(
+                    f"arn:aws:s3:::{args.bucket_name}", args.promotion_reader_arns
+                ),
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )

@@ -39,6 +39,11 @@ def facts(spec: EnvironmentSpec, siblings: list[EnvironmentSpec]) -> dict[str, A
             *spec.cluster.admin_role_arns,
             f"arn:aws:iam::{spec.account_id}:role/{spec.deploy_role_name}",
         ],
+        "promotionReaders": [
+            other.promotion_role_arn
+            for other in siblings
+            if other.registry.promote_from == spec.name
+        ],
         "otherEnvironments": {
             other.name: {"accountId": other.account_id, "vpcCidr": other.network.vpc_cidr}
             for other in siblings

@@ -18,6 +18,12 @@ OTHER_ENVIRONMENTS = {
     "description": "the other environments: name -> {accountId, vpcCidr}",
     "default": {},
 }
+PROMOTION_READERS = {
+    "type": "array",
+    "items": {"type": "string"},
+    "description": "promotion roles of the environments promoting from this one (generated)",
+    "default": [],
+}
 VPC_CIDR = {"type": "string", "description": "this environment's VPC range"}
 REQUIRED_TAGS = {
     "type": "array",
@@ -140,6 +146,24 @@ def tags_of(props: Props, provider_props: Props) -> Mapping[str, Any]:
     if isinstance(own, Mapping):
         merged.update(own)
     return merged
+
+
+def promotion_read(
+    statement: Mapping[str, Any], readers: Sequence[str], read_actions: Sequence[str]
+) -> bool:
+    """The one sanctioned cross-environment grant: an Allow whose principals are the accounts of
+    named promotion roles, narrowed to exactly those roles by `aws:PrincipalArn`, for reads."""
+    condition = statement.get("Condition") or {}
+    arn_equals = condition.get("ArnEquals") if isinstance(condition, Mapping) else None
+    named = {str(a) for a in as_list((arn_equals or {}).get("aws:PrincipalArn"))}
+    allowed = {a.lower() for a in read_actions}
+    return (
+        bool(readers)
+        and bool(named)
+        and named <= set(readers)
+        and set(aws_principal_accounts(statement)) <= {arn_account(r) for r in readers}
+        and all(action.lower() in allowed for action in actions(statement))
+    )
 
 
 def other_accounts(config: Mapping[str, Any]) -> dict[str, str]:

@@ -301,6 +301,9 @@ class RegistrySpec(_Strict):
 
     noncurrent_version_days: int = Field(ge=1)
     object_lock: ObjectLockSpec | None = None
+    # The environment whose registry's `approved/` models CI copies into this one (staging for
+    # prod). The only data that crosses environments, and only this way.
+    promote_from: str | None = None
 
 
 class TrackingDatabaseSpec(_Strict):
@@ -396,6 +399,14 @@ class EnvironmentSpec(_Strict):
     @property
     def cluster_name(self) -> str:
         return self.name_prefix
+
+    @property
+    def promotion_role_name(self) -> str:
+        return f"{self.name_prefix}-promotion"
+
+    @property
+    def promotion_role_arn(self) -> str:
+        return f"arn:aws:iam::{self.account_id}:role/{self.promotion_role_name}"
 
     @property
     def deploy_role_name(self) -> str:
@@ -537,6 +548,18 @@ def load_environment(name: str, env_dir: Path | None = None) -> EnvironmentSpec:
         except SpecError:
             continue
     return validate_environment(name, raw, siblings, source)
+
+
+def promotion_source(spec: EnvironmentSpec, env_dir: Path | None = None) -> EnvironmentSpec | None:
+    """The environment this one promotes models from, if any."""
+    source = spec.registry.promote_from
+    return load_environment(source, env_dir) if source else None
+
+
+def promotion_targets(spec: EnvironmentSpec, env_dir: Path | None = None) -> list[EnvironmentSpec]:
+    """The environments that promote models from this one."""
+    others = [load_environment(n, env_dir) for n in known_environments(env_dir) if n != spec.name]
+    return [other for other in others if other.registry.promote_from == spec.name]
 
 
 def _read(path: Path, source: str) -> str:
@@ -690,6 +713,15 @@ def _cross_environment_problems(
     problems = []
     account, cidr = _at(raw, "account_id"), _at(raw, "network", "vpc_cidr")
     network = _network(cidr)
+    source = _at(raw, "registry", "promote_from")
+    if source is not None and source not in siblings:
+        problems.append(
+            Problem(
+                f"{ENVIRONMENT_KEY}.registry.promote_from",
+                source,
+                f"another environment's name, one of {sorted(siblings)}",
+            )
+        )
     for other, sibling in sorted(siblings.items()):
         if isinstance(account, str) and account == _at(sibling, "account_id"):
             problems.append(

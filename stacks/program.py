@@ -6,6 +6,8 @@ function under the SDK's mock monitor.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pulumi
 import pulumi_aws as aws
 
@@ -26,18 +28,26 @@ from components.iam import IamBaseline, IamBaselineArgs
 from components.karpenter import Karpenter, KarpenterArgs
 from components.kms import Kms, KmsArgs
 from components.network import Network, NetworkArgs
+from components.promotion import PromotionRole, PromotionRoleArgs
 from components.registry import ModelRegistry, ModelRegistryArgs
 from components.tracking_database import TrackingDatabase, TrackingDatabaseArgs
-from stacks.environment import EnvironmentSpec, SpecError, load_environment
+from stacks.environment import (
+    EnvironmentSpec,
+    SpecError,
+    load_environment,
+    promotion_source,
+    promotion_targets,
+)
 
 
 def main() -> None:
     try:
         spec = load_environment(pulumi.get_stack())
+        source, targets = promotion_source(spec), promotion_targets(spec)
     except SpecError as err:
         # RunError prints the message alone, without a Python traceback.
         raise pulumi.RunError(str(err)) from None
-    build(spec)
+    build(spec, source=source, targets=targets)
 
 
 def aws_provider(spec: EnvironmentSpec) -> aws.Provider:
@@ -64,7 +74,14 @@ def autoscaling_role_arn(account_id: str) -> str:
     )
 
 
-def build(spec: EnvironmentSpec) -> None:
+def build(
+    spec: EnvironmentSpec,
+    *,
+    source: EnvironmentSpec | None = None,
+    targets: Sequence[EnvironmentSpec] = (),
+) -> None:
+    """`source`: where this environment promotes models from; `targets`: who promotes from it."""
+    promotion_readers = [target.promotion_role_arn for target in targets]
     provider = aws_provider(spec)
     on_aws = pulumi.ResourceOptions(providers=[provider])
     # Pulumi's `protect` is inherited by children: every key and alias is protected where the
@@ -82,6 +99,7 @@ def build(spec: EnvironmentSpec) -> None:
             region=spec.region,
             audit_principal_arns=spec.security.audit_principal_arns,
             organization_id=spec.security.organization_id,
+            foreign_key_user_arns=[spec.promotion_role_arn] if source else [],
         ),
         opts=on_aws,
     )
@@ -110,6 +128,7 @@ def build(spec: EnvironmentSpec) -> None:
             account_id=spec.account_id,
             region=spec.region,
             volume_service_role_arns=[autoscaling_role_arn(spec.account_id)],
+            s3_reader_arns=promotion_readers,
         ),
         opts=pulumi.ResourceOptions.merge(
             stateful, pulumi.ResourceOptions(depends_on=[baseline.autoscaling_role])
@@ -211,9 +230,26 @@ def build(spec: EnvironmentSpec) -> None:
             access_log_bucket=access_logs.bucket_name,
             noncurrent_version_days=spec.registry.noncurrent_version_days,
             object_lock=ObjectLock(mode=lock.mode, days=lock.days) if lock else None,
+            promotion_reader_arns=promotion_readers,
         ),
         opts=stateful,
     )
+    if source is not None:
+        PromotionRole(
+            spec.name,
+            PromotionRoleArgs(
+                role_name=spec.promotion_role_name,
+                oidc_provider_arn=deploy.oidc_provider.arn,
+                github_repository=spec.ci.github_repository,
+                github_environment=spec.name,
+                source_bucket=source.bucket_name("models"),
+                source_account_id=source.account_id,
+                source_region=source.region,
+                permissions_boundary_arn=iam.boundary.arn,
+            ),
+            registry,
+            opts=on_aws,
+        )
 
     database = spec.mlflow.database
     tracking_database = TrackingDatabase(

@@ -1,6 +1,9 @@
 from policies import facts
 from policies.framework import Ctx, Findings, Props, resource_rule
 
+# What a promotion role of the next environment may do here: read approved models.
+PROMOTION_READS = ["s3:GetObject", "s3:GetObjectTagging", "s3:GetObjectVersion", "s3:ListBucket"]
+
 
 @resource_rule(
     name="aws-data-flow-same-environment",
@@ -16,7 +19,10 @@ from policies.framework import Ctx, Findings, Props, resource_rule
     "from, another environment's account.",
     severity="critical",
     remediation="Promote through the promotion role and path (staging -> prod), never by sharing.",
-    config_schema={"otherEnvironments": facts.OTHER_ENVIRONMENTS},
+    config_schema={
+        "otherEnvironments": facts.OTHER_ENVIRONMENTS,
+        "promotionReaders": facts.PROMOTION_READERS,
+    },
 )
 def check(props: Props, ctx: Ctx) -> Findings:
     others = facts.other_accounts(ctx.config)
@@ -28,7 +34,9 @@ def check(props: Props, ctx: Ctx) -> Findings:
         if account in others:
             yield f"replicates to account {account} of environment {others[account]}"
     for statement in facts.statements(props.get("policy")):
-        if not facts.allows(statement):
+        if not facts.allows(statement) or facts.promotion_read(
+            statement, ctx.config["promotionReaders"], PROMOTION_READS
+        ):
             continue
         for account in facts.aws_principal_accounts(statement):
             if account in others:

@@ -47,6 +47,7 @@ def key_references(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
         "environment": facts.ENVIRONMENT,
         "accountId": facts.ACCOUNT_ID,
         "otherEnvironments": facts.OTHER_ENVIRONMENTS,
+        "promotionReaders": facts.PROMOTION_READERS,
     },
 )
 def check(props: Props, ctx: Ctx) -> Findings:
@@ -64,6 +65,8 @@ def check(props: Props, ctx: Ctx) -> Findings:
             yield f"{where} uses alias {reference!r}, not one of this environment's"
     if ctx.type in ("aws:kms/key:Key", "aws:kms/keyPolicy:KeyPolicy"):
         for statement in facts.statements(props.get("policy")):
+            if facts.promotion_read(statement, ctx.config["promotionReaders"], ["kms:Decrypt"]):
+                continue  # the next environment's promotion role decrypts approved models
             for account in facts.aws_principal_accounts(statement):
                 if account in others:
                     yield f"key policy grants environment {others[account]} (account {account})"

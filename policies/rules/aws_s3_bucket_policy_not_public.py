@@ -2,6 +2,7 @@ from policies import facts
 from policies.framework import Ctx, Findings, Props, resource_rule
 
 CONFINING = (
+    "aws:PrincipalArn",
     "aws:PrincipalOrgID",
     "aws:PrincipalAccount",
     "aws:SourceAccount",

@@ -387,4 +387,46 @@ CASES = [
         not_applicable=("aws:s3/bucketVersioningV2:BucketVersioningV2", {}),
         unknown={"policy": UNKNOWN_STRING},
     ),
+    Case(
+        rule="aws-s3-bucket-policy-not-public",
+        type="aws:s3/bucketPolicy:BucketPolicy",
+        config={"accountId": ACCOUNT},
+        # Another account's root narrowed to one named role is confined, not public.
+        passing={
+            "bucket": "b",
+            "policy": policy(
+                {
+                    "Sid": "Promotion",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": "arn:aws:iam::777788889999:root"},
+                    "Action": "s3:GetObject",
+                    "Resource": "arn:aws:s3:::b/approved/*",
+                    "Condition": {
+                        "ArnEquals": {
+                            "aws:PrincipalArn": "arn:aws:iam::777788889999:role/promotion"
+                        }
+                    },
+                }
+            ),
+        },
+        failing=[
+            (
+                "the same root, unconfined",
+                {
+                    "policy": policy(
+                        {
+                            "Sid": "Promotion",
+                            "Effect": "Allow",
+                            "Principal": {"AWS": "arn:aws:iam::777788889999:root"},
+                            "Action": "s3:GetObject",
+                            "Resource": "arn:aws:s3:::b/approved/*",
+                        }
+                    )
+                },
+                ["statement 'Promotion' allows account 777788889999"],
+            )
+        ],
+        not_applicable=("aws:s3/bucketVersioningV2:BucketVersioningV2", {}),
+        unknown={"policy": UNKNOWN_STRING},
+    ),
 ]

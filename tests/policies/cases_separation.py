@@ -30,6 +30,23 @@ def trust(principal=None, subject=None):
 
 
 OWN_KEY = f"arn:aws:kms:eu-west-1:{ACCOUNT}:key/1"
+# Staging is promoted from by prod's promotion role: the one sanctioned cross-environment read.
+PROMOTER = f"arn:aws:iam::{PROD_ACCOUNT}:role/mlplat-prod-promotion"
+PROMOTION_FACTS = {**ENV_FACTS, "promotionReaders": [PROMOTER]}
+
+
+def promotion_grant(actions, *, principal_arn=PROMOTER, account=PROD_ACCOUNT):
+    return policy(
+        {
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:aws:iam::{account}:root"},
+            "Action": actions,
+            "Resource": "*",
+            "Condition": {"ArnEquals": {"aws:PrincipalArn": principal_arn}},
+        }
+    )
+
+
 TAGS = {"env": "staging", "owner-team": "ml-platform", "cost-centre": "CC-1"}
 PROVIDER = {
     "region": "eu-west-1",
@@ -302,5 +319,51 @@ CASES = [
         not_applicable=("aws:kms/alias:Alias", {"name": "alias/staging-x"}),
         unknown={"enableKeyRotation": UNKNOWN_STRING},
         unknown_status="fail",
+    ),
+    Case(
+        rule="aws-data-flow-same-environment",
+        type="aws:s3/bucketPolicy:BucketPolicy",
+        config=PROMOTION_FACTS,
+        passing={"policy": promotion_grant(["s3:GetObject", "s3:ListBucket"])},
+        failing=[
+            (
+                "the promoter writes",
+                {"policy": promotion_grant(["s3:GetObject", "s3:PutObject"])},
+                [f"policy grants account {PROD_ACCOUNT} of environment prod"],
+            ),
+            (
+                "another prod role",
+                {"policy": promotion_grant(["s3:GetObject"], principal_arn=PROMOTER + "-x")},
+                [f"policy grants account {PROD_ACCOUNT} of environment prod"],
+            ),
+            (
+                "dev, even narrowed",
+                {
+                    "policy": promotion_grant(
+                        ["s3:GetObject"],
+                        principal_arn=f"arn:aws:iam::{DEV_ACCOUNT}:role/x",
+                        account=DEV_ACCOUNT,
+                    )
+                },
+                [f"policy grants account {DEV_ACCOUNT} of environment dev"],
+            ),
+        ],
+        not_applicable=("aws:s3/bucketVersioning:BucketVersioning", {}),
+        unknown={"policy": UNKNOWN_STRING},
+    ),
+    Case(
+        rule="aws-kms-same-environment",
+        type="aws:kms/key:Key",
+        config=PROMOTION_FACTS,
+        passing={"policy": promotion_grant(["kms:Decrypt"])},
+        failing=[
+            (
+                "the promoter encrypts",
+                {"policy": promotion_grant(["kms:Decrypt", "kms:Encrypt"])},
+                [f"key policy grants environment prod (account {PROD_ACCOUNT})"],
+            ),
+        ],
+        not_applicable=("pulumi:providers:aws", PROVIDER),
+        unknown={"policy": UNKNOWN_STRING},
     ),
 ]

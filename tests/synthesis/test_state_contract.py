@@ -69,6 +69,16 @@ def test_urns_parents_dependencies_and_providers_resolve_in_order(synthesized):
 
 
 AUDITORS = {"arn:aws:iam::999988887777:role/InfoSecAudit"}  # the security account, by design
+# The promotion path, staging -> prod: staging names prod's promotion role (and its account's
+# root, narrowed to that role); prod's role names staging's keys, through S3 only.
+PROMOTION = {
+    "dev": set(),
+    "staging": {
+        f"arn:aws:iam::{ACCOUNTS['prod']}:root",
+        f"arn:aws:iam::{ACCOUNTS['prod']}:role/mlplat-prod-promotion",
+    },
+    "prod": {f"arn:aws:kms:eu-west-1:{ACCOUNTS['staging']}:key/*"},
+}
 
 
 def test_every_arn_is_in_the_environment_account_and_region(synthesized):
@@ -77,9 +87,9 @@ def test_every_arn_is_in_the_environment_account_and_region(synthesized):
     arns = set(re.findall(r'"(arn:aws:[^"]+)"', text))
     assert arns
     # AWS-managed policies (account "aws"), policy patterns over any account ("*") or AWS-owned
-    # resources (""), and InfoSec's role in the security account, by design.
+    # resources (""), InfoSec's role in the security account, and the promotion path, by design.
     foreign = {a for a in arns if a.split(":")[4] not in (ACCOUNTS[env], "aws", "*", "")}
-    assert foreign == AUDITORS
+    assert foreign == AUDITORS | PROMOTION[env]
     for arn in arns - foreign:
         _, _, service, region, account, _ = arn.split(":", 5)
         assert account in (ACCOUNTS[env], "aws", "*", ""), arn
@@ -116,3 +126,21 @@ def test_nat_strategy_follows_the_environment(synthesized):
         r for r in state["deployment"]["resources"] if r["type"] == "aws:ec2/natGateway:NatGateway"
     ]
     assert len(nats) == (1 if env == "dev" else 3)
+
+
+def test_models_cross_environments_only_by_promotion_from_staging_to_prod(synthesized):
+    env, state = synthesized
+    resources = state["deployment"]["resources"]
+    promoter = f"arn:aws:iam::{ACCOUNTS['prod']}:role/mlplat-prod-promotion"
+    roles = [r for r in resources if r["type"] == "mlplat:registry:PromotionRole"]
+    assert len(roles) == (env == "prod")
+    policies = [
+        r["inputs"]["policy"]
+        for r in resources
+        if r["type"] == "aws:s3/bucketPolicy:BucketPolicy" and "models" in r["urn"]
+    ]
+    (models,) = policies
+    assert (promoter in models) is (env == "staging")
+    others = [a for name, a in ACCOUNTS.items() if name != env]
+    granted = [p for p in policies if any(a in p for a in others)]
+    assert granted == ([models] if env == "staging" else [])

@@ -373,3 +373,21 @@ def test_protected_environments_lock_registry_versions(env_dir):
         "or COMPLIANCE) and days where stateful resources are protected: registry versions of "
         "record are write-once"
     ]
+
+
+def test_promotion_names_another_environment(env_dir):
+    edit(env_dir, "prod", lambda e, d: e["registry"].update(promote_from="qa"))
+    assert problems_of(env_dir, "prod") == [
+        "mlplat:environment.registry.promote_from: got 'qa'; expected another environment's "
+        "name, one of ['dev', 'staging']"
+    ]
+
+
+def test_promotion_peers_are_found_both_ways(env_dir):
+    from stacks.environment import promotion_source, promotion_targets
+
+    staging, prod = load_environment("staging", env_dir), load_environment("prod", env_dir)
+    assert promotion_source(prod, env_dir).name == "staging"
+    assert [t.name for t in promotion_targets(staging, env_dir)] == ["prod"]
+    assert promotion_source(staging, env_dir) is None
+    assert promotion_targets(prod, env_dir) == []
