@@ -46,3 +46,5 @@ EFA_GPU_INSTANCE_TYPES = frozenset(
 )
 # RDS for PostgreSQL (MLflow's backend store): a minor version in RDS standard support.
 POSTGRES_VERSION = "17.7"
+# MLflow tracking server: the `-full` image (boto3, psycopg) of the current release.
+MLFLOW_IMAGE = "ghcr.io/mlflow/mlflow:v3.18.0-full"

@@ -171,6 +171,6 @@ class TrackingDatabase(pulumi.ComponentResource):
         self.endpoint = self.instance.address
         # The RDS-managed secret (username and password); readers are granted it by ARN.
         self.secret_arn = self.instance.master_user_secrets.apply(
-            lambda secrets: secrets[0].secret_arn if secrets else ""
+            lambda secrets: (secrets[0].secret_arn or "") if secrets else ""
         )
         self.register_outputs({"endpoint": self.endpoint, "secret_arn": self.secret_arn})

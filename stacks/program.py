@@ -18,6 +18,7 @@ from components.catalog import (
     AMI_ALIAS,
     EFA_DEVICE_PLUGIN_VERSION,
     KARPENTER_VERSION,
+    MLFLOW_IMAGE,
     NVIDIA_DEVICE_PLUGIN_VERSION,
     POSTGRES_VERSION,
 )
@@ -27,6 +28,7 @@ from components.gpu_pools import GpuPool, GpuPools, GpuPoolsArgs
 from components.iam import IamBaseline, IamBaselineArgs
 from components.karpenter import Karpenter, KarpenterArgs
 from components.kms import Kms, KmsArgs
+from components.mlflow_server import MlflowServer, MlflowServerArgs
 from components.network import Network, NetworkArgs
 from components.promotion import PromotionRole, PromotionRoleArgs
 from components.registry import ModelRegistry, ModelRegistryArgs
@@ -274,6 +276,26 @@ def build(
         opts=stateful,
     )
 
+    mlflow = MlflowServer(
+        spec.name,
+        MlflowServerArgs(
+            image=MLFLOW_IMAGE,
+            account_id=spec.account_id,
+            region=spec.region,
+            cluster_name=eks.cluster_name,
+            cluster_arn=eks.cluster_arn,
+            role_name=f"{spec.name_prefix}-mlflow-server",
+            database_host=tracking_database.endpoint,
+            database_secret_arn=tracking_database.secret_arn,
+            storage_key_arn=kms.key_arns["storage"],
+            vpc_cidr=spec.network.vpc_cidr,
+            permissions_boundary_arn=iam.boundary.arn,
+            kubernetes_provider=eks.provider,
+        ),
+        registry,
+        opts=on_aws,
+    )
+
     pulumi.export("environment", spec.name)
     pulumi.export("account_id", spec.account_id)
     pulumi.export("region", spec.region)
@@ -291,3 +313,4 @@ def build(
     pulumi.export("access_log_bucket", access_logs.bucket_name)
     pulumi.export("mlflow_database_endpoint", tracking_database.endpoint)
     pulumi.export("mlflow_database_secret_arn", tracking_database.secret_arn)
+    pulumi.export("mlflow_url", mlflow.url)

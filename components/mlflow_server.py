@@ -1,0 +1,291 @@
+"""The MLflow tracking server, written as plain Kubernetes objects so every field is checked
+offline: its own namespace under Pod Security `restricted`, default-deny networking with only
+what it needs, a ClusterIP service (never a public load balancer), and a Pod Identity role that
+reaches its registry prefix and its database secret and nothing else.
+
+No Kubernetes Secret holds the database password: the container reads the RDS-managed secret
+through its own role at start and hands MLflow the connection string in its environment only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components import policy_documents as docs
+from components.args import arg
+from components.registry import ModelRegistry
+from components.workload_role import WorkloadRole, WorkloadRoleArgs
+
+NAMESPACE = "mlflow"
+SERVICE_ACCOUNT = "mlflow"
+PORT = 5000
+ARTIFACT_PREFIX = "mlflow/"
+# The EKS Pod Identity agent's link-local address: where the container gets its credentials.
+POD_IDENTITY_AGENT = "169.254.170.23/32"
+# Reads the RDS-managed secret, builds the store URI (TLS required), then becomes MLflow.
+START = """\
+import json, os, urllib.parse
+import boto3
+
+secret = json.loads(
+    boto3.client("secretsmanager").get_secret_value(SecretId=os.environ["DB_SECRET_ARN"])[
+        "SecretString"
+    ]
+)
+user, password = (urllib.parse.quote(secret[k], safe="") for k in ("username", "password"))
+os.environ["MLFLOW_BACKEND_STORE_URI"] = (
+    f"postgresql+psycopg://{user}:{password}@{os.environ['DB_HOST']}:5432/mlflow?sslmode=require"
+)
+os.execvp("mlflow", ["mlflow", "server", "--host", "0.0.0.0", "--port", "__PORT__",
+    "--artifacts-destination", os.environ["ARTIFACTS_DESTINATION"], "--serve-artifacts"])
+""".replace("__PORT__", str(PORT))
+
+
+@dataclass(frozen=True, kw_only=True)
+class MlflowServerArgs:
+    image: str = arg("the MLflow `-full` image, pinned (it carries boto3 and psycopg)")
+    replicas: int = arg("server replicas", default=2)
+    account_id: str = arg("the environment's account")
+    region: str = arg("the environment's region")
+    cluster_name: pulumi.Input[str] = arg("the EKS cluster (Pod Identity association)")
+    cluster_arn: pulumi.Input[str] = arg("the cluster's ARN: only its Pod Identity agent assumes")
+    role_name: str = arg("`mlplat-<env>-mlflow-server`")
+    database_host: pulumi.Input[str] = arg("the tracking database's address")
+    database_secret_arn: pulumi.Input[str] = arg("the RDS-managed master secret")
+    storage_key_arn: pulumi.Input[str] = arg("key of the secret (decrypt via Secrets Manager)")
+    vpc_cidr: str = arg("the VPC range: the database and AWS endpoints live in it")
+    permissions_boundary_arn: pulumi.Input[str] = arg("the environment's permission boundary")
+    kubernetes_provider: pulumi.ProviderResource = arg("the cluster's Kubernetes provider")
+
+
+def secret_statements(secret_arn: str, key_arn: str, region: str) -> list[dict]:
+    return [
+        docs.allow(["secretsmanager:GetSecretValue"], [secret_arn], sid="ReadDatabaseSecret"),
+        docs.allow(
+            ["kms:Decrypt"],
+            [key_arn],
+            sid="DecryptSecretThroughSecretsManager",
+            conditions={
+                "StringEquals": {"kms:ViaService": f"secretsmanager.{region}.amazonaws.com"}
+            },
+        ),
+    ]
+
+
+def network_policy_rules(vpc_cidr: str) -> k8s.networking.v1.NetworkPolicySpecArgs:
+    """Ingress: MLflow's port from any namespace of the cluster. Egress: DNS, the database and
+    AWS endpoints inside the VPC, S3 over HTTPS, and the Pod Identity agent."""
+    net = k8s.networking.v1
+
+    def ports(*numbers: int, protocol: str = "TCP") -> list[net.NetworkPolicyPortArgs]:
+        return [net.NetworkPolicyPortArgs(protocol=protocol, port=n) for n in numbers]
+
+    def to_cidr(cidr: str, *numbers: int) -> net.NetworkPolicyEgressRuleArgs:
+        return net.NetworkPolicyEgressRuleArgs(
+            to=[net.NetworkPolicyPeerArgs(ip_block=net.IPBlockArgs(cidr=cidr))],
+            ports=ports(*numbers),
+        )
+
+    kube_system = k8s.meta.v1.LabelSelectorArgs(
+        match_labels={"kubernetes.io/metadata.name": "kube-system"}
+    )
+    return net.NetworkPolicySpecArgs(
+        pod_selector=k8s.meta.v1.LabelSelectorArgs(),
+        policy_types=["Ingress", "Egress"],
+        ingress=[
+            net.NetworkPolicyIngressRuleArgs(
+                from_=[
+                    net.NetworkPolicyPeerArgs(namespace_selector=k8s.meta.v1.LabelSelectorArgs())
+                ],
+                ports=ports(PORT),
+            )
+        ],
+        egress=[
+            net.NetworkPolicyEgressRuleArgs(
+                to=[net.NetworkPolicyPeerArgs(namespace_selector=kube_system)],
+                ports=[*ports(53, protocol="UDP"), *ports(53)],
+            ),
+            to_cidr(vpc_cidr, 5432, 443),
+            # S3 through the gateway endpoint: its addresses are S3's public ranges.
+            to_cidr("0.0.0.0/0", 443),
+            to_cidr(POD_IDENTITY_AGENT, 80),
+        ],
+    )
+
+
+def container_security() -> k8s.core.v1.SecurityContextArgs:
+    return k8s.core.v1.SecurityContextArgs(
+        allow_privilege_escalation=False,
+        read_only_root_filesystem=True,
+        run_as_non_root=True,
+        run_as_user=10001,
+        run_as_group=10001,
+        capabilities=k8s.core.v1.CapabilitiesArgs(drop=["ALL"]),
+        seccomp_profile=k8s.core.v1.SeccompProfileArgs(type="RuntimeDefault"),
+    )
+
+
+class MlflowServer(pulumi.ComponentResource):
+    """Namespace, network policies, service account, role, config, Deployment, Service."""
+
+    def __init__(
+        self,
+        name: str,
+        args: MlflowServerArgs,
+        registry: ModelRegistry,
+        opts: pulumi.ResourceOptions | None = None,
+    ):
+        super().__init__("mlplat:mlflow:MlflowServer", name, None, opts)
+        on_cluster = pulumi.ResourceOptions(parent=self, provider=args.kubernetes_provider)
+        namespace = k8s.core.v1.Namespace(
+            f"{name}-namespace",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=NAMESPACE,
+                labels={
+                    "pod-security.kubernetes.io/enforce": "restricted",
+                    "pod-security.kubernetes.io/audit": "restricted",
+                    "pod-security.kubernetes.io/warn": "restricted",
+                },
+            ),
+            opts=on_cluster,
+        )
+        in_namespace = pulumi.ResourceOptions.merge(
+            on_cluster, pulumi.ResourceOptions(depends_on=[namespace])
+        )
+        k8s.networking.v1.NetworkPolicy(
+            f"{name}-default-deny",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name="default-deny", namespace=NAMESPACE),
+            spec=k8s.networking.v1.NetworkPolicySpecArgs(
+                pod_selector=k8s.meta.v1.LabelSelectorArgs(), policy_types=["Ingress", "Egress"]
+            ),
+            opts=in_namespace,
+        )
+        k8s.networking.v1.NetworkPolicy(
+            f"{name}-allow",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name="mlflow-server", namespace=NAMESPACE),
+            spec=network_policy_rules(args.vpc_cidr),
+            opts=in_namespace,
+        )
+        k8s.core.v1.ServiceAccount(
+            f"{name}-service-account",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=SERVICE_ACCOUNT, namespace=NAMESPACE),
+            automount_service_account_token=False,
+            opts=in_namespace,
+        )
+        self.workload = WorkloadRole(
+            f"{name}-server",
+            WorkloadRoleArgs(
+                account_id=args.account_id,
+                cluster_name=args.cluster_name,
+                cluster_arn=args.cluster_arn,
+                role_name=args.role_name,
+                namespace=NAMESPACE,
+                service_account=SERVICE_ACCOUNT,
+                statements=pulumi.Output.all(args.database_secret_arn, args.storage_key_arn).apply(
+                    lambda arns: secret_statements(arns[0], arns[1], args.region)
+                ),
+                permissions_boundary_arn=args.permissions_boundary_arn,
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        registry.grant_write(self.workload.role, ARTIFACT_PREFIX)
+        k8s.core.v1.ConfigMap(
+            f"{name}-start",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name="mlflow-start", namespace=NAMESPACE),
+            data={"start.py": START},
+            opts=in_namespace,
+        )
+        labels = {"app.kubernetes.io/name": "mlflow", "app.kubernetes.io/component": "tracking"}
+        k8s.apps.v1.Deployment(
+            f"{name}-deployment",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name="mlflow", namespace=NAMESPACE),
+            spec=k8s.apps.v1.DeploymentSpecArgs(
+                replicas=args.replicas,
+                selector=k8s.meta.v1.LabelSelectorArgs(match_labels=labels),
+                template=k8s.core.v1.PodTemplateSpecArgs(
+                    metadata=k8s.meta.v1.ObjectMetaArgs(labels=labels),
+                    spec=self._pod(args, registry),
+                ),
+            ),
+            opts=in_namespace,
+        )
+        k8s.core.v1.Service(
+            f"{name}-service",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name="mlflow", namespace=NAMESPACE),
+            spec=k8s.core.v1.ServiceSpecArgs(
+                type="ClusterIP",
+                selector=labels,
+                ports=[k8s.core.v1.ServicePortArgs(name="http", port=PORT, target_port=PORT)],
+            ),
+            opts=in_namespace,
+        )
+        self.url = f"http://mlflow.{NAMESPACE}.svc.cluster.local:{PORT}"
+        self.register_outputs({"url": self.url})
+
+    @staticmethod
+    def _pod(args: MlflowServerArgs, registry: ModelRegistry) -> k8s.core.v1.PodSpecArgs:
+        env: Sequence[k8s.core.v1.EnvVarArgs] = [
+            k8s.core.v1.EnvVarArgs(name="DB_HOST", value=args.database_host),
+            k8s.core.v1.EnvVarArgs(name="DB_SECRET_ARN", value=args.database_secret_arn),
+            k8s.core.v1.EnvVarArgs(
+                name="ARTIFACTS_DESTINATION",
+                value=pulumi.Output.concat("s3://", registry.bucket_name, "/", ARTIFACT_PREFIX),
+            ),
+            k8s.core.v1.EnvVarArgs(name="AWS_REGION", value=args.region),
+            k8s.core.v1.EnvVarArgs(name="HOME", value="/tmp"),
+        ]
+        probe = k8s.core.v1.HTTPGetActionArgs(path="/health", port=PORT)
+        return k8s.core.v1.PodSpecArgs(
+            service_account_name=SERVICE_ACCOUNT,
+            automount_service_account_token=False,
+            security_context=k8s.core.v1.PodSecurityContextArgs(
+                run_as_non_root=True,
+                seccomp_profile=k8s.core.v1.SeccompProfileArgs(type="RuntimeDefault"),
+            ),
+            # A platform service: it runs beside the add-ons on the system nodes.
+            tolerations=[
+                k8s.core.v1.TolerationArgs(
+                    key="CriticalAddonsOnly", operator="Exists", effect="NoSchedule"
+                )
+            ],
+            containers=[
+                k8s.core.v1.ContainerArgs(
+                    name="mlflow",
+                    image=args.image,
+                    # A tag can be re-pushed: pull each start, so the registry's copy is what runs.
+                    image_pull_policy="Always",
+                    command=["python", "/opt/mlplat/start.py"],
+                    env=env,
+                    ports=[k8s.core.v1.ContainerPortArgs(name="http", container_port=PORT)],
+                    resources=k8s.core.v1.ResourceRequirementsArgs(
+                        requests={"cpu": "250m", "memory": "512Mi"},
+                        limits={"cpu": "1", "memory": "2Gi"},
+                    ),
+                    security_context=container_security(),
+                    readiness_probe=k8s.core.v1.ProbeArgs(http_get=probe, period_seconds=10),
+                    liveness_probe=k8s.core.v1.ProbeArgs(
+                        http_get=probe, initial_delay_seconds=30, period_seconds=20
+                    ),
+                    volume_mounts=[
+                        k8s.core.v1.VolumeMountArgs(
+                            name="start", mount_path="/opt/mlplat", read_only=True
+                        ),
+                        k8s.core.v1.VolumeMountArgs(name="tmp", mount_path="/tmp"),
+                    ],
+                )
+            ],
+            volumes=[
+                k8s.core.v1.VolumeArgs(
+                    name="start",
+                    config_map=k8s.core.v1.ConfigMapVolumeSourceArgs(name="mlflow-start"),
+                ),
+                k8s.core.v1.VolumeArgs(
+                    name="tmp",
+                    empty_dir=k8s.core.v1.EmptyDirVolumeSourceArgs(size_limit="1Gi"),
+                ),
+            ],
+        )
