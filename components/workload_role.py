@@ -27,7 +27,9 @@ class WorkloadRoleArgs:
     namespace: str = arg("Kubernetes namespace of the service account")
     service_account: str = arg("Kubernetes service account that receives the role")
     statements: pulumi.Input[Sequence[dict[str, Any]]] = arg(
-        "what the workload may do: `policy_documents.allow(...)` statements, scoped"
+        "what the workload may do: `policy_documents.allow(...)` statements, scoped (registry "
+        "access is granted afterwards through `ModelRegistry.grant_*`)",
+        default=(),
     )
     permissions_boundary_arn: pulumi.Input[str] = arg("the environment's permission boundary")
     managed_policy_arns: Sequence[str] = arg(
@@ -44,8 +46,6 @@ def validate_workload_role_args(args: WorkloadRoleArgs) -> list[str]:
     problems: list[str] = []
     if not isinstance(args.statements, Sequence):
         return problems  # computed from other resources; the pack checks the result
-    if not args.statements and not args.managed_policy_arns:
-        problems.append("statements: got []; expected at least one scoped statement")
     for statement in args.statements:
         actions = statement.get("Action") or []
         wild = [a for a in actions if a == "*" or str(a).endswith(":*")]

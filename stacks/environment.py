@@ -326,6 +326,42 @@ class MlflowSpec(_Strict):
     database: TrackingDatabaseSpec
 
 
+QUANTITY = re.compile(r"^\d+(\.\d+)?(m|Ki|Mi|Gi|Ti)?$")
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$")
+
+
+class TeamSpec(_Strict):
+    """A team: its namespace, its quota (GPUs included) and its registry prefix."""
+
+    name: str
+    owners: list[str] = Field(min_length=1)
+    gpu_quota: int = Field(ge=0)
+    cpu_quota: str
+    memory_quota: str
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not re.fullmatch(r"[a-z][a-z0-9-]{1,30}", value):
+            raise ValueError("a DNS label of lowercase letters, digits and - (2-31 characters)")
+        return value
+
+    @field_validator("owners")
+    @classmethod
+    def _owners(cls, value: list[str]) -> list[str]:
+        bad = [v for v in value if not EMAIL.fullmatch(v)]
+        if bad:
+            raise ValueError(f"owners' e-mail addresses (their OIDC identity); bad {bad}")
+        return value
+
+    @field_validator("cpu_quota", "memory_quota")
+    @classmethod
+    def _quantity(cls, value: str) -> str:
+        if not QUANTITY.fullmatch(value):
+            raise ValueError("a Kubernetes quantity like 32, 500m or 128Gi")
+        return value
+
+
 GITHUB_REPOSITORY = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
 
 
@@ -358,6 +394,8 @@ class EnvironmentSpec(_Strict):
     ci: CiSpec
     registry: RegistrySpec
     mlflow: MlflowSpec
+    # Adding a team is one entry here.
+    teams: list[TeamSpec] = Field(default_factory=list)
     # Policy rules loosened in this environment (name -> waiver); every rule is mandatory, at its
     # secure settings, unless listed here.
     policy_waivers: dict[str, PolicyWaiver] = Field(default_factory=dict)
@@ -626,6 +664,7 @@ def _consistency_problems(name: str, raw: Mapping[str, Any]) -> list[Problem]:
             )
         )
     problems += _gpu_problems(raw)
+    problems += _team_problems(raw)
     region, azs = _at(raw, "region"), _at(raw, "availability_zones")
     if not (isinstance(region, str) and region in eks_regions() and isinstance(azs, list)):
         return problems
@@ -657,6 +696,36 @@ def _consistency_problems(name: str, raw: Mapping[str, Any]) -> list[Problem]:
                     f"{ENVIRONMENT_KEY}.network.subnet_prefix_lengths",
                     lengths,
                     f"subnets that fit the VPC ({err})",
+                )
+            )
+    return problems
+
+
+def _team_problems(raw: Mapping[str, Any]) -> list[Problem]:
+    """Team names unique; no team's GPU quota beyond what the pools can ever hold."""
+    teams, pools = _at(raw, "teams"), _at(raw, "gpu", "pools")
+    if not isinstance(teams, list):
+        return []
+    problems = []
+    limits = (
+        [p.get("gpu_limit") for p in pools if isinstance(p, dict)]
+        if isinstance(pools, list)
+        else []
+    )
+    capacity = sum(limit for limit in limits if type(limit) is int)
+    seen: set[Any] = set()
+    for index, team in enumerate(teams):
+        if not isinstance(team, dict):
+            continue
+        path = f"{ENVIRONMENT_KEY}.teams[{index}]"
+        if team.get("name") in seen:
+            problems.append(Problem(f"{path}.name", team.get("name"), "a name no other team has"))
+        seen.add(team.get("name"))
+        quota = team.get("gpu_quota")
+        if type(quota) is int and quota > capacity:
+            problems.append(
+                Problem(
+                    f"{path}.gpu_quota", quota, f"at most the GPU pools' total limit {capacity}"
                 )
             )
     return problems

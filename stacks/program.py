@@ -32,6 +32,7 @@ from components.mlflow_server import MlflowServer, MlflowServerArgs
 from components.network import Network, NetworkArgs
 from components.promotion import PromotionRole, PromotionRoleArgs
 from components.registry import ModelRegistry, ModelRegistryArgs
+from components.teams import Team, Teams, TeamsArgs
 from components.tracking_database import TrackingDatabase, TrackingDatabaseArgs
 from stacks.environment import (
     EnvironmentSpec,
@@ -289,6 +290,21 @@ def build(
             database_secret_arn=tracking_database.secret_arn,
             storage_key_arn=kms.key_arns["storage"],
             vpc_cidr=spec.network.vpc_cidr,
+            permissions_boundary_arn=iam.boundary.arn,
+            kubernetes_provider=eks.provider,
+        ),
+        registry,
+        opts=on_aws,
+    )
+
+    Teams(
+        spec.name,
+        TeamsArgs(
+            teams=[Team(**team.model_dump()) for team in spec.teams],
+            name_prefix=spec.name_prefix,
+            account_id=spec.account_id,
+            cluster_name=eks.cluster_name,
+            cluster_arn=eks.cluster_arn,
             permissions_boundary_arn=iam.boundary.arn,
             kubernetes_provider=eks.provider,
         ),

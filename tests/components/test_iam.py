@@ -133,7 +133,6 @@ def test_workload_role_is_pod_identity_of_one_service_account(record):
 @pytest.mark.parametrize(
     ("statements", "expected"),
     [
-        ([], "statements: got []; expected at least one scoped statement"),
         (
             [docs.allow(["s3:*"], ["arn:aws:s3:::models/*"], sid="All")],
             "statements[All].Action: got ['s3:*']; expected named actions",

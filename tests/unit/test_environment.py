@@ -175,6 +175,25 @@ def test_environments_are_listed_in_promotion_order():
             "than or equal to 7",
         ),
         (
+            lambda e, d: e["teams"][0].update(owners=["fraud-lead"]),
+            "mlplat:environment.teams[0].owners: got ['fraud-lead']; expected owners' e-mail "
+            "addresses (their OIDC identity); bad ['fraud-lead']",
+        ),
+        (
+            lambda e, d: e["teams"][0].update(gpu_quota=5),
+            "mlplat:environment.teams[0].gpu_quota: got 5; expected at most the GPU pools' "
+            "total limit 4",
+        ),
+        (
+            lambda e, d: e["teams"][1].update(name="fraud-models"),
+            "mlplat:environment.teams[1].name: got 'fraud-models'; expected a name no other "
+            "team has",
+        ),
+        (
+            lambda e, d: e["teams"][0].update(memory_quota="lots"),
+            "mlplat:environment.teams[0].memory_quota: got 'lots'; expected a Kubernetes quantity",
+        ),
+        (
             lambda e, d: e["cluster"]["system_nodes"].update(instance_types=["m7i.huge"]),
             "EC2 instance types (botocore's EC2 model); unknown ['m7i.huge']",
         ),

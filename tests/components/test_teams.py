@@ -1,0 +1,138 @@
+"""Teams: per-team namespace, quota, limit range, network policies and registry role."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+import pulumi_kubernetes as k8s
+import pytest
+
+from components.registry import ModelRegistry, ModelRegistryArgs
+from components.teams import Team, Teams, TeamsArgs
+from tests.recording import ACCOUNT, REGION, record
+
+BUCKET = f"mlplat-prod-models-{ACCOUNT}"
+TEAMS = [
+    Team(
+        name="fraud",
+        owners=["lead@example.com"],
+        gpu_quota=4,
+        cpu_quota="32",
+        memory_quota="128Gi",
+    ),
+    Team(name="reco", owners=["r@example.com"], gpu_quota=0, cpu_quota="8", memory_quota="32Gi"),
+]
+
+
+@pytest.fixture(scope="module")
+def teams():
+    def build():
+        registry = ModelRegistry(
+            "registry",
+            ModelRegistryArgs(
+                bucket_name=BUCKET,
+                account_id=ACCOUNT,
+                region=REGION,
+                storage_key_arn=f"arn:aws:kms:{REGION}:{ACCOUNT}:key/storage",
+                access_log_bucket="logs",
+                noncurrent_version_days=30,
+                object_lock=None,
+            ),
+        )
+        Teams(
+            "teams",
+            TeamsArgs(
+                teams=TEAMS,
+                name_prefix="mlplat-prod",
+                account_id=ACCOUNT,
+                cluster_name="mlplat-prod",
+                cluster_arn=f"arn:aws:eks:{REGION}:{ACCOUNT}:cluster/mlplat-prod",
+                permissions_boundary_arn=f"arn:aws:iam::{ACCOUNT}:policy/b",
+                kubernetes_provider=k8s.Provider("k8s", kubeconfig="{}"),
+            ),
+            registry,
+        )
+
+    return record(build)
+
+
+def in_namespace(recording, type_: str, namespace: str) -> list:
+    return [
+        r for r in recording.of_type(type_) if r.inputs["metadata"].get("namespace") == namespace
+    ]
+
+
+def test_children_per_team(teams):
+    component = teams.component("mlplat:teams:Teams")
+    assert teams.child_types(component.urn) == Counter(
+        {
+            "kubernetes:core/v1:Namespace": 2,
+            "kubernetes:core/v1:ResourceQuota": 2,
+            "kubernetes:core/v1:LimitRange": 2,
+            "kubernetes:networking.k8s.io/v1:NetworkPolicy": 4,
+            "mlplat:iam:WorkloadRole": 2,
+        }
+    )
+
+
+def test_namespace_is_restricted_and_adoptable_by_kubeflow(teams):
+    namespaces = {
+        n.inputs["metadata"]["name"]: n.inputs["metadata"]
+        for n in teams.of_type("kubernetes:core/v1:Namespace")
+    }
+    fraud = namespaces["team-fraud"]
+    assert fraud["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
+    assert fraud["annotations"] == {"owner": "lead@example.com"}
+
+
+def test_quota_caps_gpus_and_forbids_public_services(teams):
+    (quota,) = in_namespace(teams, "kubernetes:core/v1:ResourceQuota", "team-fraud")
+    assert quota.inputs["spec"]["hard"] == {
+        "requests.cpu": "32",
+        "limits.cpu": "32",
+        "requests.memory": "128Gi",
+        "limits.memory": "128Gi",
+        "requests.nvidia.com/gpu": "4",
+        "services.loadbalancers": "0",
+        "services.nodeports": "0",
+    }
+    (reco,) = in_namespace(teams, "kubernetes:core/v1:ResourceQuota", "team-reco")
+    assert reco.inputs["spec"]["hard"]["requests.nvidia.com/gpu"] == "0"
+    (limits,) = in_namespace(teams, "kubernetes:core/v1:LimitRange", "team-fraud")
+    (item,) = limits.inputs["spec"]["limits"]
+    assert item["default"] == item["defaultRequest"] == {"cpu": "500m", "memory": "1Gi"}
+
+
+def test_network_is_default_deny_and_other_teams_cannot_reach_in(teams):
+    policies = {
+        p.inputs["metadata"]["name"]: p.inputs["spec"]
+        for p in in_namespace(teams, "kubernetes:networking.k8s.io/v1:NetworkPolicy", "team-fraud")
+    }
+    assert policies["default-deny"] == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
+    assert policies["team"]["ingress"] == [{"from": [{"podSelector": {}}]}]  # own pods only
+    targets = [json.dumps(rule["to"]) for rule in policies["team"]["egress"]]
+    assert any('"kubernetes.io/metadata.name": "mlflow"' in t for t in targets)
+
+
+def test_each_team_role_writes_its_prefix_and_reads_approved_only(teams):
+    roles = {r.inputs["name"]: r for r in teams.of_type("aws:iam/role:Role")}
+    assert set(roles) == {"mlplat-prod-team-fraud", "mlplat-prod-team-reco"}
+    associations = {
+        a.inputs["namespace"]: a.inputs["serviceAccount"]
+        for a in teams.of_type("aws:eks/podIdentityAssociation:PodIdentityAssociation")
+    }
+    assert associations == {"team-fraud": "default-editor", "team-reco": "default-editor"}
+    grants = {
+        r.urn.rsplit("::", 1)[1]: json.loads(r.inputs["policy"])["Statement"]
+        for r in teams.of_type("aws:iam/rolePolicy:RolePolicy")
+    }
+    fraud = [s for name, sts in grants.items() if name.endswith("teams-fraud-role") for s in sts]
+    resources = {
+        r for s in fraud if s["Sid"] in ("ReadModels", "WriteModels") for r in s["Resource"]
+    }
+    assert resources == {
+        f"arn:aws:s3:::{BUCKET}/teams/fraud/*",
+        f"arn:aws:s3:::{BUCKET}/approved/*",
+    }
+    assert not any("teams/reco" in json.dumps(s) for s in fraud)
