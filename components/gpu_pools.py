@@ -13,6 +13,7 @@ import pulumi_kubernetes as k8s
 
 from components.args import arg
 from components.catalog import EFA_GPU_INSTANCE_TYPES
+from components.karpenter import node_class_spec
 
 GPU = "nvidia.com/gpu"
 PLUGIN_NAMESPACE = "nvidia-device-plugin"
@@ -144,34 +145,6 @@ def node_pool_spec(pool: GpuPool, node_class: str) -> dict:
     }
 
 
-def node_class_spec(*, cluster_name: str, role: str, key_arn: str, ami_alias: str) -> dict:
-    return {
-        "amiSelectorTerms": [{"alias": ami_alias}],
-        "role": role,
-        "subnetSelectorTerms": [{"tags": {"karpenter.sh/discovery": cluster_name}}],
-        "securityGroupSelectorTerms": [{"tags": {"aws:eks:cluster-name": cluster_name}}],
-        "metadataOptions": {
-            "httpEndpoint": "enabled",
-            "httpProtocolIPv6": "disabled",
-            "httpPutResponseHopLimit": 1,
-            "httpTokens": "required",
-        },
-        "blockDeviceMappings": [
-            {
-                "deviceName": "/dev/xvda",
-                "ebs": {
-                    "volumeSize": "200Gi",
-                    "volumeType": "gp3",
-                    "encrypted": True,
-                    "kmsKeyID": key_arn,
-                    "deleteOnTermination": True,
-                },
-            }
-        ],
-        "userData": TOOLKIT_USER_DATA,
-    }
-
-
 def validate_gpu_pools_args(args: GpuPoolsArgs) -> list[str]:
     problems = []
     names = [p.name for p in args.pools]
@@ -264,6 +237,8 @@ class GpuPools(pulumi.ComponentResource):
                         role=parts[0],
                         key_arn=parts[1],
                         ami_alias=args.ami_alias,
+                        volume_size="200Gi",  # model weights and CUDA images
+                        user_data=TOOLKIT_USER_DATA,
                     )
                 ),
                 opts=on_cluster,

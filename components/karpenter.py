@@ -33,6 +33,46 @@ INTERRUPTION_EVENTS = {
 }
 
 
+def node_class_spec(
+    *,
+    cluster_name: str,
+    role: str,
+    key_arn: str,
+    ami_alias: str,
+    volume_size: str,
+    user_data: str | None = None,
+) -> dict:
+    """Every Karpenter node, GPU or not: the pinned AMI, the node role, private subnets and the
+    cluster security group by tag, IMDSv2 with one hop, and an encrypted gp3 root volume."""
+    spec = {
+        "amiSelectorTerms": [{"alias": ami_alias}],
+        "role": role,
+        "subnetSelectorTerms": [{"tags": {"karpenter.sh/discovery": cluster_name}}],
+        "securityGroupSelectorTerms": [{"tags": {"aws:eks:cluster-name": cluster_name}}],
+        "metadataOptions": {
+            "httpEndpoint": "enabled",
+            "httpProtocolIPv6": "disabled",
+            "httpPutResponseHopLimit": 1,
+            "httpTokens": "required",
+        },
+        "blockDeviceMappings": [
+            {
+                "deviceName": "/dev/xvda",
+                "ebs": {
+                    "volumeSize": volume_size,
+                    "volumeType": "gp3",
+                    "encrypted": True,
+                    "kmsKeyID": key_arn,
+                    "deleteOnTermination": True,
+                },
+            }
+        ],
+    }
+    if user_data is not None:
+        spec["userData"] = user_data
+    return spec
+
+
 @dataclass(frozen=True, kw_only=True)
 class KarpenterArgs:
     cluster_name: str = arg("the EKS cluster Karpenter provisions for")

@@ -246,12 +246,6 @@ class MlflowServer(pulumi.ComponentResource):
                 run_as_non_root=True,
                 seccomp_profile=k8s.core.v1.SeccompProfileArgs(type="RuntimeDefault"),
             ),
-            # A platform service: it runs beside the add-ons on the system nodes.
-            tolerations=[
-                k8s.core.v1.TolerationArgs(
-                    key="CriticalAddonsOnly", operator="Exists", effect="NoSchedule"
-                )
-            ],
             containers=[
                 k8s.core.v1.ContainerArgs(
                     name="mlflow",

@@ -270,6 +270,23 @@ class GpuSpec(_Strict):
     pools: list[GpuPoolSpec] = Field(default_factory=list)
 
 
+class ComputeSpec(_Strict):
+    """The general-purpose (CPU) Karpenter pool: notebooks, pipeline steps, routers."""
+
+    instance_families: list[str] = Field(min_length=1)
+    capacity_types: list[Literal["spot", "on-demand"]] = Field(min_length=1)
+    cpu_limit: int = Field(ge=2, le=10000)
+
+    @field_validator("instance_families")
+    @classmethod
+    def _families(cls, value: list[str]) -> list[str]:
+        known = {t.split(".", 1)[0] for t in ec2_instance_types()}
+        bad = [f for f in value if GPU_FAMILY.match(f) or f not in known]
+        if bad:
+            raise ValueError(f"CPU instance families that EC2 offers (no GPU family); bad {bad}")
+        return value
+
+
 class PolicyWaiver(_Strict):
     """A rule loosened for this environment: a lower level and/or looser settings, with why."""
 
@@ -391,6 +408,7 @@ class EnvironmentSpec(_Strict):
     security: SecuritySpec
     cluster: ClusterSpec
     gpu: GpuSpec
+    compute: ComputeSpec
     ci: CiSpec
     registry: RegistrySpec
     mlflow: MlflowSpec

@@ -22,6 +22,7 @@ from components.catalog import (
     NVIDIA_DEVICE_PLUGIN_VERSION,
     POSTGRES_VERSION,
 )
+from components.cpu_pool import CpuPool, CpuPoolArgs
 from components.deploy_role import DeployRole, DeployRoleArgs, DeployScope
 from components.eks import EksCluster, EksClusterArgs, SystemNodes
 from components.gpu_pools import GpuPool, GpuPools, GpuPoolsArgs
@@ -194,6 +195,20 @@ def build(
         ),
     )
 
+    CpuPool(
+        spec.name,
+        CpuPoolArgs(
+            cluster_name=spec.cluster_name,
+            node_role_name=karpenter.node_role.name,
+            storage_key_arn=kms.key_arns["storage"],
+            ami_alias=AMI_ALIAS,
+            instance_families=spec.compute.instance_families,
+            capacity_types=spec.compute.capacity_types,
+            cpu_limit=spec.compute.cpu_limit,
+            kubernetes_provider=eks.provider,
+        ),
+        opts=pulumi.ResourceOptions(depends_on=[karpenter.chart]),
+    )
     GpuPools(
         spec.name,
         GpuPoolsArgs(

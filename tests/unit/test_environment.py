@@ -194,6 +194,11 @@ def test_environments_are_listed_in_promotion_order():
             "mlplat:environment.teams[0].memory_quota: got 'lots'; expected a Kubernetes quantity",
         ),
         (
+            lambda e, d: e["compute"].update(instance_families=["m7i", "g6"]),
+            "mlplat:environment.compute.instance_families: got ['m7i', 'g6']; expected CPU "
+            "instance families that EC2 offers (no GPU family); bad ['g6']",
+        ),
+        (
             lambda e, d: e["cluster"]["system_nodes"].update(instance_types=["m7i.huge"]),
             "EC2 instance types (botocore's EC2 model); unknown ['m7i.huge']",
         ),
