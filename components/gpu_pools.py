@@ -14,6 +14,7 @@ import pulumi_kubernetes as k8s
 from components.args import arg
 from components.catalog import EFA_GPU_INSTANCE_TYPES
 from components.karpenter import node_class_spec
+from components.namespaces import default_deny
 
 GPU = "nvidia.com/gpu"
 PLUGIN_NAMESPACE = "nvidia-device-plugin"
@@ -182,13 +183,10 @@ class GpuPools(pulumi.ComponentResource):
             ),
             opts=on_cluster,
         )
-        k8s.networking.v1.NetworkPolicy(
+        default_deny(
             f"{name}-device-plugin-default-deny",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name="default-deny", namespace=PLUGIN_NAMESPACE),
-            spec=k8s.networking.v1.NetworkPolicySpecArgs(
-                pod_selector=k8s.meta.v1.LabelSelectorArgs(), policy_types=["Ingress", "Egress"]
-            ),
-            opts=pulumi.ResourceOptions.merge(
+            PLUGIN_NAMESPACE,
+            pulumi.ResourceOptions.merge(
                 on_cluster, pulumi.ResourceOptions(depends_on=[namespace])
             ),
         )

@@ -17,6 +17,7 @@ import pulumi_kubernetes as k8s
 
 from components import policy_documents as docs
 from components.args import arg
+from components.namespaces import default_deny, pod_security, ports, to_cidr, workload_egress
 from components.registry import ModelRegistry
 from components.workload_role import WorkloadRole, WorkloadRoleArgs
 
@@ -24,8 +25,6 @@ NAMESPACE = "mlflow"
 SERVICE_ACCOUNT = "mlflow"
 PORT = 5000
 ARTIFACT_PREFIX = "mlflow/"
-# The EKS Pod Identity agent's link-local address: where the container gets its credentials.
-POD_IDENTITY_AGENT = "169.254.170.23/32"
 # Reads the RDS-managed secret, builds the store URI (TLS required), then becomes MLflow.
 START = """\
 import json, os, urllib.parse
@@ -77,22 +76,9 @@ def secret_statements(secret_arn: str, key_arn: str, region: str) -> list[dict]:
 
 
 def network_policy_rules(vpc_cidr: str) -> k8s.networking.v1.NetworkPolicySpecArgs:
-    """Ingress: MLflow's port from any namespace of the cluster. Egress: DNS, the database and
-    AWS endpoints inside the VPC, S3 over HTTPS, and the Pod Identity agent."""
+    """Ingress: MLflow's port from any namespace of the cluster. Egress: PostgreSQL and AWS
+    endpoints inside the VPC, plus what every workload needs."""
     net = k8s.networking.v1
-
-    def ports(*numbers: int, protocol: str = "TCP") -> list[net.NetworkPolicyPortArgs]:
-        return [net.NetworkPolicyPortArgs(protocol=protocol, port=n) for n in numbers]
-
-    def to_cidr(cidr: str, *numbers: int) -> net.NetworkPolicyEgressRuleArgs:
-        return net.NetworkPolicyEgressRuleArgs(
-            to=[net.NetworkPolicyPeerArgs(ip_block=net.IPBlockArgs(cidr=cidr))],
-            ports=ports(*numbers),
-        )
-
-    kube_system = k8s.meta.v1.LabelSelectorArgs(
-        match_labels={"kubernetes.io/metadata.name": "kube-system"}
-    )
     return net.NetworkPolicySpecArgs(
         pod_selector=k8s.meta.v1.LabelSelectorArgs(),
         policy_types=["Ingress", "Egress"],
@@ -104,16 +90,7 @@ def network_policy_rules(vpc_cidr: str) -> k8s.networking.v1.NetworkPolicySpecAr
                 ports=ports(PORT),
             )
         ],
-        egress=[
-            net.NetworkPolicyEgressRuleArgs(
-                to=[net.NetworkPolicyPeerArgs(namespace_selector=kube_system)],
-                ports=[*ports(53, protocol="UDP"), *ports(53)],
-            ),
-            to_cidr(vpc_cidr, 5432, 443),
-            # S3 through the gateway endpoint: its addresses are S3's public ranges.
-            to_cidr("0.0.0.0/0", 443),
-            to_cidr(POD_IDENTITY_AGENT, 80),
-        ],
+        egress=[to_cidr(vpc_cidr, 5432, 443), *workload_egress()],
     )
 
 
@@ -143,27 +120,13 @@ class MlflowServer(pulumi.ComponentResource):
         on_cluster = pulumi.ResourceOptions(parent=self, provider=args.kubernetes_provider)
         namespace = k8s.core.v1.Namespace(
             f"{name}-namespace",
-            metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=NAMESPACE,
-                labels={
-                    "pod-security.kubernetes.io/enforce": "restricted",
-                    "pod-security.kubernetes.io/audit": "restricted",
-                    "pod-security.kubernetes.io/warn": "restricted",
-                },
-            ),
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=NAMESPACE, labels=pod_security("restricted")),
             opts=on_cluster,
         )
         in_namespace = pulumi.ResourceOptions.merge(
             on_cluster, pulumi.ResourceOptions(depends_on=[namespace])
         )
-        k8s.networking.v1.NetworkPolicy(
-            f"{name}-default-deny",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name="default-deny", namespace=NAMESPACE),
-            spec=k8s.networking.v1.NetworkPolicySpecArgs(
-                pod_selector=k8s.meta.v1.LabelSelectorArgs(), policy_types=["Ingress", "Egress"]
-            ),
-            opts=in_namespace,
-        )
+        default_deny(f"{name}-default-deny", NAMESPACE, in_namespace)
         k8s.networking.v1.NetworkPolicy(
             f"{name}-allow",
             metadata=k8s.meta.v1.ObjectMetaArgs(name="mlflow-server", namespace=NAMESPACE),

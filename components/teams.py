@@ -17,8 +17,8 @@ import pulumi_kubernetes as k8s
 
 from components.args import arg
 from components.mlflow_server import NAMESPACE as MLFLOW_NAMESPACE
-from components.mlflow_server import POD_IDENTITY_AGENT
 from components.mlflow_server import PORT as MLFLOW_PORT
+from components.namespaces import default_deny, namespace_peer, pod_security, ports, workload_egress
 from components.registry import APPROVED_PREFIX, ModelRegistry
 from components.workload_role import WorkloadRole, WorkloadRoleArgs
 
@@ -70,41 +70,20 @@ def quota(team: Team) -> dict[str, str]:
 
 
 def team_network_policy() -> k8s.networking.v1.NetworkPolicySpecArgs:
-    """Pods talk to each other within the team, to DNS, to MLflow, to AWS over HTTPS, and to
-    the Pod Identity agent; nothing of another team reaches in."""
-    net, meta = k8s.networking.v1, k8s.meta.v1
-
-    def namespace(name: str) -> net.NetworkPolicyPeerArgs:
-        return net.NetworkPolicyPeerArgs(
-            namespace_selector=meta.LabelSelectorArgs(
-                match_labels={"kubernetes.io/metadata.name": name}
-            )
-        )
-
-    def ports(*numbers: int, protocol: str = "TCP") -> list[net.NetworkPolicyPortArgs]:
-        return [net.NetworkPolicyPortArgs(protocol=protocol, port=n) for n in numbers]
-
-    same_team = net.NetworkPolicyPeerArgs(pod_selector=meta.LabelSelectorArgs())
+    """Pods talk to each other within the team and to MLflow, plus what every workload needs;
+    nothing of another team reaches in."""
+    net = k8s.networking.v1
+    same_team = net.NetworkPolicyPeerArgs(pod_selector=k8s.meta.v1.LabelSelectorArgs())
     return net.NetworkPolicySpecArgs(
-        pod_selector=meta.LabelSelectorArgs(),
+        pod_selector=k8s.meta.v1.LabelSelectorArgs(),
         policy_types=["Ingress", "Egress"],
         ingress=[net.NetworkPolicyIngressRuleArgs(from_=[same_team])],
         egress=[
             net.NetworkPolicyEgressRuleArgs(to=[same_team]),
             net.NetworkPolicyEgressRuleArgs(
-                to=[namespace("kube-system")], ports=[*ports(53, protocol="UDP"), *ports(53)]
+                to=[namespace_peer(MLFLOW_NAMESPACE)], ports=ports(MLFLOW_PORT)
             ),
-            net.NetworkPolicyEgressRuleArgs(
-                to=[namespace(MLFLOW_NAMESPACE)], ports=ports(MLFLOW_PORT)
-            ),
-            net.NetworkPolicyEgressRuleArgs(
-                to=[net.NetworkPolicyPeerArgs(ip_block=net.IPBlockArgs(cidr="0.0.0.0/0"))],
-                ports=ports(443),
-            ),
-            net.NetworkPolicyEgressRuleArgs(
-                to=[net.NetworkPolicyPeerArgs(ip_block=net.IPBlockArgs(cidr=POD_IDENTITY_AGENT))],
-                ports=ports(80),
-            ),
+            *workload_egress(),
         ],
     )
 
@@ -128,12 +107,7 @@ class Teams(pulumi.ComponentResource):
                 f"{name}-{team.name}",
                 metadata=k8s.meta.v1.ObjectMetaArgs(
                     name=ns,
-                    labels={
-                        "pod-security.kubernetes.io/enforce": "restricted",
-                        "pod-security.kubernetes.io/audit": "restricted",
-                        "pod-security.kubernetes.io/warn": "restricted",
-                        "mlplat.io/team": team.name,
-                    },
+                    labels={**pod_security("restricted"), "mlplat.io/team": team.name},
                     annotations={"owner": team.owners[0]},
                 ),
                 opts=on_cluster,
@@ -161,15 +135,7 @@ class Teams(pulumi.ComponentResource):
                 ),
                 opts=inside,
             )
-            k8s.networking.v1.NetworkPolicy(
-                f"{name}-{team.name}-default-deny",
-                metadata=k8s.meta.v1.ObjectMetaArgs(name="default-deny", namespace=ns),
-                spec=k8s.networking.v1.NetworkPolicySpecArgs(
-                    pod_selector=k8s.meta.v1.LabelSelectorArgs(),
-                    policy_types=["Ingress", "Egress"],
-                ),
-                opts=inside,
-            )
+            default_deny(f"{name}-{team.name}-default-deny", ns, inside)
             k8s.networking.v1.NetworkPolicy(
                 f"{name}-{team.name}-allow",
                 metadata=k8s.meta.v1.ObjectMetaArgs(name="team", namespace=ns),

@@ -98,7 +98,7 @@ def build(
     iam = IamBaseline(
         spec.name,
         IamBaselineArgs(
-            name_prefix=spec.cluster_name,
+            name_prefix=spec.name_prefix,
             account_id=spec.account_id,
             region=spec.region,
             audit_principal_arns=spec.security.audit_principal_arns,
