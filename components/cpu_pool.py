@@ -11,7 +11,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.args import arg
-from components.karpenter import node_class_spec
+from components.karpenter import node_class_spec, pool_spec
 
 NAME = "general"
 
@@ -29,35 +29,18 @@ class CpuPoolArgs:
 
 
 def node_pool_spec(args: CpuPoolArgs) -> dict:
-    return {
-        "template": {
-            "metadata": {"labels": {"mlplat.io/workload": NAME}},
-            "spec": {
-                "nodeClassRef": {
-                    "group": "karpenter.k8s.aws",
-                    "kind": "EC2NodeClass",
-                    "name": NAME,
-                },
-                "requirements": [
-                    {
-                        "key": "karpenter.k8s.aws/instance-family",
-                        "operator": "In",
-                        "values": list(args.instance_families),
-                    },
-                    {
-                        "key": "karpenter.sh/capacity-type",
-                        "operator": "In",
-                        "values": list(args.capacity_types),
-                    },
-                    {"key": "kubernetes.io/arch", "operator": "In", "values": ["amd64"]},
-                    {"key": "kubernetes.io/os", "operator": "In", "values": ["linux"]},
-                ],
-                "expireAfter": "720h",
-            },
+    return pool_spec(
+        node_class=NAME,
+        labels={"mlplat.io/workload": NAME},
+        selector={
+            "key": "karpenter.k8s.aws/instance-family",
+            "operator": "In",
+            "values": list(args.instance_families),
         },
-        "limits": {"cpu": args.cpu_limit},
-        "disruption": {"consolidationPolicy": "WhenEmptyOrUnderutilized", "consolidateAfter": "5m"},
-    }
+        capacity_types=args.capacity_types,
+        limits={"cpu": args.cpu_limit},
+        disruption={"consolidationPolicy": "WhenEmptyOrUnderutilized", "consolidateAfter": "5m"},
+    )
 
 
 class CpuPool(pulumi.ComponentResource):

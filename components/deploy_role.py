@@ -136,6 +136,17 @@ class DeployRoleArgs:
     permissions_boundary_arn: pulumi.Input[str] = arg("the environment's permission boundary")
 
 
+def github_trust(
+    provider_arn: pulumi.Input[str], *, repository: str, environment: str
+) -> pulumi.Output[str]:
+    """The trust policy of a role GitHub Actions assume: this repository, this environment."""
+    return pulumi.Output.from_input(provider_arn).apply(
+        lambda arn: docs.to_json(
+            trust_document(provider_arn=arn, repository=repository, environment=environment)
+        )
+    )
+
+
 def trust_document(*, provider_arn: str, repository: str, environment: str) -> dict:
     return docs.document(
         {
@@ -541,14 +552,10 @@ class DeployRole(pulumi.ComponentResource):
             name=f"{scope.name_prefix}-deploy",
             description=f"CI: `pulumi up` from {args.github_repository} "
             f"(GitHub environment {args.github_environment})",
-            assume_role_policy=self.oidc_provider.arn.apply(
-                lambda provider_arn: docs.to_json(
-                    trust_document(
-                        provider_arn=provider_arn,
-                        repository=args.github_repository,
-                        environment=args.github_environment,
-                    )
-                )
+            assume_role_policy=github_trust(
+                self.oidc_provider.arn,
+                repository=args.github_repository,
+                environment=args.github_environment,
             ),
             permissions_boundary=args.permissions_boundary_arn,
             max_session_duration=SESSION_SECONDS,

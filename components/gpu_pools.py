@@ -13,7 +13,7 @@ import pulumi_kubernetes as k8s
 
 from components.args import arg
 from components.catalog import EFA_GPU_INSTANCE_TYPES
-from components.karpenter import node_class_spec
+from components.karpenter import node_class_spec, pool_spec
 from components.namespaces import default_deny
 
 GPU = "nvidia.com/gpu"
@@ -109,41 +109,21 @@ def node_pool_spec(pool: GpuPool, node_class: str) -> dict:
             "operator": "In",
             "values": list(pool.instance_types),
         }
-    return {
-        "template": {
-            "metadata": {
-                "labels": {
-                    **pool.labels,
-                    "mlplat.io/workload": pool.workload,
-                    "mlplat.io/gpu-pool": pool.name,
-                    "nvidia.com/gpu.present": "true",
-                    **({EFA_NODE_LABEL: "true"} if pool.efa else {}),
-                }
-            },
-            "spec": {
-                "nodeClassRef": {
-                    "group": "karpenter.k8s.aws",
-                    "kind": "EC2NodeClass",
-                    "name": node_class,
-                },
-                "taints": [{"key": GPU, "value": "true", "effect": "NoSchedule"}],
-                "requirements": [
-                    shape,
-                    {
-                        "key": "karpenter.sh/capacity-type",
-                        "operator": "In",
-                        "values": list(pool.capacity_types),
-                    },
-                    {"key": "kubernetes.io/arch", "operator": "In", "values": ["amd64"]},
-                    {"key": "kubernetes.io/os", "operator": "In", "values": ["linux"]},
-                ],
-                # Nodes are replaced at least monthly: patched AMIs reach long-lived pools.
-                "expireAfter": "720h",
-            },
+    return pool_spec(
+        node_class=node_class,
+        labels={
+            **pool.labels,
+            "mlplat.io/workload": pool.workload,
+            "mlplat.io/gpu-pool": pool.name,
+            "nvidia.com/gpu.present": "true",
+            **({EFA_NODE_LABEL: "true"} if pool.efa else {}),
         },
-        "limits": {GPU: pool.gpu_limit, "cpu": pool.gpu_limit * CPU_PER_GPU},
-        "disruption": disruption(pool.workload),
-    }
+        selector=shape,
+        capacity_types=pool.capacity_types,
+        limits={GPU: pool.gpu_limit, "cpu": pool.gpu_limit * CPU_PER_GPU},
+        disruption=disruption(pool.workload),
+        taints=[{"key": GPU, "value": "true", "effect": "NoSchedule"}],
+    )
 
 
 def validate_gpu_pools_args(args: GpuPoolsArgs) -> list[str]:

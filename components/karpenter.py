@@ -6,7 +6,9 @@ pinned chart, running on the system nodes.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -31,6 +33,37 @@ INTERRUPTION_EVENTS = {
     "rebalance": {"source": ["aws.ec2"], "detail-type": ["EC2 Instance Rebalance Recommendation"]},
     "state": {"source": ["aws.ec2"], "detail-type": ["EC2 Instance State-change Notification"]},
 }
+
+
+def pool_spec(
+    *,
+    node_class: str,
+    labels: Mapping[str, str],
+    selector: Mapping[str, Any],
+    capacity_types: Sequence[str],
+    limits: Mapping[str, int],
+    disruption: Mapping[str, str],
+    taints: Sequence[Mapping[str, str]] = (),
+) -> dict:
+    """Every Karpenter NodePool: its node class, amd64 Linux nodes of the `selector`'s types,
+    a hard resource ceiling, and nodes replaced at least monthly so patched AMIs reach them."""
+    spec: dict[str, Any] = {
+        "nodeClassRef": {"group": "karpenter.k8s.aws", "kind": "EC2NodeClass", "name": node_class},
+        "requirements": [
+            dict(selector),
+            {"key": "karpenter.sh/capacity-type", "operator": "In", "values": list(capacity_types)},
+            {"key": "kubernetes.io/arch", "operator": "In", "values": ["amd64"]},
+            {"key": "kubernetes.io/os", "operator": "In", "values": ["linux"]},
+        ],
+        "expireAfter": "720h",
+    }
+    if taints:
+        spec["taints"] = [dict(t) for t in taints]
+    return {
+        "template": {"metadata": {"labels": dict(labels)}, "spec": spec},
+        "limits": dict(limits),
+        "disruption": dict(disruption),
+    }
 
 
 def node_class_spec(

@@ -11,7 +11,7 @@ import pulumi_aws as aws
 
 from components import policy_documents as docs
 from components.args import arg
-from components.deploy_role import trust_document
+from components.deploy_role import github_trust
 from components.registry import APPROVED_PREFIX, ModelRegistry, read_statements
 
 
@@ -43,14 +43,10 @@ class PromotionRole(pulumi.ComponentResource):
             f"{name}-role",
             name=args.role_name,
             description=f"CI: copies {args.source_bucket}/{APPROVED_PREFIX} into this registry",
-            assume_role_policy=pulumi.Output.from_input(args.oidc_provider_arn).apply(
-                lambda provider_arn: docs.to_json(
-                    trust_document(
-                        provider_arn=provider_arn,
-                        repository=args.github_repository,
-                        environment=args.github_environment,
-                    )
-                )
+            assume_role_policy=github_trust(
+                args.oidc_provider_arn,
+                repository=args.github_repository,
+                environment=args.github_environment,
             ),
             permissions_boundary=args.permissions_boundary_arn,
             max_session_duration=3600,

@@ -10,29 +10,18 @@ import pytest
 
 from components.catalog import MLFLOW_IMAGE
 from components.mlflow_server import START, MlflowServer, MlflowServerArgs
-from components.registry import ModelRegistry, ModelRegistryArgs
+from tests.components.builders import MODELS_BUCKET, STORAGE_KEY, model_registry
 from tests.recording import ACCOUNT, REGION, record
 
 SECRET = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:rds!db-1-abcdef"
-KEY = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/storage"
-BUCKET = f"mlplat-prod-models-{ACCOUNT}"
+KEY = STORAGE_KEY
+BUCKET = MODELS_BUCKET
 
 
 @pytest.fixture(scope="module")
 def mlflow():
     def build():
-        registry = ModelRegistry(
-            "registry",
-            ModelRegistryArgs(
-                bucket_name=BUCKET,
-                account_id=ACCOUNT,
-                region=REGION,
-                storage_key_arn=KEY,
-                access_log_bucket="logs",
-                noncurrent_version_days=30,
-                object_lock=None,
-            ),
-        )
+        registry = model_registry()
         MlflowServer(
             "mlflow",
             MlflowServerArgs(

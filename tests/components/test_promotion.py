@@ -10,7 +10,8 @@ import pytest
 from components.iam import boundary_document
 from components.kms import key_policy
 from components.promotion import PromotionRole, PromotionRoleArgs
-from components.registry import ModelRegistry, ModelRegistryArgs, promotion_statements
+from components.registry import promotion_statements
+from tests.components.builders import model_registry
 from tests.recording import ACCOUNT, REGION, policy, record
 
 STAGING = "444455556666"
@@ -22,18 +23,7 @@ PROVIDER = f"arn:aws:iam::{ACCOUNT}:oidc-provider/token.actions.githubuserconten
 @pytest.fixture(scope="module")
 def prod():
     def build():
-        registry = ModelRegistry(
-            "registry",
-            ModelRegistryArgs(
-                bucket_name=f"mlplat-prod-models-{ACCOUNT}",
-                account_id=ACCOUNT,
-                region=REGION,
-                storage_key_arn=f"arn:aws:kms:{REGION}:{ACCOUNT}:key/storage",
-                access_log_bucket="logs",
-                noncurrent_version_days=365,
-                object_lock=None,
-            ),
-        )
+        registry = model_registry()
         PromotionRole(
             "prod",
             PromotionRoleArgs(

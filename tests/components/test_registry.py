@@ -15,30 +15,18 @@ from components.bucket import (
     SecureBucketArgs,
     validate_secure_bucket_args,
 )
-from components.registry import ModelRegistry, ModelRegistryArgs
+from tests.components.builders import MODELS_BUCKET, STORAGE_KEY, model_registry
 from tests.recording import ACCOUNT, REGION, policy, record
 
 SSE = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
-KEY = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/storage"
-BUCKET = f"mlplat-prod-models-{ACCOUNT}"
-
-
-def registry_args(lock: ObjectLock | None) -> ModelRegistryArgs:
-    return ModelRegistryArgs(
-        bucket_name=BUCKET,
-        account_id=ACCOUNT,
-        region=REGION,
-        storage_key_arn=KEY,
-        access_log_bucket=f"mlplat-prod-access-logs-{ACCOUNT}",
-        noncurrent_version_days=365,
-        object_lock=lock,
-    )
+KEY = STORAGE_KEY
+BUCKET = MODELS_BUCKET
 
 
 @pytest.fixture(scope="module")
 def prod():
     def build():
-        registry = ModelRegistry("registry", registry_args(ObjectLock(mode="COMPLIANCE", days=365)))
+        registry = model_registry(ObjectLock(mode="COMPLIANCE", days=365))
         trainer = aws.iam.Role("trainer", assume_role_policy="{}")
         registry.grant_write(trainer, "team-a/")
         registry.grant_read(trainer, "shared/")
@@ -112,7 +100,7 @@ def test_lifecycle_and_object_lock(prod):
 
 
 def test_without_a_lock_there_is_no_lock(record):
-    recording = record(lambda: ModelRegistry("registry", registry_args(None)))
+    recording = record(lambda: model_registry())
     assert recording.one("aws:s3/bucket:Bucket").inputs["objectLockEnabled"] is False
     assert not recording.of_type(
         "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration"
@@ -153,7 +141,7 @@ def test_grants_scope_to_the_prefix_and_use_the_key_only_through_s3(prod):
 @pytest.mark.parametrize("prefix", ["", "team-a", "/team-a/", "team-*/"])
 def test_a_grant_needs_a_plain_prefix(prefix):
     def build():
-        registry = ModelRegistry("registry", registry_args(None))
+        registry = model_registry()
         registry.grant_read(aws.iam.Role("r", assume_role_policy="{}"), prefix)
 
     with pytest.raises(Exception, match="expected a path like 'team-a/'"):

@@ -8,11 +8,11 @@ from collections import Counter
 import pulumi_kubernetes as k8s
 import pytest
 
-from components.registry import ModelRegistry, ModelRegistryArgs
 from components.teams import Team, Teams, TeamsArgs
+from tests.components.builders import MODELS_BUCKET, model_registry
 from tests.recording import ACCOUNT, REGION, record
 
-BUCKET = f"mlplat-prod-models-{ACCOUNT}"
+BUCKET = MODELS_BUCKET
 TEAMS = [
     Team(
         name="fraud",
@@ -28,18 +28,7 @@ TEAMS = [
 @pytest.fixture(scope="module")
 def teams():
     def build():
-        registry = ModelRegistry(
-            "registry",
-            ModelRegistryArgs(
-                bucket_name=BUCKET,
-                account_id=ACCOUNT,
-                region=REGION,
-                storage_key_arn=f"arn:aws:kms:{REGION}:{ACCOUNT}:key/storage",
-                access_log_bucket="logs",
-                noncurrent_version_days=30,
-                object_lock=None,
-            ),
-        )
+        registry = model_registry()
         Teams(
             "teams",
             TeamsArgs(
