@@ -43,8 +43,9 @@ bench: setup  ## timing benchmarks (printed, never asserted)
 	$(BIN)/python benchmarks/synth.py
 	$(BIN)/python benchmarks/check.py
 
-generate: setup  ## regenerate README component tables and environments/policy.<env>.json
+generate: setup  ## regenerate README tables, environments/policy.<env>.json, manifests/ overlays
 	$(BIN)/python -m mlplat.readme
+	$(BIN)/python -m stacks.overlays
 	$(BIN)/mlplat policy-config --all
 
 clean:  ## remove build output and caches (keeps .venv)

@@ -48,3 +48,13 @@ EFA_GPU_INSTANCE_TYPES = frozenset(
 POSTGRES_VERSION = "17.7"
 # MLflow tracking server: the `-full` image (boto3, psycopg) of the current release.
 MLFLOW_IMAGE = "ghcr.io/mlflow/mlflow:v3.18.0-full"
+# Kubeflow AI reference platform 1.11 (released 2025-12-15), from the upstream manifests at this
+# tag: KServe v0.15.2, Pipelines 2.15.0, Trainer v2.1.0, Istio 1.28.0, Knative 1.16,
+# cert-manager 1.16.1. Upstream validated it on Kubernetes 1.32; 1.35 is ours to prove in dev.
+KUBEFLOW_VERSION = "v1.11.0"
+KUBEFLOW_MANIFESTS = "https://github.com/kubeflow/manifests"
+# Kubeflow's login proxy, replacing upstream's (which ships literal secrets and `:latest`):
+# v7.12 added `--cookie-secret-file`, so neither secret has to sit in an environment variable.
+OAUTH2_PROXY_IMAGE = "quay.io/oauth2-proxy/oauth2-proxy:v7.15.3"
+# vLLM's OpenAI-compatible server (PyPI vllm 0.33.0, 2026-11-02), the LLM serving runtime.
+VLLM_IMAGE = "vllm/vllm-openai:v0.33.0"

@@ -17,7 +17,15 @@ import pulumi_kubernetes as k8s
 
 from components import policy_documents as docs
 from components.args import arg
-from components.namespaces import default_deny, pod_security, ports, to_cidr, workload_egress
+from components.namespaces import (
+    default_deny,
+    pod_security,
+    ports,
+    restricted_container,
+    restricted_pod,
+    to_cidr,
+    workload_egress,
+)
 from components.registry import ModelRegistry
 from components.workload_role import WorkloadRole, WorkloadRoleArgs
 
@@ -91,18 +99,6 @@ def network_policy_rules(vpc_cidr: str) -> k8s.networking.v1.NetworkPolicySpecAr
             )
         ],
         egress=[to_cidr(vpc_cidr, 5432, 443), *workload_egress()],
-    )
-
-
-def container_security() -> k8s.core.v1.SecurityContextArgs:
-    return k8s.core.v1.SecurityContextArgs(
-        allow_privilege_escalation=False,
-        read_only_root_filesystem=True,
-        run_as_non_root=True,
-        run_as_user=10001,
-        run_as_group=10001,
-        capabilities=k8s.core.v1.CapabilitiesArgs(drop=["ALL"]),
-        seccomp_profile=k8s.core.v1.SeccompProfileArgs(type="RuntimeDefault"),
     )
 
 
@@ -205,10 +201,7 @@ class MlflowServer(pulumi.ComponentResource):
         return k8s.core.v1.PodSpecArgs(
             service_account_name=SERVICE_ACCOUNT,
             automount_service_account_token=False,
-            security_context=k8s.core.v1.PodSecurityContextArgs(
-                run_as_non_root=True,
-                seccomp_profile=k8s.core.v1.SeccompProfileArgs(type="RuntimeDefault"),
-            ),
+            security_context=restricted_pod(),
             containers=[
                 k8s.core.v1.ContainerArgs(
                     name="mlflow",
@@ -222,7 +215,7 @@ class MlflowServer(pulumi.ComponentResource):
                         requests={"cpu": "250m", "memory": "512Mi"},
                         limits={"cpu": "1", "memory": "2Gi"},
                     ),
-                    security_context=container_security(),
+                    security_context=restricted_container(10001),
                     readiness_probe=k8s.core.v1.ProbeArgs(http_get=probe, period_seconds=10),
                     liveness_probe=k8s.core.v1.ProbeArgs(
                         http_get=probe, initial_delay_seconds=30, period_seconds=20

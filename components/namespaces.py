@@ -56,3 +56,36 @@ def workload_egress() -> list[net.NetworkPolicyEgressRuleArgs]:
         to_cidr("0.0.0.0/0", 443),
         to_cidr(POD_IDENTITY_AGENT, 80),
     ]
+
+
+def restricted_container(user: int) -> k8s.core.v1.SecurityContextArgs:
+    """What Pod Security `restricted` demands of a container, plus a read-only root."""
+    return k8s.core.v1.SecurityContextArgs(
+        allow_privilege_escalation=False,
+        read_only_root_filesystem=True,
+        run_as_non_root=True,
+        run_as_user=user,
+        run_as_group=user,
+        capabilities=k8s.core.v1.CapabilitiesArgs(drop=["ALL"]),
+        seccomp_profile=k8s.core.v1.SeccompProfileArgs(type="RuntimeDefault"),
+    )
+
+
+def restricted_container_fields(user: int) -> dict[str, object]:
+    """The same, as the plain mapping a custom resource's spec takes."""
+    return {
+        "allowPrivilegeEscalation": False,
+        "readOnlyRootFilesystem": True,
+        "runAsNonRoot": True,
+        "runAsUser": user,
+        "runAsGroup": user,
+        "capabilities": {"drop": ["ALL"]},
+        "seccompProfile": {"type": "RuntimeDefault"},
+    }
+
+
+def restricted_pod() -> k8s.core.v1.PodSecurityContextArgs:
+    return k8s.core.v1.PodSecurityContextArgs(
+        run_as_non_root=True,
+        seccomp_profile=k8s.core.v1.SeccompProfileArgs(type="RuntimeDefault"),
+    )

@@ -1,28 +1,34 @@
-"""Per-team tenancy: a namespace each team cannot leave, sized by a quota (GPUs included),
-isolated by default-deny networking, and a Pod Identity role that reaches the team's registry
-prefix and the approved models, nothing of the other teams.
+"""Per-team tenancy: a Kubeflow Profile and the namespace it adopts, sized by a quota (GPUs
+included), isolated by default-deny networking, and a Pod Identity role that reaches the team's
+registry prefix and the approved models, nothing of the other teams.
 
-The namespace is `team-<name>`, annotated with its owner the way Kubeflow's profile controller
-expects to adopt it; the role is bound to `default-editor`, the service account Kubeflow gives
-a profile's notebooks and pipelines.
+The namespace is `team-<name>`, created here (labels, quota and policies exist before anyone
+can schedule) and annotated with its first owner, so Kubeflow's profile controller adopts it
+for the Profile of the same name; the other owners become admins the way Kubeflow's access
+management adds contributors. The role is bound to `default-editor`, the service account
+Kubeflow runs a profile's notebooks and pipelines as; pipeline artifacts go to the team's
+registry prefix through that role (`kfp-launcher`).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_kubernetes as k8s
+import yaml
 
 from components.args import arg
+from components.gpu_pools import GPU
+from components.kubeflow import ISTIO_NAMESPACE, USER_HEADER
 from components.mlflow_server import NAMESPACE as MLFLOW_NAMESPACE
 from components.mlflow_server import PORT as MLFLOW_PORT
 from components.namespaces import default_deny, namespace_peer, pod_security, ports, workload_egress
 from components.registry import APPROVED_PREFIX, ModelRegistry
 from components.workload_role import WorkloadRole, WorkloadRoleArgs
 
-GPU = "nvidia.com/gpu"
 TEAM_SERVICE_ACCOUNT = "default-editor"
 # What a container gets when it names no resources: small, so the quota is spent on purpose.
 CONTAINER_DEFAULTS = {"cpu": "500m", "memory": "1Gi"}
@@ -42,6 +48,7 @@ class TeamsArgs:
     teams: Sequence[Team] = arg("the environment's teams")
     name_prefix: str = arg("`mlplat-<env>`: the teams' roles are `<prefix>-team-<name>`")
     account_id: str = arg("the environment's account")
+    region: str = arg("the environment's region (pipelines' S3 endpoint)")
     cluster_name: pulumi.Input[str] = arg("the EKS cluster (Pod Identity associations)")
     cluster_arn: pulumi.Input[str] = arg("the cluster's ARN: only its Pod Identity agent assumes")
     permissions_boundary_arn: pulumi.Input[str] = arg("the environment's permission boundary")
@@ -54,6 +61,31 @@ def namespace_of(team: Team) -> str:
 
 def registry_prefix(team: Team) -> str:
     return f"teams/{team.name}/"
+
+
+def pipeline_root(bucket: str, team: Team) -> str:
+    return f"s3://{bucket}/{registry_prefix(team)}pipelines"
+
+
+def launcher_config(bucket: str, region: str, team: Team) -> dict[str, str]:
+    """Kubeflow Pipelines' per-namespace `kfp-launcher`: artifacts under the team's prefix,
+    credentials from the pod's environment (the AWS SDK chain: its Pod Identity role)."""
+    s3 = {
+        "endpoint": f"s3.{region}.amazonaws.com",
+        "region": region,
+        "disableSSL": False,
+        "credentials": {"fromEnv": True},
+    }
+    return {
+        "defaultPipelineRoot": pipeline_root(bucket, team),
+        "providers": yaml.safe_dump({"s3": {"default": s3}}, sort_keys=False),
+    }
+
+
+def contributor_name(email: str) -> str:
+    """Kubeflow access management's name for a user's admin binding:
+    `user-<e-mail, lowercase, other characters dashed>-clusterrole-admin`."""
+    return f"user-{re.sub(r'[^a-z0-9]', '-', email.lower())}-clusterrole-admin"
 
 
 def quota(team: Team) -> dict[str, str]:
@@ -69,19 +101,36 @@ def quota(team: Team) -> dict[str, str]:
     }
 
 
+# Who reaches into a team's namespace besides the team: the Istio gateways (notebooks, model
+# endpoints), Knative's activator (scale-from-zero), Kubeflow's controllers and UIs.
+PLATFORM_CALLERS = (ISTIO_NAMESPACE, "knative-serving", "kubeflow")
+ISTIOD_XDS_PORT = 15012
+# Kubeflow Pipelines' API (HTTP, gRPC) and ML Metadata's gRPC, in `kubeflow`.
+PIPELINES_PORTS = (8888, 8887, 8080)
+
+
 def team_network_policy() -> k8s.networking.v1.NetworkPolicySpecArgs:
-    """Pods talk to each other within the team and to MLflow, plus what every workload needs;
-    nothing of another team reaches in."""
+    """Pods talk to each other within the team and to MLflow, plus what Kubeflow, Istio and
+    every workload need; nothing of another team reaches in."""
     net = k8s.networking.v1
     same_team = net.NetworkPolicyPeerArgs(pod_selector=k8s.meta.v1.LabelSelectorArgs())
     return net.NetworkPolicySpecArgs(
         pod_selector=k8s.meta.v1.LabelSelectorArgs(),
         policy_types=["Ingress", "Egress"],
-        ingress=[net.NetworkPolicyIngressRuleArgs(from_=[same_team])],
+        ingress=[
+            net.NetworkPolicyIngressRuleArgs(from_=[same_team]),
+            net.NetworkPolicyIngressRuleArgs(from_=[namespace_peer(n) for n in PLATFORM_CALLERS]),
+        ],
         egress=[
             net.NetworkPolicyEgressRuleArgs(to=[same_team]),
             net.NetworkPolicyEgressRuleArgs(
                 to=[namespace_peer(MLFLOW_NAMESPACE)], ports=ports(MLFLOW_PORT)
+            ),
+            net.NetworkPolicyEgressRuleArgs(
+                to=[namespace_peer(ISTIO_NAMESPACE)], ports=ports(ISTIOD_XDS_PORT)
+            ),
+            net.NetworkPolicyEgressRuleArgs(
+                to=[namespace_peer("kubeflow")], ports=ports(*PIPELINES_PORTS)
             ),
             *workload_egress(),
         ],
@@ -157,5 +206,65 @@ class Teams(pulumi.ComponentResource):
             )
             registry.grant_write(role.role, registry_prefix(team))
             registry.grant_read(role.role, APPROVED_PREFIX)
+            self._kubeflow_tenancy(name, team, args.region, registry, inside)
             self.namespaces.append(ns)
         self.register_outputs({"namespaces": self.namespaces})
+
+    def _kubeflow_tenancy(
+        self,
+        name: str,
+        team: Team,
+        region: str,
+        registry: ModelRegistry,
+        inside: pulumi.ResourceOptions,
+    ) -> None:
+        """The Profile that adopts the namespace, admin access for the other owners, and where
+        the team's pipelines keep their artifacts."""
+        ns, custom = namespace_of(team), k8s.apiextensions.CustomResource
+        custom(
+            f"{name}-{team.name}-profile",
+            api_version="kubeflow.org/v1",
+            kind="Profile",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=ns),
+            spec={"owner": {"kind": "User", "name": team.owners[0]}},
+            opts=inside,
+        )
+        for owner in team.owners[1:]:
+            binding = contributor_name(owner)
+            annotations = {"user": owner, "role": "admin"}
+            k8s.rbac.v1.RoleBinding(
+                f"{name}-{team.name}-{binding}",
+                metadata=k8s.meta.v1.ObjectMetaArgs(
+                    name=binding, namespace=ns, annotations=annotations
+                ),
+                role_ref=k8s.rbac.v1.RoleRefArgs(
+                    api_group="rbac.authorization.k8s.io", kind="ClusterRole", name="kubeflow-admin"
+                ),
+                subjects=[
+                    k8s.rbac.v1.SubjectArgs(
+                        api_group="rbac.authorization.k8s.io", kind="User", name=owner
+                    )
+                ],
+                opts=inside,
+            )
+            custom(
+                f"{name}-{team.name}-{binding}-access",
+                api_version="security.istio.io/v1",
+                kind="AuthorizationPolicy",
+                metadata=k8s.meta.v1.ObjectMetaArgs(
+                    name=binding, namespace=ns, annotations=annotations
+                ),
+                spec={
+                    "action": "ALLOW",
+                    "rules": [
+                        {"when": [{"key": f"request.headers[{USER_HEADER}]", "values": [owner]}]}
+                    ],
+                },
+                opts=inside,
+            )
+        k8s.core.v1.ConfigMap(
+            f"{name}-{team.name}-kfp-launcher",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name="kfp-launcher", namespace=ns),
+            data=registry.bucket_name.apply(lambda bucket: launcher_config(bucket, region, team)),
+            opts=inside,
+        )

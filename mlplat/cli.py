@@ -70,9 +70,13 @@ def synth(
 ) -> None:
     """Run the stack program offline; write build/<env>/state.json and build/<env>/k8s/."""
     from mlplat.synth import count_by, synthesize, write_outputs
+    from stacks.overlays import stale
 
     names = chosen_environments(environment, all_environments)
     validated(names)
+    # The program refuses stale generated overlays too; said here, before anything is written.
+    if problems := [p for n in names if (p := stale(load_environment(n)))]:
+        fail("\n".join(problems))
     counts: dict[str, dict[tuple[str, str], int]] = {}
     seconds: dict[str, float] = {}
     for name in names:

@@ -50,7 +50,10 @@ def validate_directory(
                 findings += [
                     SchemaFinding(path.name, f"{e.message} at {list(e.path)}") for e in problems
                 ]
-                continue
+                pod = embedded_pod(document)
+                if pod is None:
+                    continue
+                document = pod
             try:
                 kubernetes_validate.validate(document, desired_version=version, strict=True)
             except kubernetes_validate.ValidationError as error:
@@ -58,3 +61,29 @@ def validate_directory(
             except kubernetes_validate.SchemaNotFoundError as error:
                 findings.append(SchemaFinding(path.name, f"no schema for {error}"))
     return count, findings
+
+
+# Custom resources that carry a pod template in their own shape: the pod-spec fields they hold.
+POD_SPEC_FIELDS = {
+    ("serving.kserve.io/v1alpha1", "ClusterServingRuntime"): (
+        "containers",
+        "volumes",
+        "nodeSelector",
+        "tolerations",
+    ),
+}
+
+
+def embedded_pod(document: dict) -> dict | None:
+    """The pod inside a custom resource, as a Pod the Kubernetes schema can check (containers,
+    security contexts, probes, volumes), or None for kinds without one."""
+    fields = POD_SPEC_FIELDS.get((str(document.get("apiVersion")), str(document.get("kind"))))
+    if fields is None:
+        return None
+    spec = document.get("spec") or {}
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": str((document.get("metadata") or {}).get("name", "embedded"))},
+        "spec": {k: spec[k] for k in fields if k in spec},
+    }

@@ -250,6 +250,14 @@ POD_SPEC_PATHS: dict[str, tuple[str, ...]] = {
     "kubernetes:batch/v1:CronJob": ("spec", "jobTemplate", "spec", "template", "spec"),
 }
 WORKLOADS = list(POD_SPEC_PATHS)
+# KServe's serving runtimes carry the containers every InferenceService on them runs: the
+# container rules hold them to the same bar.
+SERVING_RUNTIMES = [
+    "kubernetes:serving.kserve.io/v1alpha1:ClusterServingRuntime",
+    "kubernetes:serving.kserve.io/v1alpha1:ServingRuntime",
+]
+POD_SPEC_PATHS.update(dict.fromkeys(SERVING_RUNTIMES, ("spec",)))
+CONTAINER_HOSTS = [*WORKLOADS, *SERVING_RUNTIMES]
 
 
 def pod_spec(type_: str, props: Props) -> Mapping[str, Any]:

@@ -379,6 +379,82 @@ class TeamSpec(_Strict):
         return value
 
 
+class OidcSpec(_Strict):
+    """The identity provider people log in to Kubeflow with (no Dex, no static users)."""
+
+    issuer_url: str
+    client_id: str
+    # Only people of these e-mail domains get past the login; never "*".
+    email_domains: list[str] = Field(min_length=1)
+
+    @field_validator("issuer_url")
+    @classmethod
+    def _issuer(cls, value: str) -> str:
+        if not re.fullmatch(r"https://[a-z0-9.-]+(:\d+)?(/[A-Za-z0-9._~/-]*)?", value):
+            raise ValueError(
+                "the issuer's https URL, like https://login.example.com/oauth2/default"
+            )
+        return value
+
+    @field_validator("client_id")
+    @classmethod
+    def _client(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Za-z0-9._:-]{3,128}", value):
+            raise ValueError("the OIDC client id registered for this environment's Kubeflow")
+        return value
+
+    @field_validator("email_domains")
+    @classmethod
+    def _domains(cls, value: list[str]) -> list[str]:
+        bad = [v for v in value if not re.fullmatch(r"[a-z0-9-]+(\.[a-z0-9-]+)+", v)]
+        if bad:
+            raise ValueError(f"e-mail domains like example.com (no wildcard); bad {bad}")
+        return value
+
+
+class KubeflowSpec(_Strict):
+    oidc: OidcSpec
+    # Notebooks idle this long are stopped (their volumes stay); GPUs go back to the pool.
+    notebook_idle_minutes: int = Field(ge=10, le=10080)
+
+
+class ServedModelSpec(_Strict):
+    """An InferenceService of a team: an approved model version on the vLLM runtime, rolled out
+    as a canary that takes `canary_traffic_percent` of requests until promoted."""
+
+    name: str
+    team: str
+    version: str
+    canary_traffic_percent: int = Field(ge=0, le=100)
+    gpus: int = Field(ge=1, le=8)
+    min_replicas: int = Field(ge=0)
+    max_replicas: int = Field(ge=1)
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not re.fullmatch(r"[a-z][a-z0-9-]{1,40}[a-z0-9]", value):
+            raise ValueError("a DNS label of lowercase letters, digits and - (3-42 characters)")
+        return value
+
+    @field_validator("version")
+    @classmethod
+    def _version(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,62}", value):
+            raise ValueError("a registry path segment like 3 or 2026-11-01")
+        return value
+
+    @model_validator(mode="after")
+    def _replicas(self) -> ServedModelSpec:
+        if self.min_replicas > self.max_replicas:
+            raise ValueError(f"min_replicas {self.min_replicas} above max_replicas")
+        return self
+
+
+class ServingSpec(_Strict):
+    models: list[ServedModelSpec] = Field(default_factory=list)
+
+
 GITHUB_REPOSITORY = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
 
 
@@ -414,6 +490,8 @@ class EnvironmentSpec(_Strict):
     mlflow: MlflowSpec
     # Adding a team is one entry here.
     teams: list[TeamSpec] = Field(default_factory=list)
+    kubeflow: KubeflowSpec
+    serving: ServingSpec = ServingSpec()
     # Policy rules loosened in this environment (name -> waiver); every rule is mandatory, at its
     # secure settings, unless listed here.
     policy_waivers: dict[str, PolicyWaiver] = Field(default_factory=dict)
@@ -683,6 +761,7 @@ def _consistency_problems(name: str, raw: Mapping[str, Any]) -> list[Problem]:
         )
     problems += _gpu_problems(raw)
     problems += _team_problems(raw)
+    problems += _serving_problems(raw)
     region, azs = _at(raw, "region"), _at(raw, "availability_zones")
     if not (isinstance(region, str) and region in eks_regions() and isinstance(azs, list)):
         return problems
@@ -746,6 +825,56 @@ def _team_problems(raw: Mapping[str, Any]) -> list[Problem]:
                     f"{path}.gpu_quota", quota, f"at most the GPU pools' total limit {capacity}"
                 )
             )
+    return problems
+
+
+def _serving_problems(raw: Mapping[str, Any]) -> list[Problem]:
+    """Each served model belongs to a team that can hold one replica, on an inference pool."""
+    models, teams, pools = (
+        _at(raw, "serving", "models"),
+        _at(raw, "teams"),
+        _at(raw, "gpu", "pools"),
+    )
+    if not isinstance(models, list) or not models:
+        return []
+    quotas: dict[str, Any] = {
+        str(t.get("name")): t.get("gpu_quota")
+        for t in (teams if isinstance(teams, list) else [])
+        if isinstance(t, dict)
+    }
+    problems = []
+    inference = isinstance(pools, list) and any(
+        isinstance(p, dict) and p.get("workload") == "inference" for p in pools
+    )
+    if not inference:
+        problems.append(
+            Problem(
+                f"{ENVIRONMENT_KEY}.gpu.pools",
+                [p.get("name") for p in pools if isinstance(p, dict)]
+                if isinstance(pools, list)
+                else pools,
+                "a pool with `workload: inference` for the served models to run on",
+            )
+        )
+    names: list[Any] = []
+    for index, model in enumerate(models):
+        if not isinstance(model, dict):
+            continue
+        path = f"{ENVIRONMENT_KEY}.serving.models[{index}]"
+        team, gpus = model.get("team"), model.get("gpus")
+        if team not in quotas:
+            problems.append(
+                Problem(f"{path}.team", team, f"one of this environment's teams {sorted(quotas)}")
+            )
+        elif type(gpus) is int and type(quota := quotas[team]) is int and gpus > quota:
+            problems.append(
+                Problem(f"{path}.gpus", gpus, f"at most team {team!r}'s GPU quota {quota}")
+            )
+        if (team, model.get("name")) in names:
+            problems.append(
+                Problem(f"{path}.name", model.get("name"), "a name unique within its team")
+            )
+        names.append((team, model.get("name")))
     return problems
 
 

@@ -18,9 +18,12 @@ from components.catalog import (
     AMI_ALIAS,
     EFA_DEVICE_PLUGIN_VERSION,
     KARPENTER_VERSION,
+    KUBEFLOW_VERSION,
     MLFLOW_IMAGE,
     NVIDIA_DEVICE_PLUGIN_VERSION,
+    OAUTH2_PROXY_IMAGE,
     POSTGRES_VERSION,
+    VLLM_IMAGE,
 )
 from components.cpu_pool import CpuPool, CpuPoolArgs
 from components.deploy_role import DeployRole, DeployRoleArgs, DeployScope
@@ -29,11 +32,13 @@ from components.gpu_pools import GpuPool, GpuPools, GpuPoolsArgs
 from components.iam import IamBaseline, IamBaselineArgs
 from components.karpenter import Karpenter, KarpenterArgs
 from components.kms import Kms, KmsArgs
+from components.kubeflow import Kubeflow, KubeflowArgs, Oidc
 from components.mlflow_server import MlflowServer, MlflowServerArgs
 from components.network import Network, NetworkArgs
 from components.promotion import PromotionRole, PromotionRoleArgs
 from components.registry import ModelRegistry, ModelRegistryArgs
-from components.teams import Team, Teams, TeamsArgs
+from components.serving import ServedModel, Serving, ServingArgs
+from components.teams import TEAM_SERVICE_ACCOUNT, Team, Teams, TeamsArgs, namespace_of
 from components.tracking_database import TrackingDatabase, TrackingDatabaseArgs
 from stacks.environment import (
     EnvironmentSpec,
@@ -42,6 +47,7 @@ from stacks.environment import (
     promotion_source,
     promotion_targets,
 )
+from stacks.overlays import notebook_controller_dir, stale
 
 
 def main() -> None:
@@ -51,6 +57,8 @@ def main() -> None:
     except SpecError as err:
         # RunError prints the message alone, without a Python traceback.
         raise pulumi.RunError(str(err)) from None
+    if problem := stale(spec):
+        raise pulumi.RunError(problem)
     build(spec, source=source, targets=targets)
 
 
@@ -312,19 +320,60 @@ def build(
         opts=on_aws,
     )
 
-    Teams(
+    oidc = spec.kubeflow.oidc
+    kubeflow = Kubeflow(
+        spec.name,
+        KubeflowArgs(
+            version=KUBEFLOW_VERSION,
+            oidc=Oidc(
+                issuer_url=oidc.issuer_url,
+                client_id=oidc.client_id,
+                email_domains=oidc.email_domains,
+            ),
+            notebook_controller_overlay=notebook_controller_dir(spec.name),
+            oauth2_proxy_image=OAUTH2_PROXY_IMAGE,
+            kubernetes_provider=eks.provider,
+        ),
+        # Kubeflow's pods need the node pools' capacity and the system add-ons.
+        opts=pulumi.ResourceOptions(depends_on=[karpenter.chart]),
+    )
+    teams = [Team(**team.model_dump()) for team in spec.teams]
+    tenancy = Teams(
         spec.name,
         TeamsArgs(
-            teams=[Team(**team.model_dump()) for team in spec.teams],
+            teams=teams,
             name_prefix=spec.name_prefix,
             account_id=spec.account_id,
+            region=spec.region,
             cluster_name=eks.cluster_name,
             cluster_arn=eks.cluster_arn,
             permissions_boundary_arn=iam.boundary.arn,
             kubernetes_provider=eks.provider,
         ),
         registry,
-        opts=on_aws,
+        # Profiles and Istio policies are Kubeflow's and Istio's kinds.
+        opts=pulumi.ResourceOptions.merge(
+            on_aws, pulumi.ResourceOptions(depends_on=kubeflow.installed)
+        ),
+    )
+    by_team = {team.name: team for team in teams}
+    serving = Serving(
+        spec.name,
+        ServingArgs(
+            runtime_image=VLLM_IMAGE,
+            registry_bucket=registry.bucket_name,
+            models=[
+                ServedModel(
+                    namespace=namespace_of(by_team[m.team]),
+                    service_account=TEAM_SERVICE_ACCOUNT,
+                    **m.model_dump(exclude={"team"}),
+                )
+                for m in spec.serving.models
+            ],
+            kubernetes_provider=eks.provider,
+        ),
+        # KServe's kinds, in the teams' namespaces.
+        opts=pulumi.ResourceOptions(depends_on=[*kubeflow.installed, tenancy]),
     )
 
     pulumi.export("environment", spec.name)
@@ -345,3 +394,5 @@ def build(
     pulumi.export("mlflow_database_endpoint", tracking_database.endpoint)
     pulumi.export("mlflow_database_secret_arn", tracking_database.secret_arn)
     pulumi.export("mlflow_url", mlflow.url)
+    pulumi.export("kubeflow_version", KUBEFLOW_VERSION)
+    pulumi.export("inference_endpoints", serving.endpoints)

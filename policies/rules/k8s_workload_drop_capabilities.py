@@ -5,7 +5,7 @@ from policies.framework import Ctx, Findings, Props, resource_rule
 @resource_rule(
     name="k8s-workload-drop-capabilities",
     control="K8S-04",
-    types=facts.WORKLOADS,
+    types=facts.CONTAINER_HOSTS,
     description="Containers drop ALL capabilities and add back at most NET_BIND_SERVICE.",
     severity="high",
     remediation="Set securityContext.capabilities {drop: [ALL]}.",

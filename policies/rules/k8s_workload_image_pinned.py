@@ -16,7 +16,7 @@ def tag_of(image: str) -> str:
 @resource_rule(
     name="k8s-workload-image-pinned",
     control="K8S-07",
-    types=facts.WORKLOADS,
+    types=facts.CONTAINER_HOSTS,
     description="Every image is pinned: a version tag at least, never `latest` or untagged.",
     severity="medium",
     remediation="Reference images by version tag and digest (`repo:1.2.3@sha256:...`).",

@@ -5,7 +5,7 @@ from policies.framework import Ctx, Findings, Props, resource_rule
 @resource_rule(
     name="k8s-workload-no-privileged",
     control="K8S-02",
-    types=facts.WORKLOADS,
+    types=facts.CONTAINER_HOSTS,
     description="Workloads share no host namespace or path and run no privileged container.",
     severity="critical",
     remediation="Drop hostNetwork/hostPID/hostIPC, hostPath volumes and privileged: true.",

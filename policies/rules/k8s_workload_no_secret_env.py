@@ -5,7 +5,7 @@ from policies.framework import Ctx, Findings, Props, resource_rule
 @resource_rule(
     name="k8s-workload-no-secret-env",
     control="K8S-07",
-    types=facts.WORKLOADS,
+    types=facts.CONTAINER_HOSTS,
     description="Secrets reach containers as mounted files, never as environment variables.",
     severity="medium",
     remediation="Mount the Secret as a volume (env vars leak into logs, crash dumps and "

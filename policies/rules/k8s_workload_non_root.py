@@ -5,7 +5,7 @@ from policies.framework import Ctx, Findings, Props, resource_rule
 @resource_rule(
     name="k8s-workload-non-root",
     control="K8S-03",
-    types=facts.WORKLOADS,
+    types=facts.CONTAINER_HOSTS,
     description="Containers run as non-root and cannot escalate privileges.",
     severity="high",
     remediation="Set runAsNonRoot: true (and a non-zero runAsUser) and "

@@ -7,7 +7,7 @@ GPU = "nvidia.com/gpu"
 @resource_rule(
     name="k8s-workload-resource-limits",
     control="K8S-07",
-    types=facts.WORKLOADS,
+    types=facts.CONTAINER_HOSTS,
     description="Containers declare CPU and memory limits, and GPU requests carry a GPU limit.",
     severity="medium",
     remediation="Set resources.limits.cpu and .memory; for GPUs set limits['nvidia.com/gpu'].",

@@ -7,7 +7,7 @@ PROFILES = ("RuntimeDefault", "Localhost")
 @resource_rule(
     name="k8s-workload-seccomp",
     control="K8S-05",
-    types=facts.WORKLOADS,
+    types=facts.CONTAINER_HOSTS,
     description="Pods run under the RuntimeDefault (or a Localhost) seccomp profile.",
     severity="medium",
     remediation="Set spec.securityContext.seccompProfile.type: RuntimeDefault.",

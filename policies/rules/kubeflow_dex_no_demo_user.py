@@ -4,17 +4,31 @@ from policies.framework import Ctx, Findings, Props, resource_rule
 # Kubeflow's example Dex config: user@example.com / 12341234 (kubeflow/kubeflow #6291).
 DEMO_EMAIL = "user@example.com"
 DEMO_HASH = "$2y$12$4K/VkmDd1q1Orb3xAt82zu8gk7Ad6ReFR4LCP9UeYE90NLiN9Df72"
+REMOTE = ("kubernetes:kustomize/v2:Directory", "kubernetes:yaml/v2:ConfigFile")
+# Folders of kubeflow/manifests that ship credentials anyone can read: Dex with the demo user,
+# oauth2-proxy with a literal client and cookie secret, the demo user's profile.
+DEMO_FOLDERS = ("common/dex", "common/oauth2-proxy", "common/user-namespace")
 
 
 @resource_rule(
     name="kubeflow-dex-no-demo-user",
     control="K8S-10",
-    types=["kubernetes:core/v1:ConfigMap", "kubernetes:core/v1:Secret", *facts.HELM],
-    description="Kubeflow's demo Dex user (user@example.com / 12341234) never exists.",
+    types=["kubernetes:core/v1:ConfigMap", "kubernetes:core/v1:Secret", *facts.HELM, *REMOTE],
+    description="Kubeflow's demo credentials (the Dex user user@example.com / 12341234, "
+    "upstream oauth2-proxy's literal secrets) never exist.",
     severity="critical",
-    remediation="Replace Dex staticPasswords with the environment's OIDC connector.",
+    remediation="Log in through the environment's OIDC issuer (`kubeflow.oidc`); leave "
+    "common/dex, common/oauth2-proxy and common/user-namespace out of the upstream manifests.",
 )
 def check(props: Props, ctx: Ctx) -> Findings:
+    if ctx.type in REMOTE:
+        source = str(props.get("directory") or props.get("file") or "")
+        if "kubeflow/manifests" in source:
+            path = source.split("//", 2)[-1].split("?", 1)[0]
+            for folder in DEMO_FOLDERS:
+                if path == folder or path.startswith(f"{folder}/"):
+                    yield f"installs {folder} from kubeflow/manifests, with its demo credentials"
+        return
     content = " ".join(
         facts.strings({k: props.get(k) for k in ("data", "stringData", "values") if k in props})
     )

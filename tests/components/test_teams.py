@@ -1,4 +1,5 @@
-"""Teams: per-team namespace, quota, limit range, network policies and registry role."""
+"""Teams: per-team Kubeflow Profile, namespace, quota, limit range, network policies, registry
+role and pipelines' artifact store."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from collections import Counter
 
 import pulumi_kubernetes as k8s
 import pytest
+import yaml
 
 from components.teams import Team, Teams, TeamsArgs
 from tests.components.builders import MODELS_BUCKET, model_registry
@@ -16,7 +18,7 @@ BUCKET = MODELS_BUCKET
 TEAMS = [
     Team(
         name="fraud",
-        owners=["lead@example.com"],
+        owners=["lead@example.com", "Second.Lead@example.com"],
         gpu_quota=4,
         cpu_quota="32",
         memory_quota="128Gi",
@@ -35,6 +37,7 @@ def teams():
                 teams=TEAMS,
                 name_prefix="mlplat-prod",
                 account_id=ACCOUNT,
+                region=REGION,
                 cluster_name="mlplat-prod",
                 cluster_arn=f"arn:aws:eks:{REGION}:{ACCOUNT}:cluster/mlplat-prod",
                 permissions_boundary_arn=f"arn:aws:iam::{ACCOUNT}:policy/b",
@@ -57,12 +60,73 @@ def test_children_per_team(teams):
     assert teams.child_types(component.urn) == Counter(
         {
             "kubernetes:core/v1:Namespace": 2,
+            "kubernetes:kubeflow.org/v1:Profile": 2,
             "kubernetes:core/v1:ResourceQuota": 2,
             "kubernetes:core/v1:LimitRange": 2,
+            "kubernetes:core/v1:ConfigMap": 2,
             "kubernetes:networking.k8s.io/v1:NetworkPolicy": 4,
+            # The second owner of fraud: an admin binding and its Istio access.
+            "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding": 1,
+            "kubernetes:security.istio.io/v1:AuthorizationPolicy": 1,
             "mlplat:iam:WorkloadRole": 2,
         }
     )
+
+
+def test_profile_adopts_the_namespace_with_its_first_owner(teams):
+    profiles = {
+        p.inputs["metadata"]["name"]: p.inputs
+        for p in teams.of_type("kubernetes:kubeflow.org/v1:Profile")
+    }
+    assert set(profiles) == {"team-fraud", "team-reco"}
+    assert profiles["team-fraud"]["spec"] == {"owner": {"kind": "User", "name": "lead@example.com"}}
+    assert "namespace" not in profiles["team-fraud"]["metadata"]  # cluster-scoped
+
+
+def test_other_owners_are_admins_the_way_kubeflow_access_management_writes_them(teams):
+    name = "user-second-lead-example-com-clusterrole-admin"
+    (binding,) = teams.of_type("kubernetes:rbac.authorization.k8s.io/v1:RoleBinding")
+    assert binding.inputs["metadata"] == {
+        "name": name,
+        "namespace": "team-fraud",
+        "annotations": {"user": "Second.Lead@example.com", "role": "admin"},
+    }
+    assert binding.inputs["roleRef"]["name"] == "kubeflow-admin"
+    assert binding.inputs["subjects"] == [
+        {"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "Second.Lead@example.com"}
+    ]
+    (access,) = teams.of_type("kubernetes:security.istio.io/v1:AuthorizationPolicy")
+    assert access.inputs["metadata"]["name"] == name
+    assert access.inputs["spec"] == {
+        "action": "ALLOW",
+        "rules": [
+            {
+                "when": [
+                    {
+                        "key": "request.headers[kubeflow-userid]",
+                        "values": ["Second.Lead@example.com"],
+                    }
+                ]
+            }
+        ],
+    }
+
+
+def test_pipelines_keep_artifacts_under_the_team_prefix_with_pod_identity(teams):
+    (launcher,) = in_namespace(teams, "kubernetes:core/v1:ConfigMap", "team-fraud")
+    assert launcher.inputs["metadata"]["name"] == "kfp-launcher"
+    data = launcher.inputs["data"]
+    assert data["defaultPipelineRoot"] == f"s3://{BUCKET}/teams/fraud/pipelines"
+    assert yaml.safe_load(data["providers"]) == {
+        "s3": {
+            "default": {
+                "endpoint": f"s3.{REGION}.amazonaws.com",
+                "region": REGION,
+                "disableSSL": False,
+                "credentials": {"fromEnv": True},
+            }
+        }
+    }
 
 
 def test_namespace_is_restricted_and_adoptable_by_kubeflow(teams):
@@ -99,9 +163,19 @@ def test_network_is_default_deny_and_other_teams_cannot_reach_in(teams):
         for p in in_namespace(teams, "kubernetes:networking.k8s.io/v1:NetworkPolicy", "team-fraud")
     }
     assert policies["default-deny"] == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
-    assert policies["team"]["ingress"] == [{"from": [{"podSelector": {}}]}]  # own pods only
-    targets = [json.dumps(rule["to"]) for rule in policies["team"]["egress"]]
-    assert any('"kubernetes.io/metadata.name": "mlflow"' in t for t in targets)
+    own, platform = policies["team"]["ingress"]
+    assert own == {"from": [{"podSelector": {}}]}
+    # Besides its own pods, only the gateways, Knative's activator and Kubeflow reach in.
+    callers = [p["namespaceSelector"]["matchLabels"] for p in platform["from"]]
+    assert callers == [
+        {"kubernetes.io/metadata.name": n} for n in ("istio-system", "knative-serving", "kubeflow")
+    ]
+    egress = {
+        json.dumps(rule["to"]): [p["port"] for p in rule.get("ports", [])]
+        for rule in policies["team"]["egress"]
+    }
+    by_namespace = {k: v for k, v in egress.items() if "kubernetes.io/metadata.name" in k}
+    assert sorted(by_namespace.values()) == [[53, 53], [5000], [8888, 8887, 8080], [15012]]
 
 
 def test_each_team_role_writes_its_prefix_and_reads_approved_only(teams):

@@ -47,6 +47,8 @@ def security(**changes):
 
 
 NS = "kubernetes:core/v1:Namespace"
+KUSTOMIZE = "kubernetes:kustomize/v2:Directory"
+KUBEFLOW = "https://github.com/kubeflow/manifests"
 RESTRICTED = {
     "metadata": {"name": "team-a", "labels": {"pod-security.kubernetes.io/enforce": "restricted"}}
 }
@@ -399,7 +401,28 @@ CASES = [
                 "demo user",
                 {"data": {"config.yaml": "staticPasswords:\n- email: user@example.com\n  hash: x"}},
                 ["contains Kubeflow's demo Dex credentials"],
-            )
+            ),
+            (
+                "upstream dex",
+                {"directory": f"{KUBEFLOW}//common/dex/overlays/oauth2-proxy?ref=v1.11.0"},
+                ["installs common/dex from kubeflow/manifests, with its demo credentials"],
+                KUSTOMIZE,
+            ),
+            (
+                "upstream oauth2-proxy",
+                {"directory": f"{KUBEFLOW}//common/oauth2-proxy/overlays/m2m-dex-only?ref=v1.11.0"},
+                ["installs common/oauth2-proxy from kubeflow/manifests, with its demo credentials"],
+                KUSTOMIZE,
+            ),
+            (
+                "demo profile",
+                {"directory": f"{KUBEFLOW}//common/user-namespace/base?ref=v1.11.0"},
+                [
+                    "installs common/user-namespace from kubeflow/manifests, with its demo "
+                    "credentials"
+                ],
+                KUSTOMIZE,
+            ),
         ],
         not_applicable=(NS, RESTRICTED),
         unknown={"data": {"config.yaml": UNKNOWN_STRING}},

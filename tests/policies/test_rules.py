@@ -167,3 +167,45 @@ def test_grant_rules_do_not_judge_a_permission_boundary(name):
         "aws-iam-policy-no-privilege-escalation",
     }
     assert run(case, unmarked).status == ("fail" if name in failing else "pass")
+
+
+RUNTIME = "kubernetes:serving.kserve.io/v1alpha1:ClusterServingRuntime"
+
+
+def as_serving_runtime(deployment: dict) -> dict:
+    """The Deployment fixture's pod, carried the way a KServe runtime carries it."""
+    return {
+        "apiVersion": "serving.kserve.io/v1alpha1",
+        "kind": "ClusterServingRuntime",
+        "metadata": {"name": "fixture-runtime"},
+        "spec": deployment["spec"]["template"]["spec"],
+    }
+
+
+CONTAINER_CASES = [
+    c for c in CASES if RUNTIME in resource_rule(c.rule).types and c.type == cases_kubernetes.DEPLOY
+]
+
+
+def test_the_container_rules_cover_serving_runtimes():
+    assert {c.rule for c in CONTAINER_CASES} == {
+        "k8s-workload-drop-capabilities",
+        "k8s-workload-image-pinned",
+        "k8s-workload-no-privileged",
+        "k8s-workload-no-secret-env",
+        "k8s-workload-non-root",
+        "k8s-workload-resource-limits",
+        "k8s-workload-seccomp",
+    }
+
+
+@pytest.mark.parametrize("case", CONTAINER_CASES, ids=lambda c: c.rule)
+def test_a_serving_runtime_is_judged_like_its_deployment(case):
+    assert run(case, as_serving_runtime(case.passing), type_=RUNTIME).status == "pass"
+    for label, props, messages, *_ in case.failing:
+        if "template" not in props.get("spec", {}):
+            continue
+        outcome = run(case, as_serving_runtime(props), type_=RUNTIME)
+        assert [m for _, m in outcome.messages] == messages, label
+    unknown = run(case, as_serving_runtime(case.unknown), type_=RUNTIME, protect=False)
+    assert unknown.status == case.unknown_status

@@ -135,3 +135,17 @@ def test_a_rerun_replaces_the_previous_output_whole(tmp_path):
     assert "stale.yaml" not in rendered
     assert "storageclass-cluster-gp3-encrypted.yaml" in rendered
     assert sorted(p.name for p in out.iterdir()) == ["dev"]  # no temporary directories left
+
+
+def test_a_stale_generated_overlay_stops_synthesis_before_anything_is_written(env_dir, tmp_path):
+    path = env_dir / "Pulumi.dev.yaml"
+    document = yaml.safe_load(path.read_text())
+    document["config"]["mlplat:environment"]["kubeflow"]["notebook_idle_minutes"] = 240
+    path.write_text(yaml.safe_dump(document))
+    out = tmp_path / "build"
+    result = CliRunner().invoke(app, ["synth", "dev", "--out", str(out)])
+    assert result.exit_code == 2, result.output
+    assert "manifests/kubeflow/dev/notebook-controller: generated from" in result.output
+    assert "run `make generate`" in result.output
+    assert "Traceback" not in result.output
+    assert not out.exists()

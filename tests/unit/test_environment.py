@@ -180,9 +180,9 @@ def test_environments_are_listed_in_promotion_order():
             "addresses (their OIDC identity); bad ['fraud-lead']",
         ),
         (
-            lambda e, d: e["teams"][0].update(gpu_quota=5),
-            "mlplat:environment.teams[0].gpu_quota: got 5; expected at most the GPU pools' "
-            "total limit 4",
+            lambda e, d: e["teams"][0].update(gpu_quota=7),
+            "mlplat:environment.teams[0].gpu_quota: got 7; expected at most the GPU pools' "
+            "total limit 6",
         ),
         (
             lambda e, d: e["teams"][1].update(name="fraud-models"),
@@ -224,11 +224,47 @@ def test_environments_are_listed_in_promotion_order():
         ),
         (
             lambda e, d: e["gpu"]["pools"].append(dict(e["gpu"]["pools"][0])),
-            "mlplat:environment.gpu.pools[1].name: got 'gpu-dev'; expected a name no other pool uses",
+            "mlplat:environment.gpu.pools[2].name: got 'gpu-dev'; expected a name no other pool uses",
         ),
         (
             lambda e, d: e.update(name="dev"),
             "mlplat:environment.name: got 'dev'; expected no `name`",
+        ),
+        (
+            lambda e, d: e["kubeflow"]["oidc"].update(issuer_url="http://dex.auth:5556/dex"),
+            "mlplat:environment.kubeflow.oidc.issuer_url: got 'http://dex.auth:5556/dex'; "
+            "expected the issuer's https URL",
+        ),
+        (
+            lambda e, d: e["kubeflow"]["oidc"].update(email_domains=["*"]),
+            "mlplat:environment.kubeflow.oidc.email_domains: got ['*']; expected e-mail domains",
+        ),
+        (
+            lambda e, d: e["kubeflow"].update(notebook_idle_minutes=0),
+            "mlplat:environment.kubeflow.notebook_idle_minutes: got 0;",
+        ),
+        (
+            lambda e, d: e.pop("kubeflow"),
+            "mlplat:environment.kubeflow: got '(missing)'",
+        ),
+        (
+            lambda e, d: e["serving"]["models"][0].update(team="nobody"),
+            "mlplat:environment.serving.models[0].team: got 'nobody'; expected one of this "
+            "environment's teams ['fraud-models', 'recommendations']",
+        ),
+        (
+            lambda e, d: e["serving"]["models"][0].update(gpus=3),
+            "mlplat:environment.serving.models[0].gpus: got 3; expected at most team "
+            "'recommendations''s GPU quota 2",
+        ),
+        (
+            lambda e, d: e["serving"]["models"][0].update(min_replicas=3),
+            "mlplat:environment.serving.models[0]: got",
+        ),
+        (
+            lambda e, d: e["gpu"].update(pools=e["gpu"]["pools"][:1]),
+            "mlplat:environment.gpu.pools: got ['gpu-dev']; expected a pool with "
+            "`workload: inference`",
         ),
         (
             lambda e, d: d["config"].update({"mlplat:enviroment": {}}),

@@ -1,0 +1,447 @@
+"""Kubeflow from the upstream manifests at a pinned release tag, without the parts upstream
+ships for demos: no Dex (its static user@example.com), no upstream oauth2-proxy (literal client
+and cookie secrets, a `:latest` image), no example user's profile.
+
+People log in through our own oauth2-proxy against the environment's OIDC issuer; Istio's
+gateway sends every browser request without a token to it, verifies the issuer's JWTs, and
+hands Kubeflow the e-mail claim as `kubeflow-userid`. Notebook culling is set by a generated
+kustomize overlay (`make generate`), the only upstream setting that lives in a hashed ConfigMap.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_kubernetes as k8s
+import yaml
+
+from components.args import arg
+from components.catalog import KUBEFLOW_MANIFESTS
+from components.namespaces import (
+    default_deny,
+    namespace_peer,
+    pod_security,
+    ports,
+    restricted_container,
+    restricted_pod,
+    to_cidr,
+)
+
+# Upstream kustomizations in the order of upstream's `example/kustomization.yaml`, in stages that
+# each wait for the one before: cert-manager's and Istio's webhooks must serve before the objects
+# they admit arrive. Left out on purpose: common/dex, common/oauth2-proxy and
+# common/user-namespace (above); Katib and Spark are optional upstream and not deployed.
+STAGES: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
+    (
+        "foundation",
+        (
+            ("cert-manager", "common/cert-manager/base"),
+            ("kubeflow-issuer", "common/cert-manager/kubeflow-issuer/base"),
+            ("istio-crds", "common/istio/istio-crds/base"),
+            ("istio-namespace", "common/istio/istio-namespace/base"),
+            # Istio with the `oauth2-proxy` ext-authz provider (our service, same name).
+            ("istio", "common/istio/istio-install/overlays/oauth2-proxy"),
+        ),
+    ),
+    (
+        "mesh",
+        (
+            ("knative-serving", "common/knative/knative-serving/overlays/gateways"),
+            ("cluster-local-gateway", "common/istio/cluster-local-gateway/base"),
+            ("kubeflow-namespace", "common/kubeflow-namespace/base"),
+            ("network-policies", "common/networkpolicies/base"),
+            ("kubeflow-roles", "common/kubeflow-roles/base"),
+            ("kubeflow-istio-resources", "common/istio/kubeflow-istio-resources/base"),
+        ),
+    ),
+    (
+        "applications",
+        (
+            (
+                "pipelines",
+                "applications/pipeline/upstream/env/cert-manager/platform-agnostic-multi-user",
+            ),
+            ("central-dashboard", "applications/centraldashboard/overlays/oauth2-proxy"),
+            ("admission-webhook", "applications/admission-webhook/upstream/overlays/cert-manager"),
+            ("jupyter-web-app", "applications/jupyter/jupyter-web-app/upstream/overlays/istio"),
+            # Profiles and KFAM with Pod Security labels on the namespaces they create.
+            ("profiles", "applications/profiles/pss"),
+            ("pvc-viewer", "applications/pvcviewer-controller/upstream/base"),
+            ("volumes-web-app", "applications/volumes-web-app/upstream/overlays/istio"),
+            (
+                "tensorboard-controller",
+                "applications/tensorboard/tensorboard-controller/upstream/overlays/kubeflow",
+            ),
+            (
+                "tensorboards-web-app",
+                "applications/tensorboard/tensorboards-web-app/upstream/overlays/istio",
+            ),
+            ("trainer", "applications/trainer/overlays"),
+            ("kserve", "applications/kserve/kserve"),
+            ("models-web-app", "applications/kserve/models-web-app/overlays/kubeflow"),
+        ),
+    ),
+)
+NOTEBOOK_CONTROLLER = "applications/jupyter/notebook-controller/upstream/overlays/kubeflow"
+# Minutes between the notebook controller's idleness checks.
+IDLENESS_CHECK_MINUTES = 5
+
+OAUTH2_PROXY = "oauth2-proxy"  # namespace, service and provider name Istio's mesh config uses
+OAUTH2_PROXY_PORT = 4180
+# Created by an operator from the identity provider's console (README), never by this program:
+# keys `client-secret` and `cookie-secret` (32 random bytes).
+CREDENTIALS_SECRET = "oauth2-proxy-credentials"
+ISTIO_NAMESPACE = "istio-system"
+GATEWAY_SELECTOR = {"app": "istio-ingressgateway"}
+LOGIN_PATHS = ["/oauth2/*"]
+USER_HEADER, GROUPS_HEADER = "kubeflow-userid", "kubeflow-groups"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Oidc:
+    issuer_url: str
+    client_id: str
+    email_domains: Sequence[str]
+
+
+@dataclass(frozen=True, kw_only=True)
+class KubeflowArgs:
+    version: str = arg("the kubeflow/manifests release tag (catalog)")
+    oidc: Oidc = arg("the environment's identity provider and client")
+    notebook_controller_overlay: str = arg(
+        "the generated kustomization that turns notebook culling on (`make generate`)"
+    )
+    oauth2_proxy_image: str = arg("the login proxy's image, pinned (catalog)")
+    oauth2_proxy_replicas: int = arg("login proxy replicas", default=2)
+    kubernetes_provider: pulumi.ProviderResource = arg("the cluster's Kubernetes provider")
+
+
+def upstream(path: str, version: str) -> str:
+    """A kustomize remote target: the folder `path` of kubeflow/manifests at tag `version`."""
+    return f"{KUBEFLOW_MANIFESTS}//{path}?ref={version}"
+
+
+def notebook_controller_overlay(idle_minutes: int, version: str, environment: str) -> str:
+    """The notebook controller at `version` with culling on: merged into its `config` ConfigMap
+    the way upstream's own overlay sets USE_ISTIO."""
+    kustomization = {
+        "apiVersion": "kustomize.config.k8s.io/v1beta1",
+        "kind": "Kustomization",
+        "resources": [upstream(NOTEBOOK_CONTROLLER, version)],
+        "configMapGenerator": [
+            {
+                "name": "config",
+                "namespace": "kubeflow",
+                "behavior": "merge",
+                "literals": [
+                    "ENABLE_CULLING=true",
+                    f"CULL_IDLE_TIME={idle_minutes}",
+                    f"IDLENESS_CHECK_PERIOD={IDLENESS_CHECK_MINUTES}",
+                ],
+            }
+        ],
+    }
+    header = (
+        f"# Generated by `make generate` from environments/Pulumi.{environment}.yaml "
+        "(kubeflow.notebook_idle_minutes). Do not edit.\n"
+    )
+    return header + yaml.safe_dump(kustomization, sort_keys=False)
+
+
+def oauth2_proxy_config(oidc: Oidc) -> str:
+    """oauth2-proxy as Istio's ext-authz check (a static 200 upstream), against the
+    environment's issuer; secrets are files, never in this config."""
+    domains = ", ".join(f'"{d}"' for d in oidc.email_domains)
+    return "\n".join(
+        [
+            'provider = "oidc"',
+            f'oidc_issuer_url = "{oidc.issuer_url}"',
+            f'client_id = "{oidc.client_id}"',
+            'client_secret_file = "/etc/oauth2-proxy/secrets/client-secret"',
+            'cookie_secret_file = "/etc/oauth2-proxy/secrets/cookie-secret"',
+            'scope = "openid email profile groups"',
+            f"email_domains = [ {domains} ]",
+            'upstreams = [ "static://200" ]',
+            # Background API calls get a 401, not a login redirect (upstream's list).
+            'api_routes = [ "/api/", "/apis/", "^/ml_metadata" ]',
+            "set_authorization_header = true",
+            "set_xauthrequest = true",
+            'cookie_name = "oauth2_proxy_kubeflow"',
+            "cookie_secure = true",
+            'cookie_samesite = "lax"',
+            'cookie_expire = "12h"',
+            'code_challenge_method = "S256"',
+            'redirect_url = "/oauth2/callback"',
+            "relative_redirect_url = true",
+            "skip_provider_button = true",
+            "",
+        ]
+    )
+
+
+class Kubeflow(pulumi.ComponentResource):
+    """Upstream Kubeflow in stages, the login proxy, and the gateway's authentication."""
+
+    def __init__(self, name: str, args: KubeflowArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("mlplat:kubeflow:Kubeflow", name, None, opts)
+        on_cluster = pulumi.ResourceOptions(parent=self, provider=args.kubernetes_provider)
+        previous: list[pulumi.Resource] = []
+        self.stages: dict[str, list[pulumi.Resource]] = {}
+        for stage, components in STAGES:
+            after = pulumi.ResourceOptions.merge(
+                on_cluster, pulumi.ResourceOptions(depends_on=previous)
+            )
+            installed: list[pulumi.Resource] = [
+                k8s.kustomize.v2.Directory(
+                    f"{name}-{component}",
+                    directory=upstream(path, args.version),
+                    opts=after,
+                )
+                for component, path in components
+            ]
+            if stage == "applications":
+                installed.append(
+                    k8s.kustomize.v2.Directory(
+                        f"{name}-notebook-controller",
+                        directory=args.notebook_controller_overlay,
+                        opts=after,
+                    )
+                )
+            self.stages[stage] = installed
+            previous = installed
+        self.installed: list[pulumi.Resource] = [r for rs in self.stages.values() for r in rs]
+
+        login_namespace = self._login_proxy(name, args, on_cluster)
+        # Istio's CRDs come with the foundation stage.
+        after_istio = pulumi.ResourceOptions.merge(
+            on_cluster,
+            pulumi.ResourceOptions(depends_on=[*self.stages["foundation"], login_namespace]),
+        )
+        self._gateway_authentication(name, args.oidc, after_istio)
+        self.register_outputs({"version": args.version, "issuer": args.oidc.issuer_url})
+
+    def _login_proxy(
+        self, name: str, args: KubeflowArgs, on_cluster: pulumi.ResourceOptions
+    ) -> k8s.core.v1.Namespace:
+        namespace = k8s.core.v1.Namespace(
+            f"{name}-oauth2-proxy",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=OAUTH2_PROXY, labels=pod_security("restricted")
+            ),
+            opts=on_cluster,
+        )
+        inside = pulumi.ResourceOptions.merge(
+            on_cluster, pulumi.ResourceOptions(depends_on=[namespace])
+        )
+        net = k8s.networking.v1
+        default_deny(f"{name}-oauth2-proxy-default-deny", OAUTH2_PROXY, inside)
+        k8s.networking.v1.NetworkPolicy(
+            f"{name}-oauth2-proxy-allow",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=OAUTH2_PROXY, namespace=OAUTH2_PROXY),
+            spec=net.NetworkPolicySpecArgs(
+                pod_selector=k8s.meta.v1.LabelSelectorArgs(),
+                policy_types=["Ingress", "Egress"],
+                # Only the gateway asks it; it asks only DNS and the issuer (HTTPS).
+                ingress=[
+                    net.NetworkPolicyIngressRuleArgs(
+                        from_=[namespace_peer(ISTIO_NAMESPACE)], ports=ports(OAUTH2_PROXY_PORT)
+                    )
+                ],
+                egress=[
+                    net.NetworkPolicyEgressRuleArgs(
+                        to=[namespace_peer("kube-system")],
+                        ports=[*ports(53, protocol="UDP"), *ports(53)],
+                    ),
+                    to_cidr("0.0.0.0/0", 443),
+                ],
+            ),
+            opts=inside,
+        )
+        k8s.core.v1.ServiceAccount(
+            f"{name}-oauth2-proxy-service-account",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=OAUTH2_PROXY, namespace=OAUTH2_PROXY),
+            automount_service_account_token=False,
+            opts=inside,
+        )
+        k8s.core.v1.ConfigMap(
+            f"{name}-oauth2-proxy-config",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=OAUTH2_PROXY, namespace=OAUTH2_PROXY),
+            data={"oauth2_proxy.cfg": oauth2_proxy_config(args.oidc)},
+            opts=inside,
+        )
+        labels = {"app.kubernetes.io/name": OAUTH2_PROXY}
+        probe = k8s.core.v1.HTTPGetActionArgs(path="/ping", port=OAUTH2_PROXY_PORT)
+        mount = k8s.core.v1.VolumeMountArgs
+        k8s.apps.v1.Deployment(
+            f"{name}-oauth2-proxy",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=OAUTH2_PROXY,
+                namespace=OAUTH2_PROXY,
+                # Its credentials come from outside Pulumi (see CREDENTIALS_SECRET): `pulumi up`
+                # does not wait on pods that start only once an operator has created them.
+                annotations={"pulumi.com/skipAwait": "true"},
+            ),
+            spec=k8s.apps.v1.DeploymentSpecArgs(
+                replicas=args.oauth2_proxy_replicas,
+                selector=k8s.meta.v1.LabelSelectorArgs(match_labels=labels),
+                template=k8s.core.v1.PodTemplateSpecArgs(
+                    metadata=k8s.meta.v1.ObjectMetaArgs(labels=labels),
+                    spec=k8s.core.v1.PodSpecArgs(
+                        service_account_name=OAUTH2_PROXY,
+                        automount_service_account_token=False,
+                        security_context=restricted_pod(),
+                        containers=[
+                            k8s.core.v1.ContainerArgs(
+                                name=OAUTH2_PROXY,
+                                image=args.oauth2_proxy_image,
+                                image_pull_policy="Always",
+                                args=[
+                                    f"--http-address=0.0.0.0:{OAUTH2_PROXY_PORT}",
+                                    "--config=/etc/oauth2-proxy/oauth2_proxy.cfg",
+                                ],
+                                ports=[
+                                    k8s.core.v1.ContainerPortArgs(
+                                        name="http", container_port=OAUTH2_PROXY_PORT
+                                    )
+                                ],
+                                resources=k8s.core.v1.ResourceRequirementsArgs(
+                                    requests={"cpu": "50m", "memory": "64Mi"},
+                                    limits={"cpu": "500m", "memory": "256Mi"},
+                                ),
+                                # The image's distroless `nonroot` user.
+                                security_context=restricted_container(65532),
+                                readiness_probe=k8s.core.v1.ProbeArgs(http_get=probe),
+                                liveness_probe=k8s.core.v1.ProbeArgs(
+                                    http_get=probe, period_seconds=20
+                                ),
+                                volume_mounts=[
+                                    mount(
+                                        name="config",
+                                        mount_path="/etc/oauth2-proxy/oauth2_proxy.cfg",
+                                        sub_path="oauth2_proxy.cfg",
+                                        read_only=True,
+                                    ),
+                                    mount(
+                                        name="credentials",
+                                        mount_path="/etc/oauth2-proxy/secrets",
+                                        read_only=True,
+                                    ),
+                                ],
+                            )
+                        ],
+                        volumes=[
+                            k8s.core.v1.VolumeArgs(
+                                name="config",
+                                config_map=k8s.core.v1.ConfigMapVolumeSourceArgs(name=OAUTH2_PROXY),
+                            ),
+                            k8s.core.v1.VolumeArgs(
+                                name="credentials",
+                                secret=k8s.core.v1.SecretVolumeSourceArgs(
+                                    secret_name=CREDENTIALS_SECRET, default_mode=0o400
+                                ),
+                            ),
+                        ],
+                    ),
+                ),
+            ),
+            opts=inside,
+        )
+        k8s.core.v1.Service(
+            f"{name}-oauth2-proxy-service",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=OAUTH2_PROXY, namespace=OAUTH2_PROXY),
+            spec=k8s.core.v1.ServiceSpecArgs(
+                type="ClusterIP",
+                selector=labels,
+                ports=[k8s.core.v1.ServicePortArgs(name="http", port=80, target_port="http")],
+            ),
+            opts=inside,
+        )
+        return namespace
+
+    def _gateway_authentication(self, name: str, oidc: Oidc, opts: pulumi.ResourceOptions) -> None:
+        """The gateway trusts the issuer's JWTs, sends requests without one to oauth2-proxy,
+        and refuses anything still unauthenticated (login paths aside)."""
+        custom = k8s.apiextensions.CustomResource
+        meta = k8s.meta.v1.ObjectMetaArgs
+        custom(
+            f"{name}-issuer-jwt",
+            api_version="security.istio.io/v1",
+            kind="RequestAuthentication",
+            metadata=meta(name="oidc-issuer-jwt", namespace=ISTIO_NAMESPACE),
+            spec={
+                "selector": {"matchLabels": GATEWAY_SELECTOR},
+                "jwtRules": [
+                    {
+                        "issuer": oidc.issuer_url,
+                        # Kubeflow's components pass the token on to each other.
+                        "forwardOriginalToken": True,
+                        "outputClaimToHeaders": [
+                            {"header": USER_HEADER, "claim": "email"},
+                            {"header": GROUPS_HEADER, "claim": "groups"},
+                        ],
+                    }
+                ],
+            },
+            opts=opts,
+        )
+        custom(
+            f"{name}-login",
+            api_version="security.istio.io/v1",
+            kind="AuthorizationPolicy",
+            metadata=meta(name="istio-ingressgateway-oauth2-proxy", namespace=ISTIO_NAMESPACE),
+            spec={
+                "action": "CUSTOM",
+                "provider": {"name": OAUTH2_PROXY},
+                "selector": {"matchLabels": GATEWAY_SELECTOR},
+                "rules": [
+                    {
+                        "when": [{"key": "request.headers[authorization]", "notValues": ["*"]}],
+                        "to": [{"operation": {"notPaths": LOGIN_PATHS}}],
+                    }
+                ],
+            },
+            opts=opts,
+        )
+        custom(
+            f"{name}-require-jwt",
+            api_version="security.istio.io/v1",
+            kind="AuthorizationPolicy",
+            metadata=meta(name="istio-ingressgateway-require-jwt", namespace=ISTIO_NAMESPACE),
+            spec={
+                "action": "DENY",
+                "selector": {"matchLabels": GATEWAY_SELECTOR},
+                "rules": [
+                    {
+                        "from": [{"source": {"notRequestPrincipals": ["*"]}}],
+                        "to": [{"operation": {"notPaths": LOGIN_PATHS}}],
+                    }
+                ],
+            },
+            opts=opts,
+        )
+        custom(
+            f"{name}-login-route",
+            api_version="networking.istio.io/v1",
+            kind="VirtualService",
+            metadata=meta(name=OAUTH2_PROXY, namespace=OAUTH2_PROXY),
+            spec={
+                "gateways": ["kubeflow/kubeflow-gateway"],
+                "hosts": ["*"],
+                "http": [
+                    {
+                        "match": [{"uri": {"prefix": "/oauth2/"}}],
+                        "route": [
+                            {
+                                "destination": {
+                                    "host": f"{OAUTH2_PROXY}.{OAUTH2_PROXY}.svc.cluster.local",
+                                    "port": {"number": 80},
+                                }
+                            }
+                        ],
+                    }
+                ],
+            },
+            opts=opts,
+        )

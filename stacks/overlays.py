@@ -1,0 +1,62 @@
+"""Kustomize overlays generated from the environment files, committed, and applied by the stack
+program: upstream settings that live in a ConfigMap whose name kustomize hashes, so no Pulumi
+resource can set them (today: Kubeflow's notebook culling).
+
+`make generate` writes them; the program refuses to run on a stale one, so an edited
+environment file never deploys with yesterday's overlay.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from components.catalog import KUBEFLOW_VERSION
+from components.kubeflow import notebook_controller_overlay
+from stacks.environment import EnvironmentSpec, known_environments, load_environment
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def notebook_controller_dir(environment: str) -> str:
+    """Relative to the project root, where `pulumi` runs the program."""
+    return f"manifests/kubeflow/{environment}/notebook-controller"
+
+
+def render(spec: EnvironmentSpec) -> dict[str, str]:
+    """Relative directory -> its kustomization.yaml."""
+    text = notebook_controller_overlay(
+        spec.kubeflow.notebook_idle_minutes, KUBEFLOW_VERSION, spec.name
+    )
+    return {notebook_controller_dir(spec.name): text}
+
+
+def stale(spec: EnvironmentSpec, root: Path = ROOT) -> str | None:
+    """Why the overlays of `spec` on disk cannot be deployed, or None when they are current."""
+    outdated = [
+        directory
+        for directory, text in render(spec).items()
+        if not (path := root / directory / "kustomization.yaml").is_file()
+        or path.read_text(encoding="utf-8") != text
+    ]
+    if not outdated:
+        return None
+    return (
+        f"{', '.join(outdated)}: generated from environments/Pulumi.{spec.name}.yaml and "
+        "stale or missing; run `make generate`"
+    )
+
+
+def write(spec: EnvironmentSpec, root: Path = ROOT) -> list[Path]:
+    written = []
+    for directory, text in render(spec).items():
+        path = root / directory / "kustomization.yaml"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        written.append(path)
+    return written
+
+
+if __name__ == "__main__":
+    for name in known_environments():
+        for path in write(load_environment(name)):
+            print(f"wrote {path.relative_to(ROOT)}")

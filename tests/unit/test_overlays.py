@@ -1,0 +1,31 @@
+"""Generated kustomize overlays: committed current, and refused when stale."""
+
+from __future__ import annotations
+
+from stacks.environment import known_environments, load_environment
+from stacks.overlays import notebook_controller_dir, render, stale, write
+
+
+def test_the_committed_overlays_are_current():
+    for name in known_environments():
+        assert stale(load_environment(name)) is None, "run `make generate`"
+
+
+def test_missing_or_edited_overlays_are_named(tmp_path):
+    spec = load_environment("dev")
+    assert stale(spec, tmp_path) == (
+        "manifests/kubeflow/dev/notebook-controller: generated from environments/Pulumi.dev.yaml "
+        "and stale or missing; run `make generate`"
+    )
+    (path,) = write(spec, tmp_path)
+    assert stale(spec, tmp_path) is None
+    path.write_text(path.read_text().replace("CULL_IDLE_TIME=30", "CULL_IDLE_TIME=9999"))
+    assert stale(spec, tmp_path) is not None
+
+
+def test_each_environment_culls_at_its_own_idle_time():
+    for name in known_environments():
+        spec = load_environment(name)
+        (text,) = render(spec).values()
+        assert f"CULL_IDLE_TIME={spec.kubeflow.notebook_idle_minutes}\n" in text
+        assert notebook_controller_dir(name) == f"manifests/kubeflow/{name}/notebook-controller"
