@@ -21,6 +21,7 @@ from components.args import arg
 from components.catalog import KUBEFLOW_MANIFESTS
 from components.namespaces import (
     default_deny,
+    dns_egress,
     namespace_peer,
     pod_security,
     ports,
@@ -249,13 +250,7 @@ class Kubeflow(pulumi.ComponentResource):
                         from_=[namespace_peer(ISTIO_NAMESPACE)], ports=ports(OAUTH2_PROXY_PORT)
                     )
                 ],
-                egress=[
-                    net.NetworkPolicyEgressRuleArgs(
-                        to=[namespace_peer("kube-system")],
-                        ports=[*ports(53, protocol="UDP"), *ports(53)],
-                    ),
-                    to_cidr("0.0.0.0/0", 443),
-                ],
+                egress=[dns_egress(), to_cidr("0.0.0.0/0", 443)],
             ),
             opts=inside,
         )

@@ -46,16 +46,16 @@ def to_cidr(cidr: str, *numbers: int) -> net.NetworkPolicyEgressRuleArgs:
     )
 
 
+def dns_egress() -> net.NetworkPolicyEgressRuleArgs:
+    return net.NetworkPolicyEgressRuleArgs(
+        to=[namespace_peer("kube-system")], ports=[*ports(53, protocol="UDP"), *ports(53)]
+    )
+
+
 def workload_egress() -> list[net.NetworkPolicyEgressRuleArgs]:
     """DNS, AWS over HTTPS (S3's gateway endpoint answers on public ranges), and the Pod
     Identity agent."""
-    return [
-        net.NetworkPolicyEgressRuleArgs(
-            to=[namespace_peer("kube-system")], ports=[*ports(53, protocol="UDP"), *ports(53)]
-        ),
-        to_cidr("0.0.0.0/0", 443),
-        to_cidr(POD_IDENTITY_AGENT, 80),
-    ]
+    return [dns_egress(), to_cidr("0.0.0.0/0", 443), to_cidr(POD_IDENTITY_AGENT, 80)]
 
 
 def restricted_container(user: int) -> k8s.core.v1.SecurityContextArgs:

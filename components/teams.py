@@ -105,8 +105,9 @@ def quota(team: Team) -> dict[str, str]:
 # endpoints), Knative's activator (scale-from-zero), Kubeflow's controllers and UIs.
 PLATFORM_CALLERS = (ISTIO_NAMESPACE, "knative-serving", "kubeflow")
 ISTIOD_XDS_PORT = 15012
-# Kubeflow Pipelines' API (HTTP, gRPC) and ML Metadata's gRPC, in `kubeflow`.
-PIPELINES_PORTS = (8888, 8887, 8080)
+# In `kubeflow`: Pipelines' API (HTTP, gRPC), ML Metadata's gRPC, and the in-cluster object
+# store (`minio-service`) where Argo archives the logs of a run's steps.
+PIPELINES_PORTS = (8888, 8887, 8080, 9000)
 
 
 def team_network_policy() -> k8s.networking.v1.NetworkPolicySpecArgs:

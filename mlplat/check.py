@@ -105,6 +105,7 @@ def check_state(
     stack_urn = next((r["urn"] for r in resources if r["type"] == "pulumi:pulumi:Stack"), "")
     # Props wrapped once in the unknown-checking proxy, for every rule.
     entries = proxy([_resource(r, by_urn) for r in resources if r["type"] != "pulumi:pulumi:Stack"])
+    types = {entry.type for entry in entries}
     findings: list[Finding] = []
     evaluated = passed = 0
 
@@ -114,10 +115,11 @@ def check_state(
         settings = rule.configured(rule_config or {})
         reason = str((rule_config or {}).get("waiverReason") or "")
         if isinstance(rule, ResourceRule):
+            applicable = {t for t in types if rule.applies(t)}
             outcomes = [
                 run_resource_rule(rule, entry.props, _ctx(entry, settings), proxied=True)
                 for entry in entries
-                if rule.applies(entry.type)
+                if entry.type in applicable
             ]
         else:
             outcomes = [run_stack_rule(rule, entries, settings, proxied=True)]

@@ -16,6 +16,7 @@ from policies.framework import (
     Props,
     Resource,
     ResourceRule,
+    Resources,
     StackRule,
     UnknownValueError,
     unknown_checking_proxy,
@@ -47,9 +48,9 @@ def run_resource_rule(
     return Outcome("pass")
 
 
-def proxy(resources: Sequence[Resource]) -> list[Resource]:
+def proxy(resources: Sequence[Resource]) -> Resources:
     """The resources with their props wrapped in the unknown-checking proxy, once."""
-    return [replace(r, props=unknown_checking_proxy(dict(r.props))) for r in resources]
+    return Resources(replace(r, props=unknown_checking_proxy(dict(r.props))) for r in resources)
 
 
 def run_stack_rule(

@@ -7,7 +7,7 @@ import json
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from policies.framework import Props
+from policies.framework import Props, of_types
 
 # Config properties that carry the environment's facts; every rule that needs them declares them
 # in its schema, and `mlplat` fills them from the environment files.
@@ -230,7 +230,7 @@ def s3_side(module: str, class_name: str) -> tuple[str, str]:
 
 def attached(resources: Sequence[Any], bucket: Any, types: Sequence[str]) -> list[Any]:
     """Side resources of `types` whose `bucket` was computed from this bucket."""
-    return [r for r in resources if r.type in types and r.refers_to("bucket", bucket)]
+    return [r for r in of_types(resources, *types) if r.refers_to("bucket", bucket)]
 
 
 def data_class(bucket: Any) -> str:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Literal
 
 from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
@@ -175,5 +176,21 @@ def stack_rule(
     return wrap
 
 
+class Resources(tuple):
+    """The stack's resources, indexed by type on first use: stack rules look up each bucket's
+    side resources, which would otherwise scan the whole stack once per bucket."""
+
+    @cached_property
+    def by_type(self) -> dict[str, list[tuple[int, Resource]]]:
+        index: dict[str, list[tuple[int, Resource]]] = {}
+        for position, resource in enumerate(self):
+            index.setdefault(resource.type, []).append((position, resource))
+        return index
+
+
 def of_types(resources: Iterable[Resource], *types: str) -> Iterator[Resource]:
+    """The resources of these types, in the stack's order."""
+    if isinstance(resources, Resources):
+        found = [entry for t in dict.fromkeys(types) for entry in resources.by_type.get(t, ())]
+        return (resource for _, resource in sorted(found, key=lambda entry: entry[0]))
     return (r for r in resources if r.type in types)

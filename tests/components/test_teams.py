@@ -175,7 +175,7 @@ def test_network_is_default_deny_and_other_teams_cannot_reach_in(teams):
         for rule in policies["team"]["egress"]
     }
     by_namespace = {k: v for k, v in egress.items() if "kubernetes.io/metadata.name" in k}
-    assert sorted(by_namespace.values()) == [[53, 53], [5000], [8888, 8887, 8080], [15012]]
+    assert sorted(by_namespace.values()) == [[53, 53], [5000], [8888, 8887, 8080, 9000], [15012]]
 
 
 def test_each_team_role_writes_its_prefix_and_reads_approved_only(teams):
