@@ -40,6 +40,12 @@ class SecureBucketArgs:
     policy_statements: Sequence[dict[str, Any]] = arg(
         "further bucket policy statements (the registry's promotion readers)", default=()
     )
+    archive_after_days: int | None = arg(
+        "days after which objects move to S3 Glacier Flexible Retrieval (audit logs)", default=None
+    )
+    expire_after_days: int | None = arg(
+        "days after which objects expire (never before their object lock ends)", default=None
+    )
 
 
 def validate_secure_bucket_args(args: SecureBucketArgs) -> list[str]:
@@ -54,6 +60,12 @@ def validate_secure_bucket_args(args: SecureBucketArgs) -> list[str]:
         )
     if args.object_lock and args.object_lock.days < 1:
         problems.append(f"object_lock.days: got {args.object_lock.days}; expected >= 1")
+    floor = max(args.archive_after_days or 0, args.object_lock.days if args.object_lock else 0)
+    if args.expire_after_days is not None and args.expire_after_days <= floor:
+        problems.append(
+            f"expire_after_days: got {args.expire_after_days}; expected more than the archive "
+            f"and object lock days ({floor})"
+        )
     return problems
 
 
@@ -176,7 +188,8 @@ class SecureBucket(pulumi.ComponentResource):
                     abort_incomplete_multipart_upload=aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
                         days_after_initiation=7
                     ),
-                )
+                ),
+                *self._retention_rules(args),
             ],
             opts=pulumi.ResourceOptions(parent=self, depends_on=[versioning]),
         )
@@ -194,3 +207,29 @@ class SecureBucket(pulumi.ComponentResource):
         self.bucket_name = self.bucket.bucket
         self.arn = self.bucket.arn
         self.register_outputs({"bucket": self.bucket.bucket, "arn": self.bucket.arn})
+
+    @staticmethod
+    def _retention_rules(
+        args: SecureBucketArgs,
+    ) -> list[aws.s3.BucketLifecycleConfigurationRuleArgs]:
+        """Archive, then expire, current objects (audit logs kept years, rarely read)."""
+        if args.archive_after_days is None and args.expire_after_days is None:
+            return []
+        rule = aws.s3.BucketLifecycleConfigurationRuleArgs(
+            id="archive-then-expire",
+            status="Enabled",
+            filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
+            transitions=[
+                aws.s3.BucketLifecycleConfigurationRuleTransitionArgs(
+                    days=args.archive_after_days, storage_class="GLACIER"
+                )
+            ]
+            if args.archive_after_days is not None
+            else None,
+            expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(
+                days=args.expire_after_days
+            )
+            if args.expire_after_days is not None
+            else None,
+        )
+        return [rule]

@@ -31,9 +31,13 @@ SESSION_SECONDS = 2 * 3600
 STATE_KEY_TAG = {"mlplat.io/purpose": "pulumi-state"}
 # Service-linked roles the program or its services create on first use.
 SERVICE_LINKED = [
+    "access-analyzer.amazonaws.com",
     "autoscaling.amazonaws.com",
+    "config.amazonaws.com",
     "eks.amazonaws.com",
     "eks-nodegroup.amazonaws.com",
+    "guardduty.amazonaws.com",
+    "securityhub.amazonaws.com",
     "spot.amazonaws.com",
 ]
 
@@ -527,6 +531,128 @@ def deploy_policies(scope: DeployScope) -> dict[str, dict]:
                 ["s3:GetAccountPublicAccessBlock", "s3:PutAccountPublicAccessBlock"],
                 ["*"],
                 sid="AccountPublicAccessBlock",
+            ),
+        ),
+        "audit": docs.document(
+            # The trail is read here, never changed: the boundary denies UpdateTrail,
+            # PutEventSelectors, StopLogging and DeleteTrail to every role, this one included,
+            # so an admin creates and changes it (README: who runs `pulumi up`).
+            docs.allow(
+                [
+                    "cloudtrail:AddTags",
+                    "cloudtrail:GetEventSelectors",
+                    "cloudtrail:GetTrail",
+                    "cloudtrail:GetTrailStatus",
+                    "cloudtrail:ListTags",
+                    "cloudtrail:RemoveTags",
+                ],
+                [f"arn:aws:cloudtrail:{region}:{account}:trail/{prefix}"],
+                sid="ReadTheTrail",
+            ),
+            # Describe/List calls of these services take no resource, nor do Config's recorder
+            # and delivery channel (one each per account and region) nor GuardDuty's detector
+            # creation.
+            docs.allow(
+                [
+                    "cloudtrail:DescribeTrails",
+                    "config:DescribeDeliveryChannels",
+                    "config:PutConfigurationRecorder",
+                    "config:PutDeliveryChannel",
+                    "guardduty:CreateDetector",
+                    "guardduty:ListDetectors",
+                ],
+                ["*"],
+                sid="AccountDetectorsWithoutResources",
+            ),
+            docs.allow(
+                [
+                    "config:DescribeConfigurationRecorderStatus",
+                    "config:DescribeConfigurationRecorders",
+                    "config:StartConfigurationRecorder",
+                ],
+                [f"arn:aws:config:{region}:{account}:configuration-recorder/*"],
+                sid="ConfigRecorderOfThisAccount",
+            ),
+            docs.allow(
+                [
+                    "guardduty:GetDetector",
+                    "guardduty:ListTagsForResource",
+                    "guardduty:TagResource",
+                    "guardduty:UntagResource",
+                    "guardduty:UpdateDetector",
+                ],
+                [f"arn:aws:guardduty:{region}:{account}:detector/*"],
+                sid="GuardDutyDetectorOfThisAccount",
+            ),
+            docs.allow(
+                [
+                    "access-analyzer:CreateAnalyzer",
+                    "access-analyzer:GetAnalyzer",
+                    "access-analyzer:ListTagsForResource",
+                    "access-analyzer:TagResource",
+                    "access-analyzer:UntagResource",
+                ],
+                [f"arn:aws:access-analyzer:{region}:{account}:analyzer/{prefix}"],
+                sid="AccessAnalyzerOfThisEnvironment",
+            ),
+            docs.allow(
+                [
+                    "securityhub:BatchEnableStandards",
+                    "securityhub:DescribeHub",
+                    "securityhub:DescribeStandards",
+                    "securityhub:EnableSecurityHub",
+                    "securityhub:GetEnabledStandards",
+                    "securityhub:ListTagsForResource",
+                    "securityhub:TagResource",
+                    "securityhub:UpdateSecurityHubConfiguration",
+                ],
+                [
+                    f"arn:aws:securityhub:{region}:{account}:hub/default",
+                    f"arn:aws:securityhub:{region}:{account}:subscription/*",
+                ],
+                sid="SecurityHubOfThisAccount",
+            ),
+            # Config's recorder runs as its service-linked role; passing it is all it needs.
+            docs.allow(
+                ["iam:PassRole"],
+                [f"{iam}:role/aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig"],
+                sid="PassConfigItsServiceLinkedRole",
+                conditions={"StringEquals": {"iam:PassedToService": "config.amazonaws.com"}},
+            ),
+        ),
+        "alarms": docs.document(
+            docs.allow(
+                [
+                    "sns:CreateTopic",
+                    "sns:GetSubscriptionAttributes",
+                    "sns:GetTopicAttributes",
+                    "sns:ListSubscriptionsByTopic",
+                    "sns:ListTagsForResource",
+                    "sns:SetTopicAttributes",
+                    "sns:Subscribe",
+                    "sns:TagResource",
+                    "sns:Unsubscribe",
+                    "sns:UntagResource",
+                ],
+                [f"arn:aws:sns:{region}:{account}:{prefix}-*"],
+                sid="TopicsOfThisEnvironment",
+            ),
+            docs.allow(
+                [
+                    "cloudwatch:DeleteAlarms",
+                    "cloudwatch:DescribeAlarms",
+                    "cloudwatch:ListTagsForResource",
+                    "cloudwatch:PutMetricAlarm",
+                    "cloudwatch:TagResource",
+                    "cloudwatch:UntagResource",
+                ],
+                [f"arn:aws:cloudwatch:{region}:{account}:alarm:{prefix}-*"],
+                sid="AlarmsOfThisEnvironment",
+            ),
+            docs.allow(
+                ["logs:DeleteMetricFilter", "logs:DescribeMetricFilters", "logs:PutMetricFilter"],
+                [f"arn:aws:logs:{region}:{account}:log-group:/aws/cloudtrail/{prefix}:*"],
+                sid="MetricFiltersOnTheTrailLogGroup",
             ),
         ),
     }

@@ -18,8 +18,12 @@ KEY_PURPOSES: tuple[KeyPurpose, ...] = ("cluster", "storage", "logs")
 _DESCRIPTIONS: dict[KeyPurpose, str] = {
     "cluster": "EKS secrets envelope encryption",
     "storage": "S3 buckets, EBS volumes and RDS storage",
-    "logs": "CloudWatch Logs log groups",
+    "logs": "CloudWatch Logs log groups, CloudTrail log files and the alarm topic",
 }
+
+# Services that publish to the environment's encrypted alarm topic: CloudWatch alarms, AWS
+# Budgets, Cost Anomaly Detection.
+TOPIC_PUBLISHERS = ("cloudwatch.amazonaws.com", "budgets.amazonaws.com", "costalerts.amazonaws.com")
 
 # The longest window KMS allows: a key scheduled for deletion by mistake can be saved for a month.
 DELETION_WINDOW_DAYS = 30
@@ -99,15 +103,46 @@ def key_policy(
                 principal=logs,
                 conditions={"StringEquals": {"aws:SourceAccount": account_id}},
             ),
+            docs.allow(
+                ["kms:GenerateDataKey*"],
+                ["*"],
+                sid="CloudTrailOfThisAccountEncryptsLogFiles",
+                principal={"Service": "cloudtrail.amazonaws.com"},
+                conditions={
+                    "StringEquals": {"aws:SourceAccount": account_id},
+                    "StringLike": {
+                        "kms:EncryptionContext:aws:cloudtrail:arn": (
+                            f"arn:aws:cloudtrail:{region}:{account_id}:trail/*"
+                        )
+                    },
+                },
+            ),
+            docs.allow(
+                ["kms:DescribeKey"],
+                ["*"],
+                sid="CloudTrailDescribeKey",
+                principal={"Service": "cloudtrail.amazonaws.com"},
+                conditions={"StringEquals": {"aws:SourceAccount": account_id}},
+            ),
+            # The alarm topic is encrypted with this key: the services publishing to it must
+            # be able to encrypt the messages.
+            docs.allow(
+                ["kms:Decrypt", "kms:GenerateDataKey*"],
+                ["*"],
+                sid="AlarmPublishersOfThisAccount",
+                principal={"Service": sorted(TOPIC_PUBLISHERS)},
+                conditions={"StringEquals": {"aws:SourceAccount": account_id}},
+            ),
         ]
     if purpose == "storage":
-        # S3 server access logs land SSE-KMS encrypted in the access-log bucket.
+        # S3 server access logs and AWS Config snapshots land SSE-KMS encrypted with the
+        # bucket's default key.
         statements.append(
             docs.allow(
                 ["kms:GenerateDataKey"],
                 ["*"],
-                sid="S3AccessLogDeliveryOfThisAccount",
-                principal={"Service": "logging.s3.amazonaws.com"},
+                sid="LogDeliveryOfThisAccount",
+                principal={"Service": ["config.amazonaws.com", "logging.s3.amazonaws.com"]},
                 conditions={"StringEquals": {"aws:SourceAccount": account_id}},
             )
         )

@@ -42,6 +42,7 @@ AUTONAMED: dict[str, str] = {
 SERVICE_LINKED_ROLES = {
     "autoscaling.amazonaws.com": "AWSServiceRoleForAutoScaling",
     "spot.amazonaws.com": "AWSServiceRoleForEC2Spot",
+    "config.amazonaws.com": "AWSServiceRoleForConfig",
 }
 
 # EC2-style ids: prefix per type.
@@ -227,6 +228,29 @@ class MockCloud(Mocks):
             queue = str(inputs["name"])
             id_ = f"https://sqs.{region}.amazonaws.com/{account}/{queue}"
             outputs.update(arn=f"arn:aws:sqs:{region}:{account}:{queue}", url=id_)
+        elif type_ == "aws:sns/topic:Topic":
+            id_ = f"arn:aws:sns:{region}:{account}:{inputs['name']}"
+            outputs["arn"] = id_
+        elif type_ == "aws:sns/topicSubscription:TopicSubscription":
+            id_ = f"{inputs.get('topic')}:{stable_uuid(urn)}"
+            outputs["arn"] = id_
+        elif type_ == "aws:cloudtrail/trail:Trail":
+            id_ = str(inputs["name"])
+            outputs.update(arn=f"arn:aws:cloudtrail:{region}:{account}:trail/{id_}")
+        elif type_ == "aws:guardduty/detector:Detector":
+            id_ = digest(urn, 32)
+            outputs.update(
+                accountId=account, arn=f"arn:aws:guardduty:{region}:{account}:detector/{id_}"
+            )
+        elif type_ == "aws:accessanalyzer/analyzer:Analyzer":
+            id_ = str(inputs["analyzerName"])
+            outputs["arn"] = f"arn:aws:access-analyzer:{region}:{account}:analyzer/{id_}"
+        elif type_ == "aws:securityhub/account:Account":
+            id_ = account
+            outputs["arn"] = f"arn:aws:securityhub:{region}:{account}:hub/default"
+        elif type_ == "aws:cloudwatch/metricAlarm:MetricAlarm":
+            id_ = str(inputs["name"])
+            outputs["arn"] = f"arn:aws:cloudwatch:{region}:{account}:alarm:{id_}"
         elif type_ == "aws:cloudwatch/eventRule:EventRule":
             id_ = str(inputs["name"])
             outputs["arn"] = f"arn:aws:events:{region}:{account}:rule/{id_}"

@@ -308,9 +308,44 @@ class PolicyWaiver(_Strict):
         return self
 
 
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$")
+
+
 class ObjectLockSpec(_Strict):
     mode: Literal["GOVERNANCE", "COMPLIANCE"]
     days: int = Field(ge=1, le=36500)
+
+
+class AuditSpec(_Strict):
+    """The audit-log bucket (CloudTrail, Config): every version locked, archived, then expired."""
+
+    object_lock: ObjectLockSpec
+    archive_after_days: int = Field(ge=1)
+    retention_days: int = Field(ge=365)
+
+    @model_validator(mode="after")
+    def _retention_outlasts_lock_and_archive(self) -> AuditSpec:
+        floor = max(self.object_lock.days, self.archive_after_days)
+        if self.retention_days <= floor:
+            raise ValueError(
+                f"retention_days {self.retention_days} must exceed the object lock and archive "
+                f"days ({floor})"
+            )
+        return self
+
+
+class NotificationsSpec(_Strict):
+    """Who hears alarms, budget alerts and cost anomalies (through the encrypted SNS topic)."""
+
+    emails: list[str] = Field(min_length=1)
+
+    @field_validator("emails")
+    @classmethod
+    def _emails(cls, value: list[str]) -> list[str]:
+        bad = [v for v in value if not EMAIL.fullmatch(v)]
+        if bad:
+            raise ValueError(f"e-mail addresses; bad {bad}")
+        return value
 
 
 class RegistrySpec(_Strict):
@@ -344,7 +379,6 @@ class MlflowSpec(_Strict):
 
 
 QUANTITY = re.compile(r"^\d+(\.\d+)?(m|Ki|Mi|Gi|Ti)?$")
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$")
 
 
 class TeamSpec(_Strict):
@@ -492,6 +526,8 @@ class EnvironmentSpec(_Strict):
     teams: list[TeamSpec] = Field(default_factory=list)
     kubeflow: KubeflowSpec
     serving: ServingSpec = ServingSpec()
+    audit: AuditSpec
+    notifications: NotificationsSpec
     # Policy rules loosened in this environment (name -> waiver); every rule is mandatory, at its
     # secure settings, unless listed here.
     policy_waivers: dict[str, PolicyWaiver] = Field(default_factory=dict)

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 import pulumi
 import pulumi_aws as aws
 
+from components.audit import Audit, AuditArgs
 from components.baseline import AccountBaseline, AccountBaselineArgs
 from components.bucket import ObjectLock, SecureBucket, SecureBucketArgs
 from components.catalog import (
@@ -260,6 +261,28 @@ def build(
         ),
         opts=stateful,
     )
+    audit_lock = spec.audit.object_lock
+    audit = Audit(
+        spec.name,
+        AuditArgs(
+            name_prefix=spec.name_prefix,
+            account_id=spec.account_id,
+            region=spec.region,
+            bucket_name=spec.bucket_name("audit-logs"),
+            storage_key_arn=kms.key_arns["storage"],
+            logs_key_arn=kms.key_arns["logs"],
+            access_log_bucket=access_logs.bucket_name,
+            object_lock=ObjectLock(mode=audit_lock.mode, days=audit_lock.days),
+            archive_after_days=spec.audit.archive_after_days,
+            retention_days=spec.audit.retention_days,
+            log_retention_days=spec.logs.retention_days,
+            data_event_bucket_arns=[registry.bucket_arn],
+            alert_emails=spec.notifications.emails,
+            permissions_boundary_arn=iam.boundary.arn,
+        ),
+        # The trail and its bucket are evidence: protected wherever stateful resources are.
+        opts=stateful,
+    )
     if source is not None:
         PromotionRole(
             spec.name,
@@ -396,3 +419,6 @@ def build(
     pulumi.export("mlflow_url", mlflow.url)
     pulumi.export("kubeflow_version", KUBEFLOW_VERSION)
     pulumi.export("inference_endpoints", serving.endpoints)
+    pulumi.export("audit_bucket", spec.bucket_name("audit-logs"))
+    pulumi.export("trail_arn", audit.trail.arn)
+    pulumi.export("alarm_topic_arn", audit.topic_arn)

@@ -40,6 +40,7 @@ UNSCOPED = {
     "ListLogGroups",
     "CreateKeys",
     "AccountPublicAccessBlock",
+    "AccountDetectorsWithoutResources",
 }
 
 
@@ -60,8 +61,8 @@ def test_children(deploy):
         {
             "aws:iam/openIdConnectProvider:OpenIdConnectProvider": 1,
             "aws:iam/role:Role": 1,
-            "aws:iam/policy:Policy": 6,
-            "aws:iam/rolePolicyAttachment:RolePolicyAttachment": 6,
+            "aws:iam/policy:Policy": 8,
+            "aws:iam/rolePolicyAttachment:RolePolicyAttachment": 8,
         }
     )
 
@@ -99,6 +100,8 @@ def test_role_is_named_bounded_and_holds_only_its_own_policies(deploy):
     ]
     assert sorted(attached) == sorted(policies)
     assert sorted(p.inputs["name"] for p in policies.values()) == [
+        "mlplat-staging-deploy-alarms",
+        "mlplat-staging-deploy-audit",
         "mlplat-staging-deploy-cluster",
         "mlplat-staging-deploy-database",
         "mlplat-staging-deploy-identity",

@@ -51,9 +51,9 @@ def test_key_policies_trust_only_this_account_and_logs_of_this_account(protected
         if purpose == "storage":
             (_, delivery) = statements
             assert delivery == {
-                "Sid": "S3AccessLogDeliveryOfThisAccount",
+                "Sid": "LogDeliveryOfThisAccount",
                 "Effect": "Allow",
-                "Principal": {"Service": "logging.s3.amazonaws.com"},
+                "Principal": {"Service": ["config.amazonaws.com", "logging.s3.amazonaws.com"]},
                 "Action": ["kms:GenerateDataKey"],
                 "Resource": ["*"],
                 "Condition": {"StringEquals": {"aws:SourceAccount": ACCOUNT}},
@@ -62,7 +62,30 @@ def test_key_policies_trust_only_this_account_and_logs_of_this_account(protected
         if purpose != "logs":
             assert len(statements) == 1
             continue
-        crypto, describe = statements[1:]
+        crypto, describe, trail, trail_describe, publishers = statements[1:]
+        assert (
+            trail["Principal"]
+            == trail_describe["Principal"]
+            == {"Service": "cloudtrail.amazonaws.com"}
+        )
+        assert trail["Action"] == ["kms:GenerateDataKey*"]
+        assert trail["Condition"] == {
+            "StringEquals": {"aws:SourceAccount": ACCOUNT},
+            "StringLike": {
+                "kms:EncryptionContext:aws:cloudtrail:arn": (
+                    f"arn:aws:cloudtrail:{REGION}:{ACCOUNT}:trail/*"
+                )
+            },
+        }
+        assert publishers["Principal"] == {
+            "Service": [
+                "budgets.amazonaws.com",
+                "cloudwatch.amazonaws.com",
+                "costalerts.amazonaws.com",
+            ]
+        }
+        assert publishers["Action"] == ["kms:Decrypt", "kms:GenerateDataKey*"]
+        assert publishers["Condition"] == {"StringEquals": {"aws:SourceAccount": ACCOUNT}}
         logs = {"Service": f"logs.{REGION}.amazonaws.com"}
         assert crypto["Principal"] == describe["Principal"] == logs
         assert crypto["Condition"] == {

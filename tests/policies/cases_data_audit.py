@@ -1,12 +1,15 @@
 """RDS, CloudTrail and detective-service rule fixtures."""
 
+from components.audit import CIS_FILTERS
 from tests.policies.cases import (
     ACCOUNT,
     UNKNOWN_BOOL,
     UNKNOWN_NUMBER,
     UNKNOWN_STRING,
     Case,
+    StackCase,
     changed,
+    resource,
 )
 
 KEY = f"arn:aws:kms:eu-west-1:{ACCOUNT}:key/1"
@@ -50,6 +53,75 @@ TRAIL = {
         },
     ],
 }
+
+
+NOT_AWS = [resource("kubernetes:core/v1:Namespace", "ns", {"metadata": {"name": "team-a"}})]
+NO_AUDIT = [resource("aws:ec2/vpc:Vpc", "vpc", {"cidrBlock": "10.20.0.0/16"})]
+
+
+def recorder_status(enabled):
+    return resource(
+        "aws:cfg/recorderStatus:RecorderStatus", "rec", {"name": "rec", "isEnabled": enabled}
+    )
+
+
+DETECTORS = [
+    resource("aws:securityhub/account:Account", "hub", {"autoEnableControls": True}),
+    resource("aws:accessanalyzer/analyzer:Analyzer", "analyzer", {"type": "ACCOUNT"}),
+    recorder_status(True),
+]
+DETECTOR_URN = "urn:pulumi:staging::mlplat::aws:guardduty/detector:Detector::detector"
+
+
+def guardduty(runtime="ENABLED"):
+    feature = "aws:guardduty/detectorFeature:DetectorFeature"
+    return [
+        resource("aws:guardduty/detector:Detector", "detector", {"enable": True}),
+        resource(
+            feature,
+            "audit",
+            {"name": "EKS_AUDIT_LOGS", "status": "ENABLED"},
+            deps={"detectorId": [DETECTOR_URN]},
+        ),
+        resource(
+            feature,
+            "runtime",
+            {"name": "RUNTIME_MONITORING", "status": runtime},
+            deps={"detectorId": [DETECTOR_URN]},
+        ),
+    ]
+
+
+def cis_stack(drop="", silent="", unknown_pattern=""):
+    """A filter and an alarm per CIS check, as the Audit component declares them."""
+    stack = []
+    for check, pattern in CIS_FILTERS.items():
+        if check == drop:
+            continue
+        metric = {"name": f"mlplat-staging-{check}", "namespace": "mlplat/CISBenchmark"}
+        stack.append(
+            resource(
+                "aws:cloudwatch/logMetricFilter:LogMetricFilter",
+                f"filter-{check}",
+                {
+                    "pattern": UNKNOWN_STRING if check == unknown_pattern else pattern,
+                    "metricTransformation": {**metric, "value": "1"},
+                },
+            )
+        )
+        stack.append(
+            resource(
+                "aws:cloudwatch/metricAlarm:MetricAlarm",
+                f"alarm-{check}",
+                {
+                    "namespace": metric["namespace"],
+                    "metricName": metric["name"],
+                    "alarmActions": [] if check == silent else ["arn:aws:sns:eu-west-1:1:alarms"],
+                },
+            )
+        )
+    return stack
+
 
 CASES = [
     Case(
@@ -291,5 +363,91 @@ CASES = [
         ],
         not_applicable=("aws:cloudwatch/logGroup:LogGroup", {}),
         unknown={"recordingGroup": {"allSupported": UNKNOWN_BOOL}},
+    ),
+    StackCase(
+        rule="aws-cloudtrail-present",
+        passing=[resource(TRAIL_TYPE, "trail", {"isMultiRegionTrail": True})],
+        failing=[
+            (
+                "absent",
+                NO_AUDIT,
+                [
+                    (
+                        "",
+                        "no multi-region CloudTrail trail: the account's API activity is not recorded",
+                    )
+                ],
+            ),
+            (
+                "one region",
+                [resource(TRAIL_TYPE, "trail", {"isMultiRegionTrail": False})],
+                [
+                    (
+                        "",
+                        "no multi-region CloudTrail trail: the account's API activity is not recorded",
+                    )
+                ],
+            ),
+        ],
+        not_applicable=NOT_AWS,
+        unknown=[resource(TRAIL_TYPE, "trail", {"isMultiRegionTrail": UNKNOWN_BOOL})],
+    ),
+    StackCase(
+        rule="aws-guardduty-present",
+        passing=guardduty(),
+        failing=[
+            (
+                "absent",
+                NO_AUDIT,
+                [("", "no GuardDuty detector: threats to the account and cluster go undetected")],
+            ),
+            (
+                "runtime off",
+                guardduty(runtime="DISABLED"),
+                [("detector", "RUNTIME_MONITORING is not enabled on this detector")],
+            ),
+        ],
+        not_applicable=NOT_AWS,
+        unknown=guardduty(runtime=UNKNOWN_STRING),
+    ),
+    StackCase(
+        rule="aws-account-detectors-present",
+        passing=DETECTORS,
+        failing=[
+            (
+                "absent",
+                NO_AUDIT,
+                [
+                    ("", "no Security Hub in the account"),
+                    ("", "no IAM Access Analyzer in the account"),
+                    ("", "no AWS Config recorder is recording: resource changes go unrecorded"),
+                ],
+            ),
+            (
+                "recorder stopped",
+                [*DETECTORS[:2], recorder_status(False)],
+                [("", "no AWS Config recorder is recording: resource changes go unrecorded")],
+            ),
+        ],
+        not_applicable=NOT_AWS,
+        unknown=[*DETECTORS[:2], recorder_status(UNKNOWN_BOOL)],
+    ),
+    StackCase(
+        rule="aws-cloudwatch-cis-alarms",
+        passing=cis_stack(),
+        failing=[
+            (
+                "no root filter",
+                cis_stack(drop="root-account-usage"),
+                [("", "no metric filter for CIS check 'root account usage'")],
+            ),
+            (
+                "silent alarm",
+                cis_stack(silent="vpc-changes"),
+                [("filter-vpc-changes", "no alarm with actions on the 'VPC changes' metric")],
+            ),
+        ],
+        not_applicable=NOT_AWS,
+        unknown=cis_stack(unknown_pattern="vpc-changes"),
     ),
 ]

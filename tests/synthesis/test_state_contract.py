@@ -13,7 +13,12 @@ ENVIRONMENTS = ("dev", "staging", "prod")
 ACCOUNTS = {"dev": "111122223333", "staging": "444455556666", "prod": "777788889999"}
 REQUIRED_TAGS = {"env", "owner-team", "cost-centre"}
 # What holds data of record: three keys, the registry and access-log buckets, MLflow's database.
-STATEFUL_TYPES = {"aws:kms/key:Key", "aws:s3/bucket:Bucket", "aws:rds/instance:Instance"}
+STATEFUL_TYPES = {
+    "aws:kms/key:Key",
+    "aws:s3/bucket:Bucket",
+    "aws:rds/instance:Instance",
+    "aws:cloudtrail/trail:Trail",
+}
 
 
 @pytest.fixture(scope="module", params=ENVIRONMENTS)
@@ -116,7 +121,8 @@ def test_provider_is_pinned_to_the_account_and_tags_every_taggable_resource(synt
 def test_stateful_resources_are_protected_outside_dev(synthesized):
     env, state = synthesized
     stateful = [r for r in state["deployment"]["resources"] if r["type"] in STATEFUL_TYPES]
-    assert len(stateful) == 6
+    # Three keys; the access-log, registry and audit buckets; MLflow's database; the trail.
+    assert len(stateful) == 8
     assert all(r.get("protect", False) is (env != "dev") for r in stateful)
 
 

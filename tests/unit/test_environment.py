@@ -248,6 +248,20 @@ def test_environments_are_listed_in_promotion_order():
             "mlplat:environment.kubeflow: got '(missing)'",
         ),
         (
+            lambda e, d: e["audit"].update(
+                retention_days=400, object_lock={"mode": "GOVERNANCE", "days": 400}
+            ),
+            "mlplat:environment.audit: got",
+        ),
+        (
+            lambda e, d: e["audit"].update(retention_days=30),
+            "mlplat:environment.audit.retention_days: got 30;",
+        ),
+        (
+            lambda e, d: e["notifications"].update(emails=["oncall"]),
+            "mlplat:environment.notifications.emails: got ['oncall']; expected e-mail addresses",
+        ),
+        (
             lambda e, d: e["serving"]["models"][0].update(team="nobody"),
             "mlplat:environment.serving.models[0].team: got 'nobody'; expected one of this "
             "environment's teams ['fraud-models', 'recommendations']",

@@ -1,0 +1,23 @@
+from collections.abc import Sequence
+
+from policies.framework import Config, NotApplicable, Resource, StackFindings, of_types, stack_rule
+from policies.rules.aws_cloudtrail_trail_multi_region import TRAIL
+
+
+@stack_rule(
+    name="aws-cloudtrail-present",
+    control="CT-01",
+    description="The account has a multi-region CloudTrail trail.",
+    severity="critical",
+    remediation="Declare an aws.cloudtrail.Trail with is_multi_region_trail=True (the Audit "
+    "component does).",
+)
+def check(resources: Sequence[Resource], config: Config) -> StackFindings:
+    if not any(r.type.startswith("aws:") for r in resources):
+        raise NotApplicable("the stack manages no AWS resources")
+    trails = list(of_types(resources, TRAIL))
+    if not any(t.props.get("isMultiRegionTrail") is True for t in trails):
+        yield "", "no multi-region CloudTrail trail: the account's API activity is not recorded"
+
+
+RULE = check
