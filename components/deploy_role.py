@@ -620,7 +620,7 @@ def deploy_policies(scope: DeployScope) -> dict[str, dict]:
                 conditions={"StringEquals": {"iam:PassedToService": "config.amazonaws.com"}},
             ),
         ),
-        "alarms": docs.document(
+        "alerts": docs.document(
             docs.allow(
                 [
                     "sns:CreateTopic",
@@ -653,6 +653,35 @@ def deploy_policies(scope: DeployScope) -> dict[str, dict]:
                 ["logs:DeleteMetricFilter", "logs:DescribeMetricFilters", "logs:PutMetricFilter"],
                 [f"arn:aws:logs:{region}:{account}:log-group:/aws/cloudtrail/{prefix}:*"],
                 sid="MetricFiltersOnTheTrailLogGroup",
+            ),
+            docs.allow(
+                [
+                    "budgets:ListTagsForResource",
+                    "budgets:ModifyBudget",
+                    "budgets:TagResource",
+                    "budgets:UntagResource",
+                    "budgets:ViewBudget",
+                ],
+                [f"arn:aws:budgets::{account}:budget/{prefix}-*"],
+                sid="BudgetsOfThisEnvironment",
+            ),
+            docs.allow(
+                [
+                    "ce:CreateAnomalyMonitor",
+                    "ce:CreateAnomalySubscription",
+                    "ce:GetAnomalyMonitors",
+                    "ce:GetAnomalySubscriptions",
+                    "ce:ListTagsForResource",
+                    "ce:TagResource",
+                    "ce:UntagResource",
+                    "ce:UpdateAnomalyMonitor",
+                    "ce:UpdateAnomalySubscription",
+                ],
+                [
+                    f"arn:aws:ce::{account}:anomalymonitor/*",
+                    f"arn:aws:ce::{account}:anomalysubscription/*",
+                ],
+                sid="CostAnomalyDetectionOfThisAccount",
             ),
         ),
     }

@@ -21,6 +21,7 @@ import pulumi_kubernetes as k8s
 import yaml
 
 from components.args import arg
+from components.finops import TEAM_TAG
 from components.gpu_pools import GPU
 from components.kubeflow import ISTIO_NAMESPACE, USER_HEADER
 from components.mlflow_server import NAMESPACE as MLFLOW_NAMESPACE
@@ -157,7 +158,7 @@ class Teams(pulumi.ComponentResource):
                 f"{name}-{team.name}",
                 metadata=k8s.meta.v1.ObjectMetaArgs(
                     name=ns,
-                    labels={**pod_security("restricted"), "mlplat.io/team": team.name},
+                    labels={**pod_security("restricted"), TEAM_TAG: team.name},
                     annotations={"owner": team.owners[0]},
                 ),
                 opts=on_cluster,
@@ -202,6 +203,7 @@ class Teams(pulumi.ComponentResource):
                     namespace=ns,
                     service_account=TEAM_SERVICE_ACCOUNT,
                     permissions_boundary_arn=args.permissions_boundary_arn,
+                    tags={TEAM_TAG: team.name},
                 ),
                 opts=pulumi.ResourceOptions(parent=self),
             )

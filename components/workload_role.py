@@ -3,7 +3,7 @@ scoped statements, the environment's boundary."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,6 +35,10 @@ class WorkloadRoleArgs:
     managed_policy_arns: Sequence[str] = arg(
         "AWS-managed policies where AWS maintains the workload's needs (CNI, EBS CSI)",
         default=(),
+    )
+    tags: Mapping[str, str] = arg(
+        "tags of the role beyond the provider's defaults (a team's cost allocation tag)",
+        default_factory=dict,
     )
     associate: bool = arg(
         "create the PodIdentityAssociation (false when an EKS add-on associates its own role)",
@@ -89,6 +93,7 @@ class WorkloadRole(pulumi.ComponentResource):
             description=f"Pod Identity: {args.namespace}/{args.service_account}",
             assume_role_policy=trust,
             permissions_boundary=args.permissions_boundary_arn,
+            tags=dict(args.tags) or None,
             opts=child,
         )
         statements = pulumi.Output.from_input(args.statements)

@@ -248,6 +248,16 @@ class MockCloud(Mocks):
         elif type_ == "aws:securityhub/account:Account":
             id_ = account
             outputs["arn"] = f"arn:aws:securityhub:{region}:{account}:hub/default"
+        elif type_ == "aws:budgets/budget:Budget":
+            id_ = f"{account}:{inputs['name']}"
+            outputs["arn"] = f"arn:aws:budgets::{account}:budget/{inputs['name']}"
+        elif type_ in (
+            "aws:costexplorer/anomalyMonitor:AnomalyMonitor",
+            "aws:costexplorer/anomalySubscription:AnomalySubscription",
+        ):
+            kind = type_.rsplit(":", 1)[1].lower()
+            id_ = f"arn:aws:ce::{account}:{kind}/{stable_uuid(urn)}"
+            outputs["arn"] = id_
         elif type_ == "aws:cloudwatch/metricAlarm:MetricAlarm":
             id_ = str(inputs["name"])
             outputs["arn"] = f"arn:aws:cloudwatch:{region}:{account}:alarm:{id_}"

@@ -334,6 +334,14 @@ class AuditSpec(_Strict):
         return self
 
 
+class BudgetsSpec(_Strict):
+    """The environment's monthly budget (its account's whole bill) and the cost anomaly that is
+    worth a message."""
+
+    monthly_usd: int = Field(ge=1)
+    anomaly_threshold_usd: int = Field(ge=1)
+
+
 class NotificationsSpec(_Strict):
     """Who hears alarms, budget alerts and cost anomalies (through the encrypted SNS topic)."""
 
@@ -389,6 +397,8 @@ class TeamSpec(_Strict):
     gpu_quota: int = Field(ge=0)
     cpu_quota: str
     memory_quota: str
+    # The team's monthly budget, on what carries its `mlplat.io/team` cost allocation tag.
+    monthly_budget_usd: int = Field(ge=1)
 
     @field_validator("name")
     @classmethod
@@ -528,6 +538,7 @@ class EnvironmentSpec(_Strict):
     serving: ServingSpec = ServingSpec()
     audit: AuditSpec
     notifications: NotificationsSpec
+    budgets: BudgetsSpec
     # Policy rules loosened in this environment (name -> waiver); every rule is mandatory, at its
     # secure settings, unless listed here.
     policy_waivers: dict[str, PolicyWaiver] = Field(default_factory=dict)

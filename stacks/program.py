@@ -29,6 +29,7 @@ from components.catalog import (
 from components.cpu_pool import CpuPool, CpuPoolArgs
 from components.deploy_role import DeployRole, DeployRoleArgs, DeployScope
 from components.eks import EksCluster, EksClusterArgs, SystemNodes
+from components.finops import CostControls, CostControlsArgs, TeamBudget
 from components.gpu_pools import GpuPool, GpuPools, GpuPoolsArgs
 from components.iam import IamBaseline, IamBaselineArgs
 from components.karpenter import Karpenter, KarpenterArgs
@@ -283,6 +284,17 @@ def build(
         # The trail and its bucket are evidence: protected wherever stateful resources are.
         opts=stateful,
     )
+    costs = CostControls(
+        spec.name,
+        CostControlsArgs(
+            name_prefix=spec.name_prefix,
+            monthly_usd=spec.budgets.monthly_usd,
+            teams=[TeamBudget(team=t.name, monthly_usd=t.monthly_budget_usd) for t in spec.teams],
+            anomaly_threshold_usd=spec.budgets.anomaly_threshold_usd,
+            topic_arn=audit.topic_arn,
+        ),
+        opts=on_aws,
+    )
     if source is not None:
         PromotionRole(
             spec.name,
@@ -360,7 +372,7 @@ def build(
         # Kubeflow's pods need the node pools' capacity and the system add-ons.
         opts=pulumi.ResourceOptions(depends_on=[karpenter.chart]),
     )
-    teams = [Team(**team.model_dump()) for team in spec.teams]
+    teams = [Team(**team.model_dump(exclude={"monthly_budget_usd"})) for team in spec.teams]
     tenancy = Teams(
         spec.name,
         TeamsArgs(
@@ -422,3 +434,5 @@ def build(
     pulumi.export("audit_bucket", spec.bucket_name("audit-logs"))
     pulumi.export("trail_arn", audit.trail.arn)
     pulumi.export("alarm_topic_arn", audit.topic_arn)
+    # To activate in the organization's management account (a member account cannot).
+    pulumi.export("cost_allocation_tags", costs.cost_allocation_tags)

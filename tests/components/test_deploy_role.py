@@ -100,7 +100,7 @@ def test_role_is_named_bounded_and_holds_only_its_own_policies(deploy):
     ]
     assert sorted(attached) == sorted(policies)
     assert sorted(p.inputs["name"] for p in policies.values()) == [
-        "mlplat-staging-deploy-alarms",
+        "mlplat-staging-deploy-alerts",
         "mlplat-staging-deploy-audit",
         "mlplat-staging-deploy-cluster",
         "mlplat-staging-deploy-database",

@@ -199,3 +199,11 @@ def test_each_team_role_writes_its_prefix_and_reads_approved_only(teams):
         f"arn:aws:s3:::{BUCKET}/approved/*",
     }
     assert not any("teams/reco" in json.dumps(s) for s in fraud)
+
+
+def test_team_roles_carry_the_teams_cost_allocation_tag(teams):
+    tags = {r.inputs["name"]: r.inputs.get("tags") for r in teams.of_type("aws:iam/role:Role")}
+    assert tags == {
+        "mlplat-prod-team-fraud": {"mlplat.io/team": "fraud"},
+        "mlplat-prod-team-reco": {"mlplat.io/team": "reco"},
+    }

@@ -212,6 +212,21 @@ CREATES: dict[str, Target] = {
         f"arn:aws:config:{env.region}:{env.account}:configuration-recorder/{r['inputs']['name']}/id",
         {},
     ),
+    "aws:budgets/budget:Budget": lambda r, env: (
+        "budgets:ModifyBudget",
+        f"arn:aws:budgets::{env.account}:budget/{r['inputs']['name']}",
+        {},
+    ),
+    "aws:costexplorer/anomalyMonitor:AnomalyMonitor": lambda r, env: (
+        "ce:CreateAnomalyMonitor",
+        f"arn:aws:ce::{env.account}:anomalymonitor/new",
+        {},
+    ),
+    "aws:costexplorer/anomalySubscription:AnomalySubscription": lambda r, env: (
+        "ce:CreateAnomalySubscription",
+        f"arn:aws:ce::{env.account}:anomalysubscription/new",
+        {},
+    ),
     "aws:securityhub/account:Account": lambda r, env: (
         "securityhub:EnableSecurityHub",
         f"arn:aws:securityhub:{env.region}:{env.account}:hub/default",

@@ -99,7 +99,8 @@ def test_every_arn_is_in_the_environment_account_and_region(synthesized):
         _, _, service, region, account, _ = arn.split(":", 5)
         assert account in (ACCOUNTS[env], "aws", "*", ""), arn
         assert region in ("eu-west-1", "")
-        assert region or service in ("iam", "s3") or account == "aws"  # AWS-owned, global
+        # Global services, or AWS-owned.
+        assert region or service in ("iam", "s3", "budgets", "ce") or account == "aws"
 
 
 def test_provider_is_pinned_to_the_account_and_tags_every_taggable_resource(synthesized):
