@@ -42,6 +42,7 @@ test: lint typecheck  ## lint, types, then every test layer
 bench: setup  ## timing benchmarks (printed, never asserted)
 	$(BIN)/python benchmarks/synth.py
 	$(BIN)/python benchmarks/check.py
+	$(BIN)/python benchmarks/cost.py
 
 generate: setup  ## regenerate README tables, environments/policy.<env>.json, manifests/ overlays
 	$(BIN)/python -m mlplat.readme

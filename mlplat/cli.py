@@ -17,6 +17,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from mlplat import cost as cost_model
 from stacks.environment import SpecError, known_environments, load_environment
 
 app = typer.Typer(
@@ -175,6 +176,65 @@ def current_policy_config(name: str, path: Path) -> dict:
             "run `mlplat policy-config --all`"
         )
     return json.loads(fresh)
+
+
+class CostFormat(StrEnum):
+    text = "text"
+    json = "json"
+    markdown = "markdown"
+
+
+@app.command()
+def cost(
+    environment: Annotated[str | None, typer.Argument(help="dev, staging or prod")] = None,
+    all_environments: Annotated[bool, typer.Option("--all", help="every environment")] = False,
+    output_format: Annotated[CostFormat, typer.Option("--format")] = CostFormat.text,
+    build_dir: Annotated[Path, typer.Option("--out", help="where build/<env>/ is")] = Path("build"),
+) -> None:
+    """Monthly cost, idle and at the ceiling, line by line, from build/<env>/state.json."""
+    from mlplat import cost as costs
+
+    names = chosen_environments(environment, all_environments)
+    validated(names)
+    estimates = []
+    for name in names:
+        path = build_dir / name / "state.json"
+        try:
+            estimates.append(costs.estimate(costs.read_state(path), name))
+        except costs.CostError as error:
+            hint = f"; run `mlplat synth {name}` first" if not path.is_file() else ""
+            fail(f"{error}{hint}")
+    if output_format is CostFormat.json:
+        print(costs.as_json(estimates))
+    elif output_format is CostFormat.markdown:
+        print(costs.markdown(estimates))
+    else:
+        for estimate in estimates:
+            out.print(cost_table(estimate))
+
+
+def cost_table(estimate: cost_model.Estimate) -> Table:
+    table = Table(
+        title=f"{estimate.environment}: monthly cost, {estimate.region} prices of "
+        f"{estimate.prices_as_of}",
+        caption=f"idle {estimate.idle / estimate.floor:.2f}x the floor "
+        f"(${estimate.floor:,.0f}: control plane, minimum system nodes, one NAT); "
+        f"GPU idle ${estimate.gpu_idle:,.0f}; not estimated: " + "; ".join(estimate.usage_based),
+    )
+    for column in ("component", "what", "idle", "ceiling", "share of ceiling"):
+        table.add_column(column, justify="right" if column in ("idle", "ceiling") else "left")
+    total = estimate.ceiling or 1.0
+    for line in estimate.lines:
+        table.add_row(
+            line.component,
+            line.item,
+            f"${line.idle:,.0f}",
+            f"${line.ceiling:,.0f}",
+            f"{line.ceiling / total:.0%}",
+        )
+    table.add_section()
+    table.add_row("total", "", f"${estimate.idle:,.0f}", f"${estimate.ceiling:,.0f}", "")
+    return table
 
 
 @app.command("policy-config")

@@ -1,0 +1,514 @@
+"""A monthly cost estimate from a synthesized (or exported) state: what the environment costs
+idle (nothing running but the platform itself) and at its ceiling (every pool at its limit),
+line by line, from the dated price table in mlplat/prices/<region>.yaml.
+
+It reads only the state, so the estimate of a change is the difference of two states (the PR
+comment's cost delta). Usage-priced services (S3 bytes, data transfer, data events, GuardDuty,
+Config, Security Hub) are listed, not guessed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+PRICES = Path(__file__).resolve().parent / "prices"
+GPU = "nvidia.com/gpu"
+NODE_POOL = "kubernetes:karpenter.sh/v1:NodePool"
+INFERENCE_SERVICE = "kubernetes:serving.kserve.io/v1beta1:InferenceService"
+LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
+SECRET = "aws:secretsmanager/secret:Secret"
+# Room on a node for the kubelet, the add-ons' DaemonSets and bin-packing slack.
+NODE_HEADROOM = 0.8
+USAGE_BASED = (
+    "S3 storage and requests",
+    "data transfer and NAT data processing",
+    "CloudTrail S3 data events",
+    "GuardDuty, AWS Config and Security Hub (per event, item and check)",
+)
+
+
+class CostError(Exception):
+    """The state or the price table cannot be read; the message says which and why."""
+
+
+@dataclass(frozen=True)
+class Line:
+    component: str
+    item: str
+    idle: float
+    ceiling: float
+    basis: str
+
+
+@dataclass(frozen=True)
+class Estimate:
+    environment: str
+    region: str
+    prices_as_of: str
+    lines: tuple[Line, ...]
+    floor: float
+    usage_based: tuple[str, ...] = field(default=USAGE_BASED)
+
+    @property
+    def idle(self) -> float:
+        return sum(line.idle for line in self.lines)
+
+    @property
+    def ceiling(self) -> float:
+        return sum(line.ceiling for line in self.lines)
+
+    @property
+    def gpu_idle(self) -> float:
+        return sum(line.idle for line in self.lines if line.component.startswith("gpu pool"))
+
+    def dominant(self, key: str, count: int = 3) -> list[Line]:
+        """The lines that make most of the idle or the ceiling total."""
+        return sorted(self.lines, key=lambda line: getattr(line, key), reverse=True)[:count]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "environment": self.environment,
+            "region": self.region,
+            "prices_as_of": self.prices_as_of,
+            "idle_usd_month": round(self.idle, 2),
+            "ceiling_usd_month": round(self.ceiling, 2),
+            "gpu_idle_usd_month": round(self.gpu_idle, 2),
+            "floor_usd_month": round(self.floor, 2),
+            "idle_over_floor": round(self.idle / self.floor, 2) if self.floor else None,
+            "lines": [
+                {**asdict(line), "idle": round(line.idle, 2), "ceiling": round(line.ceiling, 2)}
+                for line in self.lines
+            ],
+            "usage_based_not_estimated": list(self.usage_based),
+        }
+
+
+@dataclass(frozen=True)
+class Prices:
+    as_of: str
+    region: str
+    hours: float
+    factor: float
+    spot_discount: float
+    services: Mapping[str, float]
+    idle_log_gb: Mapping[str, float]
+    platform: Mapping[str, float]
+    ec2: Mapping[str, Mapping[str, float]]
+    rds: Mapping[str, float]
+
+    def instance_hour(self, instance_type: str, *, spot: bool = False) -> float:
+        price = self.ec2[instance_type]["price"] * self.factor
+        return price * (1 - self.spot_discount) if spot else price
+
+    def month(self, hourly: float) -> float:
+        return hourly * self.hours
+
+
+@cache
+def load_prices(region: str) -> Prices:
+    path = PRICES / f"{region}.yaml"
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError:
+        raise CostError(
+            f"no price table for region {region!r}: expected {path.relative_to(PRICES.parent)}"
+        ) from None
+    return Prices(
+        as_of=str(raw["as_of"]),
+        region=str(raw["region"]),
+        hours=float(raw["hours_per_month"]),
+        factor=float(raw["regional_factor"]),
+        spot_discount=float(raw["spot_discount"]),
+        services=raw["services"],
+        idle_log_gb=raw["idle_log_gb_month"],
+        platform=raw["platform_requests"],
+        ec2=raw["ec2"],
+        rds=raw["rds"],
+    )
+
+
+# --- reading the state ---------------------------------------------------------------------------
+
+
+def _of(resources: Iterable[Mapping[str, Any]], type_: str) -> list[Mapping[str, Any]]:
+    return [r for r in resources if r.get("type") == type_]
+
+
+def _inputs(resource: Mapping[str, Any]) -> Mapping[str, Any]:
+    return resource.get("inputs") or {}
+
+
+def _quantity(value: Any) -> float:
+    """A Kubernetes CPU or memory quantity as cores or GiB."""
+    text = str(value)
+    units = {"m": 1e-3, "Ki": 2**-20, "Mi": 2**-10, "Gi": 1.0, "Ti": 2**10}
+    for suffix, scale in units.items():
+        if text.endswith(suffix):
+            return float(text[: -len(suffix)]) * scale
+    return float(text)
+
+
+def _requirement(pool: Mapping[str, Any], key: str) -> list[str]:
+    spec = ((_inputs(pool).get("spec") or {}).get("template") or {}).get("spec") or {}
+    for requirement in spec.get("requirements") or []:
+        if requirement.get("key") == key and requirement.get("operator") == "In":
+            return [str(v) for v in requirement.get("values") or []]
+    return []
+
+
+def _pool_name(pool: Mapping[str, Any]) -> str:
+    return str((_inputs(pool).get("metadata") or {}).get("name") or pool["urn"].rsplit("::")[-1])
+
+
+def _pool_labels(pool: Mapping[str, Any]) -> Mapping[str, str]:
+    template = (_inputs(pool).get("spec") or {}).get("template") or {}
+    return (template.get("metadata") or {}).get("labels") or {}
+
+
+def _allowed_types(pool: Mapping[str, Any], prices: Prices, *, gpu: bool) -> list[str]:
+    types = _requirement(pool, "node.kubernetes.io/instance-type")
+    families = _requirement(pool, "karpenter.k8s.aws/instance-family")
+    candidates = [
+        t
+        for t, spec in prices.ec2.items()
+        if (t in types if types else t.split(".")[0] in families) and bool(spec.get("gpus")) is gpu
+    ]
+    if not candidates:
+        raise CostError(
+            f"NodePool {_pool_name(pool)}: no priced instance type among "
+            f"{types or families}; add them to mlplat/prices/{prices.region}.yaml"
+        )
+    return candidates
+
+
+def _spot_only(pool: Mapping[str, Any]) -> bool:
+    return _requirement(pool, "karpenter.sh/capacity-type") == ["spot"]
+
+
+def _spot_allowed(pool: Mapping[str, Any]) -> bool:
+    return "spot" in _requirement(pool, "karpenter.sh/capacity-type")
+
+
+# --- the lines -----------------------------------------------------------------------------------
+
+
+def _cluster(resources: Sequence[Mapping[str, Any]], prices: Prices) -> list[Line]:
+    month = prices.month(prices.services["eks_cluster_hour"])
+    return [
+        Line("cluster", "EKS control plane", month, month, "per cluster-hour")
+        for _ in _of(resources, "aws:eks/cluster:Cluster")
+    ]
+
+
+def _system_nodes(resources: Sequence[Mapping[str, Any]], prices: Prices) -> list[Line]:
+    templates = {
+        str((r.get("outputs") or {}).get("id")): r
+        for r in _of(resources, "aws:ec2/launchTemplate:LaunchTemplate")
+    }
+    lines = []
+    for group in _of(resources, "aws:eks/nodeGroup:NodeGroup"):
+        inputs = _inputs(group)
+        (instance_type,) = inputs["instanceTypes"][:1]
+        scaling = inputs["scalingConfig"]
+        template = templates.get(str((inputs.get("launchTemplate") or {}).get("id")), {})
+        volume_gb = sum(
+            float((m.get("ebs") or {}).get("volumeSize") or 0)
+            for m in _inputs(template).get("blockDeviceMappings") or []
+        )
+        node = prices.month(prices.instance_hour(instance_type))
+        node += volume_gb * prices.services["ebs_gp3_gb_month"]
+        lines.append(
+            Line(
+                "system nodes",
+                f"{scaling['minSize']}-{scaling['maxSize']} x {instance_type} "
+                f"(+{volume_gb:.0f} GB gp3 each)",
+                scaling["minSize"] * node,
+                scaling["maxSize"] * node,
+                "on-demand, at min (idle) and max (ceiling) size",
+            )
+        )
+    return lines
+
+
+def _network(resources: Sequence[Mapping[str, Any]], prices: Prices) -> list[Line]:
+    services = prices.services
+    nats = _of(resources, "aws:ec2/natGateway:NatGateway")
+    nat = prices.month(services["nat_gateway_hour"] + services["public_ipv4_hour"])
+    lines = []
+    if nats:
+        lines.append(
+            Line(
+                "network",
+                f"{len(nats)} NAT gateway{'s' if len(nats) > 1 else ''} with public IPv4",
+                len(nats) * nat,
+                len(nats) * nat,
+                "per hour; data processing is usage-based",
+            )
+        )
+    endpoint_azs = sum(
+        len(_inputs(e).get("subnetIds") or [])
+        for e in _of(resources, "aws:ec2/vpcEndpoint:VpcEndpoint")
+        if _inputs(e).get("vpcEndpointType") == "Interface"
+    )
+    if endpoint_azs:
+        month = endpoint_azs * prices.month(services["interface_endpoint_az_hour"])
+        lines.append(
+            Line(
+                "network",
+                f"interface endpoints: {endpoint_azs} endpoint-AZs",
+                month,
+                month,
+                "per endpoint per AZ-hour",
+            )
+        )
+    return lines
+
+
+def _databases(resources: Sequence[Mapping[str, Any]], prices: Prices) -> list[Line]:
+    lines = []
+    for instance in _of(resources, "aws:rds/instance:Instance"):
+        inputs = _inputs(instance)
+        copies = 2 if inputs.get("multiAz") else 1
+        klass = str(inputs["instanceClass"])
+        if klass not in prices.rds:
+            raise CostError(
+                f"{instance['urn'].rsplit('::')[-1]}: no price for RDS class {klass!r}; add it "
+                f"to mlplat/prices/{prices.region}.yaml"
+            )
+        compute = copies * prices.month(prices.rds[klass] * prices.factor)
+        storage = float(inputs.get("allocatedStorage") or 0)
+        most = float(inputs.get("maxAllocatedStorage") or storage)
+        gb = prices.services["rds_gp3_gb_month"] * copies
+        lines.append(
+            Line(
+                "database",
+                f"RDS {klass}{' multi-AZ' if copies == 2 else ''}, {storage:.0f}-{most:.0f} GB",
+                compute + storage * gb,
+                compute + most * gb,
+                "instance-hours; storage at allocated (idle) and autoscaling maximum (ceiling)",
+            )
+        )
+    return lines
+
+
+def _small_fixed(resources: Sequence[Mapping[str, Any]], prices: Prices) -> list[Line]:
+    services = prices.services
+    keys = len(_of(resources, "aws:kms/key:Key"))
+    secrets = len(_of(resources, SECRET)) + sum(
+        1
+        for r in _of(resources, "aws:rds/instance:Instance")
+        if _inputs(r).get("manageMasterUserPassword")
+    )
+    alarms = len(_of(resources, "aws:cloudwatch/metricAlarm:MetricAlarm"))
+    rows = [
+        ("keys", f"{keys} KMS keys", keys * services["kms_key_month"], "per key-month"),
+        ("secrets", f"{secrets} secrets", secrets * services["secret_month"], "per secret-month"),
+        ("alarms", f"{alarms} metric alarms", alarms * services["alarm_month"], "per alarm"),
+    ]
+    return [Line(c, item, cost, cost, basis) for c, item, cost, basis in rows if cost]
+
+
+def _log_kind(name: str) -> str:
+    if name.startswith("/aws/eks/"):
+        return "eks-control-plane"
+    if name.startswith("/aws/cloudtrail/"):
+        return "cloudtrail"
+    if name.startswith("/aws/rds/"):
+        return "rds"
+    return "vpc-flow-logs" if "flow" in name else ""
+
+
+def _logs(resources: Sequence[Mapping[str, Any]], prices: Prices) -> list[Line]:
+    kinds = [_log_kind(str(_inputs(g).get("name") or "")) for g in _of(resources, LOG_GROUP)]
+    gb = sum(prices.idle_log_gb.get(kind, 0.0) for kind in kinds)
+    if not gb:
+        return []
+    month = gb * prices.services["logs_ingestion_gb"]
+    return [
+        Line(
+            "logs",
+            f"{len(kinds)} log groups, ~{gb:.0f} GB/month ingested",
+            month,
+            month,
+            "assumed idle volumes per log group kind (price table)",
+        )
+    ]
+
+
+def _platform_requests(
+    resources: Sequence[Mapping[str, Any]], prices: Prices
+) -> tuple[float, float]:
+    """CPU cores and GiB the platform requests with no job: Kubeflow, and the Deployments the
+    program writes (MLflow, the login proxy)."""
+    cpu, memory = prices.platform["kubeflow_cpu"], prices.platform["kubeflow_memory_gib"]
+    for deployment in _of(resources, "kubernetes:apps/v1:Deployment"):
+        spec = _inputs(deployment).get("spec") or {}
+        replicas = int(spec.get("replicas") or 1)
+        pod = (spec.get("template") or {}).get("spec") or {}
+        for container in pod.get("containers") or []:
+            requests = (container.get("resources") or {}).get("requests") or {}
+            cpu += replicas * _quantity(requests.get("cpu", 0))
+            memory += replicas * _quantity(requests.get("memory", 0))
+    return cpu, memory
+
+
+def _general_pools(resources: Sequence[Mapping[str, Any]], prices: Prices) -> list[Line]:
+    pools = [
+        p
+        for p in _of(resources, NODE_POOL)
+        if not (_inputs(p).get("spec") or {}).get("limits", {}).get(GPU)
+    ]
+    lines = []
+    for pool in pools:
+        types = _allowed_types(pool, prices, gpu=False)
+        cpu, memory = _platform_requests(resources, prices)
+        fitting = [
+            t
+            for t in types
+            if prices.ec2[t]["vcpu"] * NODE_HEADROOM >= cpu
+            and prices.ec2[t]["memory"] * NODE_HEADROOM >= memory
+        ]
+        spot = _spot_allowed(pool)
+        if not fitting:
+            raise CostError(f"NodePool {_pool_name(pool)}: no priced type holds the platform")
+        cheapest = min(fitting, key=lambda t: prices.instance_hour(t, spot=spot))
+        limit = float((_inputs(pool).get("spec") or {}).get("limits", {}).get("cpu") or 0)
+        dearest = max(types, key=lambda t: prices.instance_hour(t) / prices.ec2[t]["vcpu"])
+        per_vcpu = (
+            prices.instance_hour(dearest, spot=_spot_only(pool)) / prices.ec2[dearest]["vcpu"]
+        )
+        name = _pool_name(pool)
+        lines.append(
+            Line(
+                "general pool" if name == "general" else f"general pool {name}",
+                f"idle: 1 x {cheapest}{' spot' if spot else ''} for the platform "
+                f"({cpu:.1f} vCPU, {memory:.1f} GiB requested); ceiling: {limit:.0f} vCPU",
+                prices.month(prices.instance_hour(cheapest, spot=spot)),
+                prices.month(per_vcpu * limit),
+                "Kubeflow, MLflow and the login proxy run here; ceiling at the pool's vCPU limit "
+                "on its dearest family",
+            )
+        )
+    return lines
+
+
+def _warm_gpus(resources: Sequence[Mapping[str, Any]]) -> float:
+    """GPUs the served models keep running with no request (their minimum replicas)."""
+    total = 0.0
+    for service in _of(resources, INFERENCE_SERVICE):
+        predictor = (_inputs(service).get("spec") or {}).get("predictor") or {}
+        limits = ((predictor.get("model") or {}).get("resources") or {}).get("limits") or {}
+        total += float(predictor.get("minReplicas") or 0) * float(limits.get(GPU) or 0)
+    return total
+
+
+def _gpu_pools(resources: Sequence[Mapping[str, Any]], prices: Prices) -> list[Line]:
+    pools = [
+        p
+        for p in _of(resources, NODE_POOL)
+        if (_inputs(p).get("spec") or {}).get("limits", {}).get(GPU)
+    ]
+    warm = _warm_gpus(resources)
+    lines = []
+    for pool in pools:
+        types = _allowed_types(pool, prices, gpu=True)
+        spot = _spot_only(pool)
+        per_gpu = {t: prices.instance_hour(t, spot=spot) / prices.ec2[t]["gpus"] for t in types}
+        limit = float((_inputs(pool).get("spec") or {}).get("limits", {})[GPU])
+        dearest = max(per_gpu, key=per_gpu.__getitem__)
+        cheapest = min(per_gpu, key=per_gpu.__getitem__)
+        inference = _pool_labels(pool).get("mlplat.io/workload") == "inference"
+        held = min(warm, limit) if inference else 0.0
+        warm -= held
+        lines.append(
+            Line(
+                f"gpu pool {_pool_labels(pool).get('mlplat.io/gpu-pool', _pool_name(pool))}",
+                f"{limit:.0f} GPUs at most ({', '.join(sorted({t.split('.')[0] for t in types}))}"
+                f"{', spot' if spot else ''}); {held:.0f} kept warm",
+                prices.month(per_gpu[cheapest] * held),
+                prices.month(per_gpu[dearest] * limit),
+                "scales to zero; idle is the served models' minimum replicas; ceiling at the "
+                f"GPU limit on {dearest}",
+            )
+        )
+    return lines
+
+
+def estimate(resources: Sequence[Mapping[str, Any]], environment: str) -> Estimate:
+    providers = [r for r in resources if r.get("type") == "pulumi:providers:aws"]
+    region = str(_inputs(providers[0]).get("region")) if providers else ""
+    if not region:
+        raise CostError(f"{environment}: the state has no AWS provider with a region")
+    prices = load_prices(region)
+    lines = [
+        *_cluster(resources, prices),
+        *_system_nodes(resources, prices),
+        *_network(resources, prices),
+        *_general_pools(resources, prices),
+        *_gpu_pools(resources, prices),
+        *_databases(resources, prices),
+        *_small_fixed(resources, prices),
+        *_logs(resources, prices),
+    ]
+    nat = prices.month(prices.services["nat_gateway_hour"] + prices.services["public_ipv4_hour"])
+    floor = sum(line.idle for line in lines if line.component in ("cluster", "system nodes")) + (
+        nat if _of(resources, "aws:ec2/natGateway:NatGateway") else 0.0
+    )
+    return Estimate(environment, region, prices.as_of, tuple(lines), floor)
+
+
+def read_state(path: Path) -> list[Mapping[str, Any]]:
+    try:
+        state = json.loads(path.read_text(encoding="utf-8"))
+        resources = state["deployment"]["resources"]
+    except (OSError, UnicodeDecodeError) as error:
+        raise CostError(f"{path}: cannot read the state ({error.__class__.__name__})") from None
+    except (ValueError, KeyError, TypeError):
+        raise CostError(f"{path}: not a Pulumi state (expected deployment.resources)") from None
+    if not isinstance(resources, list):
+        raise CostError(f"{path}: deployment.resources is not a list")
+    return resources
+
+
+# --- rendering -----------------------------------------------------------------------------------
+
+
+def _usd(value: float) -> str:
+    return f"${value:,.0f}"
+
+
+def markdown(estimates: Sequence[Estimate]) -> str:
+    parts = []
+    for e in estimates:
+        parts += [
+            f"### {e.environment}: {_usd(e.idle)} idle, {_usd(e.ceiling)} at the ceiling "
+            f"(per month, {e.region} prices of {e.prices_as_of})",
+            "",
+            "| component | what | idle | ceiling |",
+            "|---|---|---:|---:|",
+            *(
+                f"| {line.component} | {line.item} | {_usd(line.idle)} | {_usd(line.ceiling)} |"
+                for line in e.lines
+            ),
+            f"| **total** | | **{_usd(e.idle)}** | **{_usd(e.ceiling)}** |",
+            "",
+            f"Idle is {e.idle / e.floor:.2f}x the floor ({_usd(e.floor)}: control plane, "
+            f"minimum system nodes, one NAT gateway); GPU idle {_usd(e.gpu_idle)}. Dominant: "
+            + ", ".join(
+                f"{line.component} ({_usd(line.ceiling)})" for line in e.dominant("ceiling")
+            )
+            + f". Not estimated (usage-based): {'; '.join(e.usage_based)}.",
+            "",
+        ]
+    return "\n".join(parts)
+
+
+def as_json(estimates: Sequence[Estimate]) -> str:
+    return json.dumps({"estimates": [e.as_dict() for e in estimates]}, indent=2)

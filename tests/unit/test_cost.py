@@ -1,0 +1,194 @@
+"""`mlplat cost`: the estimate's lines from a state, and bad input named without a traceback."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from mlplat.cli import app
+from mlplat.cost import CostError, estimate, load_prices, read_state
+
+PRICES = load_prices("eu-west-1")
+H = PRICES.hours
+
+
+def res(type_: str, name: str, inputs: dict, outputs: dict | None = None) -> dict:
+    return {
+        "urn": f"urn:pulumi:dev::mlplat::{type_}::{name}",
+        "type": type_,
+        "custom": True,
+        "inputs": inputs,
+        "outputs": outputs or {},
+    }
+
+
+PROVIDER = res("pulumi:providers:aws", "aws", {"region": "eu-west-1"})
+
+
+def node_pool(name: str, families: list[str], capacity: list[str], limits: dict, labels=None):
+    return res(
+        "kubernetes:karpenter.sh/v1:NodePool",
+        name,
+        {
+            "metadata": {"name": name},
+            "spec": {
+                "limits": limits,
+                "template": {
+                    "metadata": {"labels": labels or {}},
+                    "spec": {
+                        "requirements": [
+                            {
+                                "key": "karpenter.k8s.aws/instance-family",
+                                "operator": "In",
+                                "values": families,
+                            },
+                            {
+                                "key": "karpenter.sh/capacity-type",
+                                "operator": "In",
+                                "values": capacity,
+                            },
+                        ]
+                    },
+                },
+            },
+        },
+    )
+
+
+def served(min_replicas: int, gpus: int) -> dict:
+    return res(
+        "kubernetes:serving.kserve.io/v1beta1:InferenceService",
+        "llm",
+        {
+            "spec": {
+                "predictor": {
+                    "minReplicas": min_replicas,
+                    "model": {"resources": {"limits": {"nvidia.com/gpu": str(gpus)}}},
+                }
+            }
+        },
+    )
+
+
+INFERENCE = node_pool(
+    "gpu-inference",
+    ["g6"],
+    ["on-demand"],
+    {"nvidia.com/gpu": 8},
+    {"mlplat.io/workload": "inference", "mlplat.io/gpu-pool": "inference"},
+)
+
+
+def line(lines, component):
+    (found,) = [entry for entry in lines if entry.component == component]
+    return found
+
+
+def test_gpu_pools_cost_nothing_idle_and_their_limit_on_the_dearest_gpu():
+    result = estimate([PROVIDER, INFERENCE, served(0, 1)], "dev")
+    pool = line(result.lines, "gpu pool inference")
+    assert pool.idle == 0 and result.gpu_idle == 0
+    dearest_per_gpu = max(
+        PRICES.instance_hour(t) / PRICES.ec2[t]["gpus"] for t in PRICES.ec2 if t.startswith("g6.")
+    )
+    assert pool.ceiling == pytest.approx(8 * dearest_per_gpu * H)
+
+
+def test_a_warm_replica_shows_as_gpu_idle_cost():
+    result = estimate([PROVIDER, INFERENCE, served(1, 2)], "prod")
+    cheapest_per_gpu = min(
+        PRICES.instance_hour(t) / PRICES.ec2[t]["gpus"] for t in PRICES.ec2 if t.startswith("g6.")
+    )
+    assert result.gpu_idle == pytest.approx(2 * cheapest_per_gpu * H)
+
+
+def test_spot_only_pools_are_priced_at_the_assumed_discount():
+    spot = node_pool(
+        "gpu-dev", ["g6"], ["spot"], {"nvidia.com/gpu": 2}, {"mlplat.io/gpu-pool": "d"}
+    )
+    on_demand = node_pool("gpu-od", ["g6"], ["on-demand"], {"nvidia.com/gpu": 2}, {})
+    spot_line = line(estimate([PROVIDER, spot], "dev").lines, "gpu pool d")
+    on_demand_line = line(estimate([PROVIDER, on_demand], "dev").lines, "gpu pool gpu-od")
+    assert spot_line.ceiling == pytest.approx(on_demand_line.ceiling * (1 - PRICES.spot_discount))
+
+
+def test_multi_az_doubles_the_database_and_storage_grows_to_its_maximum():
+    database = res(
+        "aws:rds/instance:Instance",
+        "db",
+        {
+            "instanceClass": "db.r7g.large",
+            "multiAz": True,
+            "allocatedStorage": 100,
+            "maxAllocatedStorage": 400,
+            "manageMasterUserPassword": True,
+        },
+    )
+    result = estimate([PROVIDER, database], "prod")
+    db = line(result.lines, "database")
+    compute = 2 * PRICES.rds["db.r7g.large"] * PRICES.factor * H
+    assert db.idle == pytest.approx(compute + 100 * 2 * PRICES.services["rds_gp3_gb_month"])
+    assert db.ceiling == pytest.approx(compute + 400 * 2 * PRICES.services["rds_gp3_gb_month"])
+    assert line(result.lines, "secrets").idle == PRICES.services["secret_month"]
+
+
+def test_the_floor_is_control_plane_minimum_system_nodes_and_one_nat():
+    state = [
+        PROVIDER,
+        res("aws:eks/cluster:Cluster", "c", {}),
+        res(
+            "aws:eks/nodeGroup:NodeGroup",
+            "system",
+            {"instanceTypes": ["m7i.large"], "scalingConfig": {"minSize": 2, "maxSize": 3}},
+        ),
+        res("aws:ec2/natGateway:NatGateway", "nat-a", {}),
+        res("aws:ec2/natGateway:NatGateway", "nat-b", {}),
+    ]
+    result = estimate(state, "dev")
+    nat = (PRICES.services["nat_gateway_hour"] + PRICES.services["public_ipv4_hour"]) * H
+    system = 2 * PRICES.instance_hour("m7i.large") * H
+    assert result.floor == pytest.approx(0.10 * H + system + nat)
+    assert result.idle == pytest.approx(0.10 * H + system + 2 * nat)
+
+
+def test_an_unpriced_type_is_named_with_where_to_add_it():
+    pool = node_pool("gpu-x", ["p5"], ["on-demand"], {"nvidia.com/gpu": 8}, {})
+    with pytest.raises(CostError, match=r"NodePool gpu-x: no priced instance type among \['p5'\]"):
+        estimate([PROVIDER, pool], "dev")
+    with pytest.raises(CostError, match="no price table for region 'ap-east-9'"):
+        estimate([res("pulumi:providers:aws", "aws", {"region": "ap-east-9"})], "dev")
+
+
+def test_every_shipped_environment_has_no_gpu_idle_cost(tmp_path):
+    out = tmp_path / "build"
+    assert CliRunner().invoke(app, ["synth", "--all", "--out", str(out)]).exit_code == 0
+    result = CliRunner().invoke(app, ["cost", "--all", "--format", "json", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    estimates = {e["environment"]: e for e in json.loads(result.output)["estimates"]}
+    assert set(estimates) == {"dev", "staging", "prod"}
+    for e in estimates.values():
+        assert e["gpu_idle_usd_month"] == 0
+        assert e["ceiling_usd_month"] > e["idle_usd_month"] > e["floor_usd_month"] > 0
+        components = {entry["component"] for entry in e["lines"]}
+        assert {"cluster", "system nodes", "network", "general pool", "database"} <= components
+    markdown = CliRunner().invoke(app, ["cost", "dev", "--format", "markdown", "--out", str(out)])
+    assert markdown.output.startswith("### dev: $")
+
+
+def test_a_missing_state_exits_2_with_the_hint(tmp_path):
+    result = CliRunner().invoke(app, ["cost", "dev", "--out", str(tmp_path)])
+    assert result.exit_code == 2
+    assert (
+        "cannot read the state (FileNotFoundError); run `mlplat synth dev` first" in result.output
+    )
+    assert "Traceback" not in result.output
+
+
+def test_a_file_that_is_not_a_state_is_named(tmp_path):
+    path = tmp_path / "state.json"
+    path.write_text('{"resources": []}')
+    with pytest.raises(CostError, match=r"state.json: not a Pulumi state"):
+        read_state(Path(path))
