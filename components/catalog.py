@@ -58,3 +58,10 @@ KUBEFLOW_MANIFESTS = "https://github.com/kubeflow/manifests"
 OAUTH2_PROXY_IMAGE = "quay.io/oauth2-proxy/oauth2-proxy:v7.15.3"
 # vLLM's OpenAI-compatible server (PyPI vllm 0.33.0, 2026-11-02), the LLM serving runtime.
 VLLM_IMAGE = "vllm/vllm-openai:v0.33.0"
+# kube-prometheus-stack (https://prometheus-community.github.io/helm-charts), 2026-09: Prometheus
+# operator, Prometheus, Alertmanager, Grafana, kube-state-metrics.
+KUBE_PROMETHEUS_STACK_VERSION = "91.2.1"
+# NVIDIA DCGM exporter chart (https://nvidia.github.io/dcgm-exporter/helm-charts) and its image
+# (DCGM 4.5.3, exporter 4.8.2; NVIDIA/dcgm-exporter#656, 2026-05).
+DCGM_EXPORTER_VERSION = "4.8.2"
+DCGM_EXPORTER_IMAGE_TAG = "4.5.3-4.8.2-ubuntu22.04"

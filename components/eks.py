@@ -26,6 +26,8 @@ BEFORE_NODES = ("vpc-cni", "kube-proxy", "eks-pod-identity-agent")
 AFTER_NODES = ("coredns", "aws-ebs-csi-driver")
 # System nodes take only pods that tolerate this; coredns, the EBS CSI controller and Karpenter
 # do by default (and DaemonSets tolerate every taint).
+# The default storage class: gp3, encrypted with the environment's storage key, retained.
+STORAGE_CLASS = "gp3-encrypted"
 SYSTEM_TAINT = {"key": "CriticalAddonsOnly", "value": "true", "effect": "NO_SCHEDULE"}
 ADDON_CONFIGURATION = {"vpc-cni": {"enableNetworkPolicy": "true"}}
 
@@ -162,7 +164,7 @@ class EksCluster(pulumi.ComponentResource):
         k8s.storage.v1.StorageClass(
             f"{name}-gp3-encrypted",
             metadata=k8s.meta.v1.ObjectMetaArgs(
-                name="gp3-encrypted",
+                name=STORAGE_CLASS,
                 annotations={"storageclass.kubernetes.io/is-default-class": "true"},
             ),
             provisioner="ebs.csi.aws.com",
@@ -177,6 +179,7 @@ class EksCluster(pulumi.ComponentResource):
 
         self.cluster_name = self.cluster.name
         self.cluster_arn = self.cluster.arn
+        self.storage_class_name = STORAGE_CLASS
         # EKS's own group on the control plane and every node: what in-VPC services admit.
         self.cluster_security_group_id = self.cluster.vpc_config.cluster_security_group_id
         self.register_outputs(

@@ -103,8 +103,9 @@ def quota(team: Team) -> dict[str, str]:
 
 
 # Who reaches into a team's namespace besides the team: the Istio gateways (notebooks, model
-# endpoints), Knative's activator (scale-from-zero), Kubeflow's controllers and UIs.
-PLATFORM_CALLERS = (ISTIO_NAMESPACE, "knative-serving", "kubeflow")
+# endpoints), Knative's activator (scale-from-zero), Kubeflow's controllers and UIs, and
+# Prometheus (the served models' metrics).
+PLATFORM_CALLERS = (ISTIO_NAMESPACE, "knative-serving", "kubeflow", "monitoring")
 ISTIOD_XDS_PORT = 15012
 # In `kubeflow`: Pipelines' API (HTTP, gRPC), ML Metadata's gRPC, and the in-cluster object
 # store (`minio-service`) where Argo archives the logs of a run's steps.

@@ -1,6 +1,6 @@
 """A monthly cost estimate from a synthesized (or exported) state: what the environment costs
 idle (nothing running but the platform itself) and at its ceiling (every pool at its limit),
-line by line, from the dated price table in mlplat/prices/<region>.yaml.
+line by line, from the dated price table in components/prices/<region>.yaml.
 
 It reads only the state, so the estimate of a change is the difference of two states (the PR
 comment's cost delta). Usage-priced services (S3 bytes, data transfer, data events, GuardDuty,
@@ -12,13 +12,11 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
+from components.pricing import Prices, PriceTableError, load_prices
 
-PRICES = Path(__file__).resolve().parent / "prices"
 GPU = "nvidia.com/gpu"
 NODE_POOL = "kubernetes:karpenter.sh/v1:NodePool"
 INFERENCE_SERVICE = "kubernetes:serving.kserve.io/v1beta1:InferenceService"
@@ -36,6 +34,13 @@ USAGE_BASED = (
 
 class CostError(Exception):
     """The state or the price table cannot be read; the message says which and why."""
+
+
+def prices_for(region: str) -> Prices:
+    try:
+        return load_prices(region)
+    except PriceTableError as error:
+        raise CostError(str(error)) from None
 
 
 @dataclass(frozen=True)
@@ -90,50 +95,6 @@ class Estimate:
         }
 
 
-@dataclass(frozen=True)
-class Prices:
-    as_of: str
-    region: str
-    hours: float
-    factor: float
-    spot_discount: float
-    services: Mapping[str, float]
-    idle_log_gb: Mapping[str, float]
-    platform: Mapping[str, float]
-    ec2: Mapping[str, Mapping[str, float]]
-    rds: Mapping[str, float]
-
-    def instance_hour(self, instance_type: str, *, spot: bool = False) -> float:
-        price = self.ec2[instance_type]["price"] * self.factor
-        return price * (1 - self.spot_discount) if spot else price
-
-    def month(self, hourly: float) -> float:
-        return hourly * self.hours
-
-
-@cache
-def load_prices(region: str) -> Prices:
-    path = PRICES / f"{region}.yaml"
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError:
-        raise CostError(
-            f"no price table for region {region!r}: expected {path.relative_to(PRICES.parent)}"
-        ) from None
-    return Prices(
-        as_of=str(raw["as_of"]),
-        region=str(raw["region"]),
-        hours=float(raw["hours_per_month"]),
-        factor=float(raw["regional_factor"]),
-        spot_discount=float(raw["spot_discount"]),
-        services=raw["services"],
-        idle_log_gb=raw["idle_log_gb_month"],
-        platform=raw["platform_requests"],
-        ec2=raw["ec2"],
-        rds=raw["rds"],
-    )
-
-
 # --- reading the state ---------------------------------------------------------------------------
 
 
@@ -183,7 +144,7 @@ def _allowed_types(pool: Mapping[str, Any], prices: Prices, *, gpu: bool) -> lis
     if not candidates:
         raise CostError(
             f"NodePool {_pool_name(pool)}: no priced instance type among "
-            f"{types or families}; add them to mlplat/prices/{prices.region}.yaml"
+            f"{types or families}; add them to components/prices/{prices.region}.yaml"
         )
     return candidates
 
@@ -280,7 +241,7 @@ def _databases(resources: Sequence[Mapping[str, Any]], prices: Prices) -> list[L
         if klass not in prices.rds:
             raise CostError(
                 f"{instance['urn'].rsplit('::')[-1]}: no price for RDS class {klass!r}; add it "
-                f"to mlplat/prices/{prices.region}.yaml"
+                f"to components/prices/{prices.region}.yaml"
             )
         compute = copies * prices.month(prices.rds[klass] * prices.factor)
         storage = float(inputs.get("allocatedStorage") or 0)
@@ -446,7 +407,7 @@ def estimate(resources: Sequence[Mapping[str, Any]], environment: str) -> Estima
     region = str(_inputs(providers[0]).get("region")) if providers else ""
     if not region:
         raise CostError(f"{environment}: the state has no AWS provider with a region")
-    prices = load_prices(region)
+    prices = prices_for(region)
     lines = [
         *_cluster(resources, prices),
         *_system_nodes(resources, prices),

@@ -262,12 +262,29 @@ def kubernetes_manifests(state: Mapping[str, Any]) -> dict[str, str]:
         inputs = resource["inputs"]
         if "apiVersion" not in inputs or "kind" not in inputs:
             continue
+        inputs = _manifest_value(inputs)
+        if inputs["kind"] == "Secret":
+            # A Secret's data is one secret Output as a whole: its keys are withheld too.
+            for key in ("data", "stringData"):
+                if inputs.get(key) == WITHHELD:
+                    inputs[key] = {"withheld": WITHHELD}
         metadata = inputs.get("metadata") or {}
         name = metadata.get("name") or resource["urn"].rsplit("::", 1)[1]
         namespace = metadata.get("namespace") or "cluster"
         file_name = f"{inputs['kind'].lower()}-{namespace}-{name}.yaml"
         files[file_name] = yaml.safe_dump(inputs, sort_keys=True)
     return files
+
+
+def _manifest_value(value: Any) -> Any:
+    """A manifest as `kubectl` would be given it: secret values replaced by WITHHELD."""
+    if isinstance(value, dict):
+        if value.get(SECRET_SIG) == SECRET_VALUE:
+            return WITHHELD
+        return {k: _manifest_value(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_manifest_value(v) for v in value]
+    return value
 
 
 # --- writing -------------------------------------------------------------------------------------

@@ -342,6 +342,32 @@ class BudgetsSpec(_Strict):
     anomaly_threshold_usd: int = Field(ge=1)
 
 
+# vLLM's time-to-first-token histogram buckets (seconds): an SLO threshold must be one of them.
+VLLM_TTFT_BUCKETS = (0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0)
+
+
+class InferenceSloSpec(_Strict):
+    """Served models answer: this share of requests gets its first token within the threshold."""
+
+    time_to_first_token_seconds: float
+    objective: float = Field(gt=0.9, lt=1.0)
+
+    @field_validator("time_to_first_token_seconds")
+    @classmethod
+    def _bucket(cls, value: float) -> float:
+        if value not in VLLM_TTFT_BUCKETS:
+            raise ValueError(f"one of vLLM's time-to-first-token buckets {list(VLLM_TTFT_BUCKETS)}")
+        return value
+
+
+class ObservabilitySpec(_Strict):
+    """Prometheus's retention and volume (encrypted gp3), and the serving SLO alerts burn on."""
+
+    prometheus_retention_days: int = Field(ge=1, le=90)
+    prometheus_storage_gi: int = Field(ge=10, le=2000)
+    inference_slo: InferenceSloSpec
+
+
 class NotificationsSpec(_Strict):
     """Who hears alarms, budget alerts and cost anomalies (through the encrypted SNS topic)."""
 
@@ -539,6 +565,7 @@ class EnvironmentSpec(_Strict):
     audit: AuditSpec
     notifications: NotificationsSpec
     budgets: BudgetsSpec
+    observability: ObservabilitySpec
     # Policy rules loosened in this environment (name -> waiver); every rule is mandatory, at its
     # secure settings, unless listed here.
     policy_waivers: dict[str, PolicyWaiver] = Field(default_factory=dict)

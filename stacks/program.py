@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 import pulumi
 import pulumi_aws as aws
+import pulumi_random as random
 
 from components.audit import Audit, AuditArgs
 from components.baseline import AccountBaseline, AccountBaselineArgs
@@ -17,8 +18,11 @@ from components.bucket import ObjectLock, SecureBucket, SecureBucketArgs
 from components.catalog import (
     ADDON_VERSIONS,
     AMI_ALIAS,
+    DCGM_EXPORTER_IMAGE_TAG,
+    DCGM_EXPORTER_VERSION,
     EFA_DEVICE_PLUGIN_VERSION,
     KARPENTER_VERSION,
+    KUBE_PROMETHEUS_STACK_VERSION,
     KUBEFLOW_VERSION,
     MLFLOW_IMAGE,
     NVIDIA_DEVICE_PLUGIN_VERSION,
@@ -37,6 +41,8 @@ from components.kms import Kms, KmsArgs
 from components.kubeflow import Kubeflow, KubeflowArgs, Oidc
 from components.mlflow_server import MlflowServer, MlflowServerArgs
 from components.network import Network, NetworkArgs
+from components.observability import InferenceSlo, Observability, ObservabilityArgs
+from components.pricing import cheapest_gpu_hour, load_prices
 from components.promotion import PromotionRole, PromotionRoleArgs
 from components.registry import ModelRegistry, ModelRegistryArgs
 from components.serving import ServedModel, Serving, ServingArgs
@@ -219,7 +225,7 @@ def build(
         ),
         opts=pulumi.ResourceOptions(depends_on=[karpenter.chart]),
     )
-    GpuPools(
+    gpu_pools = GpuPools(
         spec.name,
         GpuPoolsArgs(
             cluster_name=spec.cluster_name,
@@ -409,6 +415,45 @@ def build(
         ),
         # KServe's kinds, in the teams' namespaces.
         opts=pulumi.ResourceOptions(depends_on=[*kubeflow.installed, tenancy]),
+    )
+
+    slo = spec.observability.inference_slo
+    inference_families = {
+        family
+        for pool in spec.gpu.pools
+        if pool.workload == "inference"
+        for family in pool.instance_families or [t.split(".")[0] for t in pool.instance_types]
+    }
+    Observability(
+        spec.name,
+        ObservabilityArgs(
+            stack_version=KUBE_PROMETHEUS_STACK_VERSION,
+            dcgm_version=DCGM_EXPORTER_VERSION,
+            dcgm_image_tag=DCGM_EXPORTER_IMAGE_TAG,
+            retention_days=spec.observability.prometheus_retention_days,
+            storage_gi=spec.observability.prometheus_storage_gi,
+            storage_class=eks.storage_class_name,
+            slo=InferenceSlo(
+                time_to_first_token_seconds=slo.time_to_first_token_seconds,
+                objective=slo.objective,
+            ),
+            gpu_hour_usd=round(cheapest_gpu_hour(load_prices(spec.region), inference_families), 4),
+            account_id=spec.account_id,
+            region=spec.region,
+            cluster_name=eks.cluster_name,
+            cluster_arn=eks.cluster_arn,
+            vpc_cidr=spec.network.vpc_cidr,
+            role_name=f"{spec.name_prefix}-alertmanager",
+            topic_arn=audit.topic_arn,
+            topic_key_arn=kms.key_arns["logs"],
+            permissions_boundary_arn=iam.boundary.arn,
+            kubernetes_provider=eks.provider,
+            random_provider=random.Provider("random"),
+        ),
+        # DCGM joins the GPU agents' namespace; Prometheus runs on the general pool.
+        opts=pulumi.ResourceOptions.merge(
+            on_aws, pulumi.ResourceOptions(depends_on=[gpu_pools, karpenter.chart])
+        ),
     )
 
     pulumi.export("environment", spec.name)

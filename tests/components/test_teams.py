@@ -168,7 +168,8 @@ def test_network_is_default_deny_and_other_teams_cannot_reach_in(teams):
     # Besides its own pods, only the gateways, Knative's activator and Kubeflow reach in.
     callers = [p["namespaceSelector"]["matchLabels"] for p in platform["from"]]
     assert callers == [
-        {"kubernetes.io/metadata.name": n} for n in ("istio-system", "knative-serving", "kubeflow")
+        {"kubernetes.io/metadata.name": n}
+        for n in ("istio-system", "knative-serving", "kubeflow", "monitoring")
     ]
     egress = {
         json.dumps(rule["to"]): [p["port"] for p in rule.get("ports", [])]

@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from components.pricing import load_prices
 from mlplat.cli import app
-from mlplat.cost import CostError, estimate, load_prices, read_state
+from mlplat.cost import CostError, estimate, read_state
 
 PRICES = load_prices("eu-west-1")
 H = PRICES.hours

@@ -1,0 +1,605 @@
+"""Metrics, alerts and dashboards in the cluster: kube-prometheus-stack (Prometheus on an
+encrypted volume, Alertmanager into the environment's encrypted topic, Grafana with a generated
+admin password), NVIDIA's DCGM exporter for GPU metrics, and the platform's alert rules and
+dashboards as code.
+
+Node exporter stays off: it needs the host's network and PID namespaces, which the `monitoring`
+namespace (Pod Security `restricted`) refuses; node health comes from the kubelet and
+kube-state-metrics, GPU health from DCGM.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+import pulumi_random as random
+
+from components import policy_documents as docs
+from components.args import arg
+from components.finops import TEAM_TAG
+from components.gpu_pools import GPU, PLUGIN_NAMESPACE
+from components.namespaces import (
+    POD_IDENTITY_AGENT,
+    default_deny,
+    dns_egress,
+    namespace_peer,
+    pod_security,
+    ports,
+    to_cidr,
+)
+from components.workload_role import WorkloadRole, WorkloadRoleArgs
+
+NAMESPACE = "monitoring"
+STACK_REPO = "https://prometheus-community.github.io/helm-charts"
+DCGM_REPO = "https://nvidia.github.io/dcgm-exporter/helm-charts"
+ALERTMANAGER_SERVICE_ACCOUNT = "alertmanager"
+GRAFANA_ADMIN_SECRET = "grafana-admin"
+DCGM_PORT = 9400
+OPERATOR_WEBHOOK_PORT = 10250
+# The prometheus-operator's own rules select on this label (the chart's release label).
+RULE_LABELS = {"release": "kube-prometheus-stack"}
+
+
+@dataclass(frozen=True, kw_only=True)
+class InferenceSlo:
+    time_to_first_token_seconds: float
+    objective: float
+
+
+@dataclass(frozen=True, kw_only=True)
+class ObservabilityArgs:
+    stack_version: str = arg("kube-prometheus-stack chart version (catalog)")
+    dcgm_version: str = arg("dcgm-exporter chart version (catalog)")
+    dcgm_image_tag: str = arg("dcgm-exporter image tag (catalog)")
+    retention_days: int = arg("how long Prometheus keeps samples")
+    storage_gi: int = arg("Prometheus's volume, on the encrypted gp3 storage class")
+    storage_class: str = arg("the cluster's encrypted storage class")
+    slo: InferenceSlo = arg("the serving SLO the burn-rate alerts watch")
+    gpu_hour_usd: float = arg("price of one GPU-hour (cost dashboard), from the price table")
+    account_id: str = arg("the environment's account")
+    region: str = arg("the environment's region (SNS)")
+    cluster_name: pulumi.Input[str] = arg("the EKS cluster (Pod Identity)")
+    cluster_arn: pulumi.Input[str] = arg("the cluster's ARN")
+    vpc_cidr: str = arg("the VPC range: the API server calls the operator's webhook from it")
+    role_name: str = arg("`mlplat-<env>-alertmanager`")
+    topic_arn: pulumi.Input[str] = arg("the environment's encrypted alarm topic")
+    topic_key_arn: pulumi.Input[str] = arg("the topic's KMS key")
+    permissions_boundary_arn: pulumi.Input[str] = arg("the environment's permission boundary")
+    kubernetes_provider: pulumi.ProviderResource = arg("the cluster's Kubernetes provider")
+    random_provider: pulumi.ProviderResource = arg("generates Grafana's admin password")
+
+
+# --- alert rules ---------------------------------------------------------------------------------
+
+# Multi-window, multi-burn-rate alerts (Google SRE workbook, ch. 5): (severity, long window,
+# short window, burn rate). 14.4x for an hour spends 2 % of a 30-day budget; 6x for 6 hours, 5 %.
+BURN_ALERTS = (("page", "1h", "5m", 14.4), ("page", "6h", "30m", 6.0))
+
+
+def slo_recording_rules(slo: InferenceSlo) -> list[dict[str, Any]]:
+    """Per model and window: the share of requests slower to the first token than the SLO."""
+    le = f"{slo.time_to_first_token_seconds}"
+    windows = sorted({w for _, long, short, _ in BURN_ALERTS for w in (long, short)})
+    return [
+        {
+            "record": f"mlplat:ttft_slow_ratio:rate{window}",
+            "expr": (
+                "1 - (sum by (namespace, model_name) "
+                f'(rate(vllm:time_to_first_token_seconds_bucket{{le="{le}"}}[{window}])) / '
+                "sum by (namespace, model_name) "
+                f"(rate(vllm:time_to_first_token_seconds_count[{window}])))"
+            ),
+        }
+        for window in windows
+    ]
+
+
+def alert_rules(slo: InferenceSlo) -> list[dict[str, Any]]:
+    """The platform's groups: GPUs, Karpenter, volumes, and the serving SLO."""
+    budget = round(1 - slo.objective, 6)
+    slo_alerts = [
+        {
+            "alert": f"InferenceLatencyBudgetBurn{long}",
+            "expr": (
+                f"mlplat:ttft_slow_ratio:rate{long} > ({rate} * {budget}) and "
+                f"mlplat:ttft_slow_ratio:rate{short} > ({rate} * {budget})"
+            ),
+            "labels": {"severity": severity},
+            "annotations": {
+                "summary": f"{{{{ $labels.model_name }}}} in {{{{ $labels.namespace }}}} burns its "
+                f"time-to-first-token budget {rate}x too fast ({long} and {short} windows)",
+            },
+        }
+        for severity, long, short, rate in BURN_ALERTS
+    ]
+    return [
+        {
+            "name": "mlplat.gpu",
+            "rules": [
+                {
+                    "alert": "GpuAllocatedButIdle",
+                    # DCGM labels a GPU with the pod holding it; unallocated GPUs have no pod.
+                    "expr": 'avg_over_time(DCGM_FI_DEV_GPU_UTIL{pod!=""}[1h]) < 5',
+                    "for": "5m",
+                    "labels": {"severity": "warning"},
+                    "annotations": {
+                        "summary": "{{ $labels.namespace }}/{{ $labels.pod }} holds GPU "
+                        "{{ $labels.gpu }} on {{ $labels.Hostname }} below 5 % for an hour",
+                    },
+                },
+                {
+                    "alert": "GpuNodeNotReady",
+                    "expr": (
+                        '(kube_node_status_condition{condition="Ready",status="true"} == 0) '
+                        "* on (node) group_left (label_mlplat_io_gpu_pool) "
+                        'kube_node_labels{label_nvidia_com_gpu_present="true"}'
+                    ),
+                    "for": "10m",
+                    "labels": {"severity": "page"},
+                    "annotations": {
+                        "summary": "GPU node {{ $labels.node }} (pool "
+                        "{{ $labels.label_mlplat_io_gpu_pool }}) not ready for 10 minutes",
+                    },
+                },
+            ],
+        },
+        {
+            "name": "mlplat.karpenter",
+            "rules": [
+                {
+                    "alert": "KarpenterProvisioningFailing",
+                    "expr": (
+                        "sum by (error) (increase("
+                        'karpenter_cloudprovider_errors_total{method="Create"}[15m])) > 0'
+                    ),
+                    "for": "15m",
+                    "labels": {"severity": "warning"},
+                    "annotations": {
+                        "summary": "Karpenter cannot launch nodes ({{ $labels.error }}): pending "
+                        "pods wait (capacity, quota or a limit reached)",
+                    },
+                },
+            ],
+        },
+        {
+            "name": "mlplat.storage",
+            "rules": [
+                {
+                    "alert": "PersistentVolumeNearlyFull",
+                    "expr": (
+                        "kubelet_volume_stats_available_bytes / "
+                        "kubelet_volume_stats_capacity_bytes < 0.10"
+                    ),
+                    "for": "15m",
+                    "labels": {"severity": "warning"},
+                    "annotations": {
+                        "summary": "{{ $labels.namespace }}/{{ $labels.persistentvolumeclaim }} "
+                        "has less than 10 % free",
+                    },
+                },
+            ],
+        },
+        {"name": "mlplat.serving-slo", "rules": [*slo_recording_rules(slo), *slo_alerts]},
+    ]
+
+
+# --- dashboards ----------------------------------------------------------------------------------
+
+
+def _panel(title: str, expr: str, unit: str, legend: str, position: int) -> dict[str, Any]:
+    return {
+        "type": "timeseries",
+        "title": title,
+        "gridPos": {"h": 9, "w": 12, "x": 12 * (position % 2), "y": 9 * (position // 2)},
+        "fieldConfig": {"defaults": {"unit": unit}, "overrides": []},
+        "targets": [{"expr": expr, "legendFormat": legend, "refId": "A"}],
+    }
+
+
+def _dashboard(uid: str, title: str, panels: Sequence[dict[str, Any]]) -> str:
+    return json.dumps(
+        {
+            "uid": uid,
+            "title": title,
+            "tags": ["mlplat"],
+            "timezone": "utc",
+            "schemaVersion": 39,
+            "time": {"from": "now-24h", "to": "now"},
+            "panels": list(panels),
+        },
+        indent=2,
+        sort_keys=True,
+    )
+
+
+def _team_of_namespace(expr: str) -> str:
+    """Attach each series' team (its namespace's `mlplat.io/team` label)."""
+    return (
+        f"({expr}) * on (namespace) group_left (label_mlplat_io_team) "
+        'kube_namespace_labels{label_mlplat_io_team!=""}'
+    )
+
+
+def dashboards(gpu_hour_usd: float) -> dict[str, str]:
+    """Grafana dashboards by file name, provisioned by the chart's sidecar."""
+    gpus_held = (
+        'sum by (namespace) (kube_pod_container_resource_requests{resource="nvidia_com_gpu"})'
+    )
+    return {
+        "gpu-by-team.json": _dashboard(
+            "mlplat-gpu-by-team",
+            "GPUs by team",
+            [
+                _panel(
+                    "GPU utilisation by team",
+                    "avg by (label_mlplat_io_team) ("
+                    + _team_of_namespace('avg by (namespace) (DCGM_FI_DEV_GPU_UTIL{pod!=""})')
+                    + ")",
+                    "percent",
+                    "{{label_mlplat_io_team}}",
+                    0,
+                ),
+                _panel(
+                    "GPUs held by team",
+                    "sum by (label_mlplat_io_team) (" + _team_of_namespace(gpus_held) + ")",
+                    "short",
+                    "{{label_mlplat_io_team}}",
+                    1,
+                ),
+            ],
+        ),
+        "serving-latency.json": _dashboard(
+            "mlplat-serving-latency",
+            "Serving latency",
+            [
+                _panel(
+                    f"Time to first token, p{q}",
+                    f"histogram_quantile(0.{q}, sum by (namespace, model_name, le) "
+                    "(rate(vllm:time_to_first_token_seconds_bucket[5m])))",
+                    "s",
+                    "{{namespace}}/{{model_name}}",
+                    i,
+                )
+                for i, q in enumerate((50, 99))
+            ]
+            + [
+                _panel(
+                    "Requests per second",
+                    "sum by (namespace, model_name) "
+                    "(rate(vllm:e2e_request_latency_seconds_count[5m]))",
+                    "reqps",
+                    "{{namespace}}/{{model_name}}",
+                    2,
+                ),
+                _panel(
+                    "Slow-first-token ratio against the SLO (1h)",
+                    "mlplat:ttft_slow_ratio:rate1h",
+                    "percentunit",
+                    "{{namespace}}/{{model_name}}",
+                    3,
+                ),
+            ],
+        ),
+        "cost.json": _dashboard(
+            "mlplat-cost",
+            "GPU cost",
+            [
+                _panel(
+                    f"GPU spend rate by team (USD/hour at ${gpu_hour_usd:.2f} a GPU-hour)",
+                    f"{gpu_hour_usd} * sum by (label_mlplat_io_team) ("
+                    + _team_of_namespace(gpus_held)
+                    + ")",
+                    "currencyUSD",
+                    "{{label_mlplat_io_team}}",
+                    0,
+                ),
+                _panel(
+                    "GPU-hours by team, last 24 h",
+                    "sum by (label_mlplat_io_team) (sum_over_time(("
+                    + _team_of_namespace(gpus_held)
+                    + ")[24h:5m]) / 12)",
+                    "short",
+                    "{{label_mlplat_io_team}}",
+                    1,
+                ),
+            ],
+        ),
+    }
+
+
+# --- the component -------------------------------------------------------------------------------
+
+
+def alertmanager_statements(topic_arn: str, key_arn: str, region: str) -> list[dict]:
+    return [
+        docs.allow(["sns:Publish"], [topic_arn], sid="PublishAlerts"),
+        docs.allow(
+            ["kms:Decrypt", "kms:GenerateDataKey"],
+            [key_arn],
+            sid="EncryptThroughSns",
+            conditions={"StringEquals": {"kms:ViaService": f"sns.{region}.amazonaws.com"}},
+        ),
+    ]
+
+
+def stack_values(args: ObservabilityArgs, topic_arn: str) -> dict[str, Any]:
+    limits = {"cpu": "2", "memory": "8Gi"}
+    return {
+        "fullnameOverride": "kube-prometheus-stack",
+        # Host network and PID namespaces: refused by the restricted namespace (module doc).
+        "nodeExporter": {"enabled": False},
+        "kube-state-metrics": {
+            # Labels the alerts and dashboards join on: GPU nodes and their pool, teams.
+            "metricLabelsAllowlist": [
+                "nodes=[nvidia.com/gpu.present,mlplat.io/gpu-pool]",
+                f"namespaces=[{TEAM_TAG}]",
+            ]
+        },
+        "prometheusOperator": {"admissionWebhooks": {"enabled": True}},
+        "prometheus": {
+            "prometheusSpec": {
+                "retention": f"{args.retention_days}d",
+                "retentionSize": f"{int(args.storage_gi * 0.9)}GiB",
+                "resources": {"requests": {"cpu": "500m", "memory": "2Gi"}, "limits": limits},
+                # Every ServiceMonitor, PodMonitor and rule of the cluster, not only the chart's.
+                "serviceMonitorSelectorNilUsesHelmValues": False,
+                "podMonitorSelectorNilUsesHelmValues": False,
+                "ruleSelectorNilUsesHelmValues": False,
+                "storageSpec": {
+                    "volumeClaimTemplate": {
+                        "spec": {
+                            "storageClassName": args.storage_class,
+                            "accessModes": ["ReadWriteOnce"],
+                            "resources": {"requests": {"storage": f"{args.storage_gi}Gi"}},
+                        }
+                    }
+                },
+            }
+        },
+        "alertmanager": {
+            "serviceAccount": {"name": ALERTMANAGER_SERVICE_ACCOUNT},
+            "alertmanagerSpec": {
+                "storage": {
+                    "volumeClaimTemplate": {
+                        "spec": {
+                            "storageClassName": args.storage_class,
+                            "accessModes": ["ReadWriteOnce"],
+                            "resources": {"requests": {"storage": "10Gi"}},
+                        }
+                    }
+                },
+            },
+            # Every alert to the environment's encrypted topic, through the Pod Identity role.
+            "config": {
+                "route": {"receiver": "sns", "group_by": ["alertname", "namespace"]},
+                "receivers": [
+                    {
+                        "name": "sns",
+                        "sns_configs": [{"topic_arn": topic_arn, "sigv4": {"region": args.region}}],
+                    }
+                ],
+            },
+        },
+        "grafana": {
+            "admin": {
+                "existingSecret": GRAFANA_ADMIN_SECRET,
+                "userKey": "admin-user",
+                "passwordKey": "admin-password",
+            },
+            "grafana.ini": {
+                "auth.anonymous": {"enabled": False},
+                "users": {"allow_sign_up": False},
+                "security": {"cookie_secure": True, "disable_gravatar": True},
+                "analytics": {"reporting_enabled": False, "check_for_updates": False},
+            },
+            "service": {"type": "ClusterIP"},
+            "sidecar": {"dashboards": {"enabled": True, "label": "grafana_dashboard"}},
+        },
+    }
+
+
+def dcgm_values(image_tag: str) -> dict[str, Any]:
+    return {
+        "image": {"tag": image_tag},
+        # The GPU nodes only, through their taint.
+        "nodeSelector": {"nvidia.com/gpu.present": "true"},
+        "tolerations": [{"key": GPU, "operator": "Exists", "effect": "NoSchedule"}],
+        # Label each GPU's series with the pod holding it (the kubelet's pod-resources API).
+        "kubernetes": {"enablePodLabels": True},
+        "serviceMonitor": {"enabled": True, "honorLabels": True, "interval": "30s"},
+        "resources": {
+            "requests": {"cpu": "100m", "memory": "256Mi"},
+            "limits": {"cpu": "500m", "memory": "512Mi"},
+        },
+    }
+
+
+class Observability(pulumi.ComponentResource):
+    """Namespace, policies, Grafana's admin secret, Alertmanager's role, the two charts,
+    Karpenter's and the models' monitors, rules and dashboards."""
+
+    def __init__(
+        self, name: str, args: ObservabilityArgs, opts: pulumi.ResourceOptions | None = None
+    ):
+        super().__init__("mlplat:observability:Observability", name, None, opts)
+        on_cluster = pulumi.ResourceOptions(parent=self, provider=args.kubernetes_provider)
+        namespace = k8s.core.v1.Namespace(
+            f"{name}-namespace",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=NAMESPACE, labels=pod_security("restricted")),
+            opts=on_cluster,
+        )
+        inside = pulumi.ResourceOptions.merge(
+            on_cluster, pulumi.ResourceOptions(depends_on=[namespace])
+        )
+        self._network(name, args, inside)
+        password = random.RandomPassword(
+            f"{name}-grafana-admin",
+            length=32,
+            special=False,
+            opts=pulumi.ResourceOptions(parent=self, provider=args.random_provider),
+        )
+        admin = k8s.core.v1.Secret(
+            f"{name}-grafana-admin",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=GRAFANA_ADMIN_SECRET, namespace=NAMESPACE),
+            type="Opaque",
+            string_data={"admin-user": "platform-admin", "admin-password": password.result},
+            opts=inside,
+        )
+        alertmanager = WorkloadRole(
+            f"{name}-alertmanager",
+            WorkloadRoleArgs(
+                account_id=args.account_id,
+                cluster_name=args.cluster_name,
+                cluster_arn=args.cluster_arn,
+                role_name=args.role_name,
+                namespace=NAMESPACE,
+                service_account=ALERTMANAGER_SERVICE_ACCOUNT,
+                statements=pulumi.Output.all(args.topic_arn, args.topic_key_arn).apply(
+                    lambda arns: alertmanager_statements(arns[0], arns[1], args.region)
+                ),
+                permissions_boundary_arn=args.permissions_boundary_arn,
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.stack = k8s.helm.v4.Chart(
+            f"{name}-kube-prometheus-stack",
+            chart="kube-prometheus-stack",
+            version=args.stack_version,
+            repository_opts=k8s.helm.v4.RepositoryOptsArgs(repo=STACK_REPO),
+            namespace=NAMESPACE,
+            values=pulumi.Output.from_input(args.topic_arn).apply(
+                lambda topic: stack_values(args, topic)
+            ),
+            opts=pulumi.ResourceOptions.merge(
+                inside, pulumi.ResourceOptions(depends_on=[admin, alertmanager])
+            ),
+        )
+        # The monitors and rules are the operator's kinds: after the chart's CRDs.
+        after_stack = pulumi.ResourceOptions.merge(
+            on_cluster, pulumi.ResourceOptions(depends_on=[self.stack])
+        )
+        k8s.helm.v4.Chart(
+            f"{name}-dcgm-exporter",
+            chart="dcgm-exporter",
+            version=args.dcgm_version,
+            repository_opts=k8s.helm.v4.RepositoryOptsArgs(repo=DCGM_REPO),
+            # With the other GPU node agents: it reads the kubelet's pod-resources socket.
+            namespace=PLUGIN_NAMESPACE,
+            values=dcgm_values(args.dcgm_image_tag),
+            opts=after_stack,
+        )
+        self._monitors(name, args, after_stack)
+        self.register_outputs(
+            {"namespace": NAMESPACE, "grafana": f"http://kube-prometheus-stack-grafana.{NAMESPACE}"}
+        )
+
+    def _network(self, name: str, args: ObservabilityArgs, inside: pulumi.ResourceOptions) -> None:
+        """monitoring: default-deny, then scrapes out to every namespace, the API server's
+        webhook calls in, and the AWS calls Alertmanager makes. The GPU agents' namespace lets
+        Prometheus scrape DCGM."""
+        net = k8s.networking.v1
+        default_deny(f"{name}-default-deny", NAMESPACE, inside)
+        own = net.NetworkPolicyPeerArgs(pod_selector=k8s.meta.v1.LabelSelectorArgs())
+        every_namespace = net.NetworkPolicyPeerArgs(
+            namespace_selector=k8s.meta.v1.LabelSelectorArgs()
+        )
+        net.NetworkPolicy(
+            f"{name}-allow",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name="monitoring", namespace=NAMESPACE),
+            spec=net.NetworkPolicySpecArgs(
+                pod_selector=k8s.meta.v1.LabelSelectorArgs(),
+                policy_types=["Ingress", "Egress"],
+                ingress=[
+                    net.NetworkPolicyIngressRuleArgs(from_=[own]),
+                    net.NetworkPolicyIngressRuleArgs(
+                        from_=[
+                            net.NetworkPolicyPeerArgs(ip_block=net.IPBlockArgs(cidr=args.vpc_cidr))
+                        ],
+                        ports=ports(OPERATOR_WEBHOOK_PORT),
+                    ),
+                ],
+                egress=[
+                    net.NetworkPolicyEgressRuleArgs(to=[own, every_namespace]),
+                    dns_egress(),
+                    # The API server and kubelets (in the VPC) and SNS (HTTPS).
+                    to_cidr(args.vpc_cidr, 443, 10250),
+                    to_cidr("0.0.0.0/0", 443),
+                    to_cidr(POD_IDENTITY_AGENT, 80),
+                ],
+            ),
+            opts=inside,
+        )
+        net.NetworkPolicy(
+            f"{name}-dcgm-scrape",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name="prometheus-scrapes-dcgm", namespace=PLUGIN_NAMESPACE
+            ),
+            spec=net.NetworkPolicySpecArgs(
+                pod_selector=k8s.meta.v1.LabelSelectorArgs(
+                    match_labels={"app.kubernetes.io/name": "dcgm-exporter"}
+                ),
+                policy_types=["Ingress"],
+                ingress=[
+                    net.NetworkPolicyIngressRuleArgs(
+                        from_=[namespace_peer(NAMESPACE)], ports=ports(DCGM_PORT)
+                    )
+                ],
+            ),
+            opts=pulumi.ResourceOptions(parent=self, provider=args.kubernetes_provider),
+        )
+
+    def _monitors(self, name: str, args: ObservabilityArgs, opts: pulumi.ResourceOptions) -> None:
+        custom, meta = k8s.apiextensions.CustomResource, k8s.meta.v1.ObjectMetaArgs
+        custom(
+            f"{name}-karpenter-monitor",
+            api_version="monitoring.coreos.com/v1",
+            kind="ServiceMonitor",
+            metadata=meta(name="karpenter", namespace=NAMESPACE),
+            spec={
+                "namespaceSelector": {"matchNames": ["kube-system"]},
+                "selector": {"matchLabels": {"app.kubernetes.io/name": "karpenter"}},
+                "endpoints": [{"port": "http-metrics", "interval": "30s"}],
+            },
+            opts=opts,
+        )
+        custom(
+            f"{name}-model-monitor",
+            api_version="monitoring.coreos.com/v1",
+            kind="PodMonitor",
+            metadata=meta(name="served-models", namespace=NAMESPACE),
+            spec={
+                # vLLM's metrics from every InferenceService's predictor, in any namespace.
+                "namespaceSelector": {"any": True},
+                "selector": {
+                    "matchExpressions": [
+                        {"key": "serving.kserve.io/inferenceservice", "operator": "Exists"}
+                    ]
+                },
+                "podMetricsEndpoints": [{"port": "user-port", "path": "/metrics"}],
+            },
+            opts=opts,
+        )
+        custom(
+            f"{name}-rules",
+            api_version="monitoring.coreos.com/v1",
+            kind="PrometheusRule",
+            metadata=meta(name="mlplat", namespace=NAMESPACE, labels=RULE_LABELS),
+            spec={"groups": alert_rules(args.slo)},
+            opts=opts,
+        )
+        for file_name, dashboard in dashboards(args.gpu_hour_usd).items():
+            k8s.core.v1.ConfigMap(
+                f"{name}-dashboard-{file_name.removesuffix('.json')}",
+                metadata=meta(
+                    name=f"dashboard-{file_name.removesuffix('.json')}",
+                    namespace=NAMESPACE,
+                    labels={"grafana_dashboard": "1"},
+                ),
+                data={file_name: dashboard},
+                opts=opts,
+            )
