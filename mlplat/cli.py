@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.table import Table
 
 from mlplat import cost as cost_model
-from stacks.environment import SpecError, known_environments, load_environment
+from stacks.environment import EnvironmentSpec, SpecError, known_environments, load_environment
 
 app = typer.Typer(
     help="Offline synthesis and checks for the mlplat ML platform.",
@@ -235,6 +235,56 @@ def cost_table(estimate: cost_model.Estimate) -> Table:
     table.add_section()
     table.add_row("total", "", f"${estimate.idle:,.0f}", f"${estimate.ceiling:,.0f}", "")
     return table
+
+
+def environment_spec(environment: str) -> EnvironmentSpec:
+    validated([environment])
+    return load_environment(environment)
+
+
+@app.command()
+def bootstrap(
+    environment: Annotated[str, typer.Argument(help="dev, staging or prod")],
+) -> None:
+    """Create, idempotently, the Pulumi state bucket and secrets key in the environment's own
+    account (ambient AWS credentials); print the `pulumi login` and secrets-provider settings."""
+    import boto3
+
+    from mlplat import bootstrap as steps
+
+    spec = environment_spec(environment)
+    try:
+        outcome, _ = steps.bootstrap(boto3.Session(region_name=spec.region), spec)
+    except steps.BootstrapError as error:
+        fail(str(error))
+    for what, status in outcome.steps:
+        out.print(f"{status:>9}  {what}", highlight=False)
+    out.print("changed nothing" if not outcome.changed else "done", highlight=False)
+    out.print("next:", highlight=False)
+    for line in steps.pulumi_settings(spec):
+        out.print(f"  {line}", highlight=False, soft_wrap=True)
+
+
+@app.command()
+def preflight(
+    environment: Annotated[str, typer.Argument(help="dev, staging or prod")],
+) -> None:
+    """Read-only checks that the account can hold the environment (account, AZs, GPU types,
+    quotas). Exit 1 if one fails."""
+    import boto3
+
+    from mlplat import preflight as checks
+
+    spec = environment_spec(environment)
+    results = checks.run(boto3.Session(region_name=spec.region), spec)
+    table = Table(title=f"preflight {spec.name} ({spec.account_id}, {spec.region})")
+    for column in ("check", "result", "detail"):
+        table.add_column(column)
+    for check in results:
+        table.add_row(check.name, check.status.upper(), check.detail)
+    out.print(table)
+    if any(check.status == "fail" for check in results):
+        raise typer.Exit(1)
 
 
 @app.command("policy-config")

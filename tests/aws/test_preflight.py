@@ -1,0 +1,49 @@
+"""`mlplat preflight`: read-only checks of account, AZs, GPU offerings and quotas."""
+
+from __future__ import annotations
+
+from mlplat.preflight import run
+
+
+def by_name(checks):
+    return {check.name: check for check in checks}
+
+
+def test_passes_account_region_and_azs_and_names_pools_without_offerings(aws):
+    session, spec = aws
+    checks = by_name(run(session, spec))
+    assert checks["account"].status == "pass"
+    assert checks["region"].status == "pass"
+    assert checks["availability zones"].status == "pass"
+    # moto's offering data has g5 in eu-west-1 and no g6: the check reads the offerings.
+    assert checks["pool gpu-dev"].status == "pass"
+    assert checks["pool inference-dev"].status == "fail"
+    assert "none offered in ['eu-west-1a', 'eu-west-1b', 'eu-west-1c']" in (
+        checks["pool inference-dev"].detail
+    )
+
+
+def test_a_quota_the_api_does_not_answer_is_unknown_not_passed(aws):
+    session, spec = aws
+    quota = by_name(run(session, spec))["spot G/VT vCPU quota"]
+    assert quota.status == "unknown"
+    assert quota.detail.startswith("not answered")
+
+
+def test_another_accounts_credentials_stop_every_other_check(aws):
+    session, _ = aws
+    from stacks.environment import load_environment
+
+    checks = run(session, load_environment("staging"))
+    assert [(c.name, c.status) for c in checks] == [("account", "fail")]
+    assert "staging is 444455556666" in checks[0].detail
+
+
+def test_an_unknown_az_fails(aws):
+    session, spec = aws
+    moved = spec.model_copy(
+        update={"availability_zones": ["eu-west-1a", "eu-west-1b", "eu-west-1z"]}
+    )
+    check = by_name(run(session, moved))["availability zones"]
+    assert check.status == "fail"
+    assert "['eu-west-1z']" in check.detail
