@@ -237,6 +237,55 @@ def cost_table(estimate: cost_model.Estimate) -> Table:
     return table
 
 
+@app.command("pr-comment")
+def pr_comment(
+    base: Annotated[Path, typer.Option("--base", help="build dir of the base branch")],
+    head: Annotated[Path, typer.Option("--head", help="build dir of the change")],
+    preview_json: Annotated[
+        list[Path] | None,
+        typer.Option("--preview-json", help="`pulumi preview --json` output (repeatable)"),
+    ] = None,
+) -> None:
+    """The pull-request comment (markdown, on stdout): steps, dangers, policy results and cost
+    delta per environment, from two synthesized build dirs."""
+    from mlplat import pr_comment as comment
+    from mlplat.check import StateError, check_state, parse_state
+    from mlplat.policy_config import policy_config_file
+
+    names = [n for n in known_environments() if (head / n / "state.json").is_file()]
+    if not names:
+        fail(f"{head}: no <env>/state.json; run `mlplat synth --all --out {head}` first")
+    try:
+        previews = comment.load_previews(preview_json or [])
+    except ValueError as error:
+        fail(str(error))
+    changes = []
+    for name in names:
+        try:
+            head_state = parse_state((head / name / "state.json").read_text(encoding="utf-8"), name)
+            base_path = base / name / "state.json"
+            base_state = (
+                parse_state(base_path.read_text(encoding="utf-8"), name)
+                if base_path.is_file()
+                else []
+            )
+        except (OSError, UnicodeDecodeError, StateError) as error:
+            fail(str(error))
+        change = comment.EnvironmentChange(name, comment.diff_states(base_state, head_state))
+        if name in previews:
+            change.steps, change.source = previews[name], "`pulumi preview`"
+        change.report = check_state(
+            head_state, name, current_policy_config(name, policy_config_file(name))
+        )
+        try:
+            change.head_cost = cost_model.estimate(head_state, name)
+            change.base_cost = cost_model.estimate(base_state, name) if base_state else None
+        except cost_model.CostError as error:
+            fail(str(error))
+        changes.append(change)
+    print(comment.render(changes))
+
+
 def environment_spec(environment: str) -> EnvironmentSpec:
     validated([environment])
     return load_environment(environment)
