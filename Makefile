@@ -25,8 +25,9 @@ $(VENV)/.synced: pyproject.toml uv.lock | $(UV)
 
 setup: $(VENV)/.synced  ## install the pinned toolchain into .venv
 
-plan: setup  ## synthesize dev, staging and prod offline, then check them; print the summaries
+plan: setup  ## synthesize dev, staging and prod offline, draw and check them; print the summaries
 	$(BIN)/mlplat synth --all
+	$(BIN)/mlplat draw --all
 	$(BIN)/mlplat check --all
 
 lint: setup  ## ruff lint and format check
@@ -48,6 +49,9 @@ generate: setup  ## regenerate README tables, environments/policy.<env>.json, ma
 	$(BIN)/python -m mlplat.readme
 	$(BIN)/python -m stacks.overlays
 	$(BIN)/mlplat policy-config --all
+	$(BIN)/mlplat synth prod --out build
+	$(BIN)/mlplat draw prod --out build
+	cp build/prod/architecture.svg build/prod/architecture.png docs/
 
 clean:  ## remove build output and caches (keeps .venv)
 	rm -rf build .pytest_cache .ruff_cache .mypy_cache

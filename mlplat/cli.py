@@ -237,6 +237,24 @@ def cost_table(estimate: cost_model.Estimate) -> Table:
     return table
 
 
+@app.command()
+def draw(
+    environment: Annotated[str | None, typer.Argument(help="dev, staging or prod")] = None,
+    all_environments: Annotated[bool, typer.Option("--all", help="every environment")] = False,
+    build_dir: Annotated[Path, typer.Option("--out", help="where build/<env>/ is")] = Path("build"),
+) -> None:
+    """Write build/<env>/architecture.svg and .png from build/<env>/state.json."""
+    from mlplat.architecture import draw as draw_environment
+
+    names = chosen_environments(environment, all_environments)
+    validated(names)
+    for name in names:
+        if not (build_dir / name / "state.json").is_file():
+            fail(f"{build_dir / name / 'state.json'}: missing; run `mlplat synth {name}` first")
+        for path in draw_environment(name, build_dir):
+            out.print(f"wrote {path}", highlight=False)
+
+
 @app.command("pr-comment")
 def pr_comment(
     base: Annotated[Path, typer.Option("--base", help="build dir of the base branch")],
