@@ -59,31 +59,15 @@ class CostControls(pulumi.ComponentResource):
     ):
         super().__init__("mlplat:finops:CostControls", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        aws.budgets.Budget(
-            f"{name}-monthly",
-            name=f"{args.name_prefix}-monthly",
-            budget_type="COST",
-            limit_amount=str(args.monthly_usd),
-            limit_unit="USD",
-            time_unit="MONTHLY",
-            notifications=notifications(args.topic_arn),
-            opts=child,
-        )
+        # The environment is its account: its budget is the whole bill, unfiltered.
+        self._budget(f"{name}-monthly", f"{args.name_prefix}-monthly", args.monthly_usd, args)
         for team in args.teams:
-            aws.budgets.Budget(
+            self._budget(
                 f"{name}-team-{team.team}",
-                name=f"{args.name_prefix}-team-{team.team}",
-                budget_type="COST",
-                limit_amount=str(team.monthly_usd),
-                limit_unit="USD",
-                time_unit="MONTHLY",
-                cost_filters=[
-                    aws.budgets.BudgetCostFilterArgs(
-                        name="TagKeyValue", values=[f"user:{TEAM_TAG}${team.team}"]
-                    )
-                ],
-                notifications=notifications(args.topic_arn),
-                opts=child,
+                f"{args.name_prefix}-team-{team.team}",
+                team.monthly_usd,
+                args,
+                team_filter=team.team,
             )
         monitor = aws.costexplorer.AnomalyMonitor(
             f"{name}-anomalies",
@@ -113,3 +97,30 @@ class CostControls(pulumi.ComponentResource):
         )
         self.cost_allocation_tags = list(COST_ALLOCATION_TAGS)
         self.register_outputs({"cost_allocation_tags": self.cost_allocation_tags})
+
+    def _budget(
+        self,
+        resource_name: str,
+        budget_name: str,
+        monthly_usd: int,
+        args: CostControlsArgs,
+        *,
+        team_filter: str | None = None,
+    ) -> aws.budgets.Budget:
+        return aws.budgets.Budget(
+            resource_name,
+            name=budget_name,
+            budget_type="COST",
+            limit_amount=str(monthly_usd),
+            limit_unit="USD",
+            time_unit="MONTHLY",
+            cost_filters=[
+                aws.budgets.BudgetCostFilterArgs(
+                    name="TagKeyValue", values=[f"user:{TEAM_TAG}${team_filter}"]
+                )
+            ]
+            if team_filter
+            else None,
+            notifications=notifications(args.topic_arn),
+            opts=pulumi.ResourceOptions(parent=self),
+        )

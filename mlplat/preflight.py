@@ -1,6 +1,7 @@
 """`mlplat preflight ENV`: can this account hold this environment? Read-only boto3 checks: the
 caller's account, the region and AZs, the GPU instance types of every pool offered in those
-AZs, and the EC2 vCPU quotas the pools' limits need, where the API answers.
+AZs, the EC2 vCPU quotas the pools' limits need, and the catalog's EKS add-on versions offered
+for the cluster's Kubernetes version, where the API answers.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Literal
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
+from components.catalog import ADDON_VERSIONS
 from stacks.environment import EnvironmentSpec
 
 Status = Literal["pass", "fail", "unknown"]
@@ -120,6 +122,37 @@ def run(session: boto3.Session, spec: EnvironmentSpec) -> list[Check]:
         for capacity in pool.capacity_types:
             needs[capacity] += vcpus
     checks += _quota_checks(session, spec, needs)
+    checks += _addon_checks(session, spec)
+    return checks
+
+
+def _addon_checks(session: boto3.Session, spec: EnvironmentSpec) -> list[Check]:
+    """Each pinned add-on version is one EKS offers for the cluster's Kubernetes version."""
+    version = spec.cluster.kubernetes_version
+    eks = session.client("eks", region_name=spec.region)
+    checks = []
+    for addon, pinned in sorted(ADDON_VERSIONS.items()):
+        try:
+            pages = eks.get_paginator("describe_addon_versions").paginate(
+                addonName=addon, kubernetesVersion=version
+            )
+            offered = {
+                v["addonVersion"]
+                for page in pages
+                for info in page["addons"]
+                for v in info["addonVersions"]
+            }
+        except (BotoCoreError, ClientError) as error:
+            checks.append(Check(f"add-on {addon}", "unknown", f"not answered ({error})"))
+            continue
+        checks.append(
+            Check(
+                f"add-on {addon}",
+                "pass" if pinned in offered else "fail",
+                f"{pinned} {'is' if pinned in offered else 'is not'} offered for Kubernetes "
+                f"{version}",
+            )
+        )
     return checks
 
 

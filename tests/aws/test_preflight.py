@@ -47,3 +47,34 @@ def test_an_unknown_az_fails(aws):
     check = by_name(run(session, moved))["availability zones"]
     assert check.status == "fail"
     assert "['eu-west-1z']" in check.detail
+
+
+def test_addon_versions_are_checked_where_eks_answers(aws):
+    session, spec = aws
+    checks = by_name(run(session, spec))
+    # moto does not implement DescribeAddonVersions: unknown, never a pass.
+    assert checks["add-on vpc-cni"].status == "unknown"
+    assert {name for name in checks if name.startswith("add-on ")} == {
+        "add-on aws-ebs-csi-driver",
+        "add-on coredns",
+        "add-on eks-pod-identity-agent",
+        "add-on kube-proxy",
+        "add-on vpc-cni",
+    }
+
+
+def test_a_pinned_addon_eks_does_not_offer_fails(aws, monkeypatch):
+    import botocore.client
+
+    session, spec = aws
+    original = botocore.client.BaseClient._make_api_call
+
+    def answer(self, operation, params):
+        if operation == "DescribeAddonVersions":
+            return {"addons": [{"addonVersions": [{"addonVersion": "v0.0.1-eksbuild.1"}]}]}
+        return original(self, operation, params)
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", answer)
+    check = by_name(run(session, spec))["add-on coredns"]
+    assert check.status == "fail"
+    assert check.detail == "v1.13.2-eksbuild.1 is not offered for Kubernetes 1.35"
