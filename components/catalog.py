@@ -65,3 +65,6 @@ KUBE_PROMETHEUS_STACK_VERSION = "91.2.1"
 # (DCGM 4.5.3, exporter 4.8.2; NVIDIA/dcgm-exporter#656, 2026-05).
 DCGM_EXPORTER_VERSION = "4.8.2"
 DCGM_EXPORTER_IMAGE_TAG = "4.5.3-4.8.2-ubuntu22.04"
+# AWS for Fluent Bit chart (https://aws.github.io/eks-charts) 0.2.1: image 3.4.16 (Fluent Bit on
+# Amazon Linux 2023; the 2.x line ended 2026-06-30). Ships container logs to CloudWatch Logs.
+FLUENT_BIT_CHART_VERSION = "0.2.1"

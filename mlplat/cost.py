@@ -277,6 +277,8 @@ def _small_fixed(resources: Sequence[Mapping[str, Any]], prices: Prices) -> list
 
 
 def _log_kind(name: str) -> str:
+    if name.startswith("/aws/eks/") and name.endswith("/containers"):
+        return "containers"
     if name.startswith("/aws/eks/"):
         return "eks-control-plane"
     if name.startswith("/aws/cloudtrail/"):
