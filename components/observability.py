@@ -386,7 +386,13 @@ def stack_values(args: ObservabilityArgs, topic_arn: str) -> dict[str, Any]:
             },
             # Every alert to the environment's encrypted topic, through the Pod Identity role.
             "config": {
-                "route": {"receiver": "sns", "group_by": ["alertname", "namespace"]},
+                # `routes` empty: the chart's default routes name its `null` receiver, which
+                # this list of receivers replaces (Helm replaces lists, merges maps).
+                "route": {
+                    "receiver": "sns",
+                    "group_by": ["alertname", "namespace"],
+                    "routes": [],
+                },
                 "receivers": [
                     {
                         "name": "sns",
