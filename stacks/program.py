@@ -288,7 +288,8 @@ def build(
             alert_emails=spec.notifications.emails,
             permissions_boundary_arn=iam.boundary.arn,
         ),
-        # The trail and its bucket are evidence: protected wherever stateful resources are.
+        # Evidence and the controls that produce it (trail, bucket, detectors, alarms): protected
+        # wherever stateful resources are, so deleting or replacing one takes an unprotect.
         opts=stateful,
     )
     costs = CostControls(
