@@ -8,6 +8,7 @@ environment file never deploys with yesterday's overlay.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from components.catalog import KUBEFLOW_VERSION
@@ -18,12 +19,19 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def notebook_controller_dir(environment: str) -> str:
-    """Relative to the project root, where `pulumi` runs the program."""
+    """The overlay's directory, relative to the project root."""
     return f"manifests/kubeflow/{environment}/notebook-controller"
 
 
+def from_working_directory(directory: str) -> str:
+    """`directory` as the Kubernetes provider resolves it: relative to the working directory it
+    shares with the program (the project root or `stacks/`, depending on how Pulumi starts it),
+    never absolute, so the state does not change from one checkout path to another."""
+    return os.path.relpath(ROOT / directory, Path.cwd())
+
+
 def render(spec: EnvironmentSpec) -> dict[str, str]:
-    """Relative directory -> its kustomization.yaml."""
+    """Directory (relative to the project root) -> its kustomization.yaml."""
     text = notebook_controller_overlay(
         spec.kubeflow.notebook_idle_minutes, KUBEFLOW_VERSION, spec.name
     )

@@ -56,7 +56,7 @@ from stacks.environment import (
     promotion_source,
     promotion_targets,
 )
-from stacks.overlays import notebook_controller_dir, stale
+from stacks.overlays import from_working_directory, notebook_controller_dir, stale
 
 
 def main() -> None:
@@ -373,7 +373,7 @@ def build(
                 client_id=oidc.client_id,
                 email_domains=oidc.email_domains,
             ),
-            notebook_controller_overlay=notebook_controller_dir(spec.name),
+            notebook_controller_overlay=from_working_directory(notebook_controller_dir(spec.name)),
             oauth2_proxy_image=OAUTH2_PROXY_IMAGE,
             kubernetes_provider=eks.provider,
         ),

@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 from stacks.environment import known_environments, load_environment
-from stacks.overlays import notebook_controller_dir, render, stale, write
+from stacks.overlays import (
+    ROOT,
+    from_working_directory,
+    notebook_controller_dir,
+    render,
+    stale,
+    write,
+)
 
 
 def test_the_committed_overlays_are_current():
@@ -29,3 +36,11 @@ def test_each_environment_culls_at_its_own_idle_time():
         (text,) = render(spec).values()
         assert f"CULL_IDLE_TIME={spec.kubeflow.notebook_idle_minutes}\n" in text
         assert notebook_controller_dir(name) == f"manifests/kubeflow/{name}/notebook-controller"
+
+
+def test_the_overlay_path_is_relative_to_the_working_directory(monkeypatch):
+    directory = notebook_controller_dir("dev")
+    monkeypatch.chdir(ROOT)
+    assert from_working_directory(directory) == directory
+    monkeypatch.chdir(ROOT / "stacks")
+    assert from_working_directory(directory) == f"../{directory}"
