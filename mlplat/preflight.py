@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
@@ -34,10 +34,10 @@ def _families(pool: object) -> list[str]:
     return families or sorted({t.split(".")[0] for t in types})
 
 
-def gpu_types(ec2: object, families: Iterable[str]) -> dict[str, float]:
+def gpu_types(ec2: Any, families: Iterable[str]) -> dict[str, float]:
     """Instance type -> vCPUs per GPU, for every type of these families with a GPU."""
     found: dict[str, float] = {}
-    paginator = ec2.get_paginator("describe_instance_types")  # type: ignore[attr-defined]
+    paginator = ec2.get_paginator("describe_instance_types")
     wanted = [f"{family}.*" for family in families]
     for page in paginator.paginate(Filters=[{"Name": "instance-type", "Values": wanted}]):
         for item in page["InstanceTypes"]:
@@ -47,10 +47,10 @@ def gpu_types(ec2: object, families: Iterable[str]) -> dict[str, float]:
     return found
 
 
-def offered(ec2: object, types: Iterable[str], azs: Iterable[str]) -> dict[str, set[str]]:
+def offered(ec2: Any, types: Iterable[str], azs: Iterable[str]) -> dict[str, set[str]]:
     """AZ -> the instance types offered there, of those asked."""
     result: dict[str, set[str]] = {az: set() for az in azs}
-    paginator = ec2.get_paginator("describe_instance_type_offerings")  # type: ignore[attr-defined]
+    paginator = ec2.get_paginator("describe_instance_type_offerings")
     for page in paginator.paginate(
         LocationType="availability-zone",
         Filters=[

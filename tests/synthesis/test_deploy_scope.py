@@ -54,12 +54,19 @@ def own_arn(action: str) -> Target:
     return lambda r, env: (action, r["outputs"]["arn"], {})
 
 
-def of_cluster(action: str) -> Target:
+def arn(action: str, template: str) -> Target:
+    """`action` on the ARN `template` spells from the environment and the resource's inputs."""
     return lambda r, env: (
         action,
-        f"arn:aws:eks:{env.region}:{env.account}:cluster/{env.cluster}",
+        template.format(
+            region=env.region, account=env.account, cluster=env.cluster, inputs=r["inputs"]
+        ),
         {},
     )
+
+
+def of_cluster(action: str) -> Target:
+    return arn(action, "arn:aws:eks:{region}:{account}:cluster/{cluster}")
 
 
 def of_role(action: str) -> Target:
@@ -81,11 +88,7 @@ def service_linked(r: Resource, env: Env) -> tuple[str, str, dict[str, str]]:
 
 
 def event_rule(action: str, key: str) -> Target:
-    return lambda r, env: (
-        action,
-        f"arn:aws:events:{env.region}:{env.account}:rule/{r['inputs'][key]}",
-        {},
-    )
+    return arn(action, f"arn:aws:events:{{region}}:{{account}}:rule/{{inputs[{key}]}}")
 
 
 def queue_policy(r: Resource, env: Env) -> tuple[str, str, dict[str, str]]:
@@ -94,7 +97,7 @@ def queue_policy(r: Resource, env: Env) -> tuple[str, str, dict[str, str]]:
 
 
 def bucket_side(action: str) -> Target:
-    return lambda r, env: (action, f"arn:aws:s3:::{r['inputs']['bucket']}", {})
+    return arn(action, "arn:aws:s3:::{inputs[bucket]}")
 
 
 CREATES: dict[str, Target] = {
@@ -173,69 +176,47 @@ CREATES: dict[str, Target] = {
     "aws:sqs/queue:Queue": own_arn("sqs:CreateQueue"),
     "aws:sqs/queuePolicy:QueuePolicy": queue_policy,
     "aws:sns/topic:Topic": own_arn("sns:CreateTopic"),
-    "aws:sns/topicPolicy:TopicPolicy": lambda r, env: (
-        "sns:SetTopicAttributes",
-        f"arn:aws:sns:{env.region}:{env.account}:{env.cluster}-alarms",
-        {},
+    "aws:sns/topicPolicy:TopicPolicy": arn(
+        "sns:SetTopicAttributes", "arn:aws:sns:{region}:{account}:{cluster}-alarms"
     ),
-    "aws:sns/topicSubscription:TopicSubscription": lambda r, env: (
-        "sns:Subscribe",
-        f"arn:aws:sns:{env.region}:{env.account}:{env.cluster}-alarms",
-        {},
+    "aws:sns/topicSubscription:TopicSubscription": arn(
+        "sns:Subscribe", "arn:aws:sns:{region}:{account}:{cluster}-alarms"
     ),
-    "aws:cloudwatch/logMetricFilter:LogMetricFilter": lambda r, env: (
-        "logs:PutMetricFilter",
-        f"arn:aws:logs:{env.region}:{env.account}:log-group:{r['inputs']['logGroupName']}:*",
-        {},
+    "aws:cloudwatch/logMetricFilter:LogMetricFilter": arn(
+        "logs:PutMetricFilter", "arn:aws:logs:{region}:{account}:log-group:{inputs[logGroupName]}:*"
     ),
-    "aws:cloudwatch/metricAlarm:MetricAlarm": lambda r, env: (
-        "cloudwatch:PutMetricAlarm",
-        f"arn:aws:cloudwatch:{env.region}:{env.account}:alarm:{r['inputs']['name']}",
-        {},
+    "aws:cloudwatch/metricAlarm:MetricAlarm": arn(
+        "cloudwatch:PutMetricAlarm", "arn:aws:cloudwatch:{region}:{account}:alarm:{inputs[name]}"
     ),
     "aws:guardduty/detector:Detector": unscoped("guardduty:CreateDetector"),
-    "aws:guardduty/detectorFeature:DetectorFeature": lambda r, env: (
+    "aws:guardduty/detectorFeature:DetectorFeature": arn(
         "guardduty:UpdateDetector",
-        f"arn:aws:guardduty:{env.region}:{env.account}:detector/{r['inputs']['detectorId']}",
-        {},
+        "arn:aws:guardduty:{region}:{account}:detector/{inputs[detectorId]}",
     ),
-    "aws:accessanalyzer/analyzer:Analyzer": lambda r, env: (
+    "aws:accessanalyzer/analyzer:Analyzer": arn(
         "access-analyzer:CreateAnalyzer",
-        f"arn:aws:access-analyzer:{env.region}:{env.account}:analyzer/"
-        f"{r['inputs']['analyzerName']}",
-        {},
+        "arn:aws:access-analyzer:{region}:{account}:analyzer/{inputs[analyzerName]}",
     ),
     "aws:cfg/recorder:Recorder": unscoped("config:PutConfigurationRecorder"),
     "aws:cfg/deliveryChannel:DeliveryChannel": unscoped("config:PutDeliveryChannel"),
-    "aws:cfg/recorderStatus:RecorderStatus": lambda r, env: (
+    "aws:cfg/recorderStatus:RecorderStatus": arn(
         "config:StartConfigurationRecorder",
-        f"arn:aws:config:{env.region}:{env.account}:configuration-recorder/{r['inputs']['name']}/id",
-        {},
+        "arn:aws:config:{region}:{account}:configuration-recorder/{inputs[name]}/id",
     ),
-    "aws:budgets/budget:Budget": lambda r, env: (
-        "budgets:ModifyBudget",
-        f"arn:aws:budgets::{env.account}:budget/{r['inputs']['name']}",
-        {},
+    "aws:budgets/budget:Budget": arn(
+        "budgets:ModifyBudget", "arn:aws:budgets::{account}:budget/{inputs[name]}"
     ),
-    "aws:costexplorer/anomalyMonitor:AnomalyMonitor": lambda r, env: (
-        "ce:CreateAnomalyMonitor",
-        f"arn:aws:ce::{env.account}:anomalymonitor/new",
-        {},
+    "aws:costexplorer/anomalyMonitor:AnomalyMonitor": arn(
+        "ce:CreateAnomalyMonitor", "arn:aws:ce::{account}:anomalymonitor/new"
     ),
-    "aws:costexplorer/anomalySubscription:AnomalySubscription": lambda r, env: (
-        "ce:CreateAnomalySubscription",
-        f"arn:aws:ce::{env.account}:anomalysubscription/new",
-        {},
+    "aws:costexplorer/anomalySubscription:AnomalySubscription": arn(
+        "ce:CreateAnomalySubscription", "arn:aws:ce::{account}:anomalysubscription/new"
     ),
-    "aws:securityhub/account:Account": lambda r, env: (
-        "securityhub:EnableSecurityHub",
-        f"arn:aws:securityhub:{env.region}:{env.account}:hub/default",
-        {},
+    "aws:securityhub/account:Account": arn(
+        "securityhub:EnableSecurityHub", "arn:aws:securityhub:{region}:{account}:hub/default"
     ),
-    "aws:securityhub/standardsSubscription:StandardsSubscription": lambda r, env: (
-        "securityhub:BatchEnableStandards",
-        f"arn:aws:securityhub:{env.region}:{env.account}:hub/default",
-        {},
+    "aws:securityhub/standardsSubscription:StandardsSubscription": arn(
+        "securityhub:BatchEnableStandards", "arn:aws:securityhub:{region}:{account}:hub/default"
     ),
 }
 # Resources only an admin creates or changes, and why; the deploy role must not manage them.
