@@ -1,7 +1,8 @@
 """A hardened EKS cluster built from pulumi-aws resources, so every child is visible to the tests
 and the policies: private API, envelope-encrypted Secrets, all control-plane logs, access entries
-only, pinned managed add-ons (network policy on), a small on-demand system node group, and the
-Kubernetes provider every Kubernetes resource of the platform uses.
+only, pinned managed add-ons (network policy on), the system node group that the add-ons,
+Karpenter and the platform's services share, and the Kubernetes provider every Kubernetes
+resource of the platform uses.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import pulumi_kubernetes as k8s
 
 from components import policy_documents as docs
 from components.args import arg
+from components.placement import NODE_CLASS_LABEL, SYSTEM_NODE_CLASS, SYSTEM_TAINT_KEY
 from components.workload_role import WorkloadRole, WorkloadRoleArgs
 
 LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
@@ -24,11 +26,13 @@ NODE_POLICIES = ("AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryPullOnl
 # Add-ons that must run before any node joins (networking, identity), and those that need nodes.
 BEFORE_NODES = ("vpc-cni", "kube-proxy", "eks-pod-identity-agent")
 AFTER_NODES = ("coredns", "aws-ebs-csi-driver")
-# System nodes take only pods that tolerate this; coredns, the EBS CSI controller and Karpenter
-# do by default (and DaemonSets tolerate every taint).
 # The default storage class: gp3, encrypted with the environment's storage key, retained.
 STORAGE_CLASS = "gp3-encrypted"
-SYSTEM_TAINT = {"key": "CriticalAddonsOnly", "value": "true", "effect": "NO_SCHEDULE"}
+# System nodes take only pods that tolerate this: coredns, the EBS CSI controller and Karpenter
+# do by default, DaemonSets tolerate every taint, and the platform's services are placed there
+# (components/placement.py).
+SYSTEM_TAINT = {"key": SYSTEM_TAINT_KEY, "value": "true", "effect": "NO_SCHEDULE"}
+CAPACITY_TYPES = {"on-demand": "ON_DEMAND", "spot": "SPOT"}
 ADDON_CONFIGURATION = {"vpc-cni": {"enableNetworkPolicy": "true"}}
 
 
@@ -38,6 +42,8 @@ class SystemNodes:
     min_size: int
     max_size: int
     desired_size: int
+    # `spot` only where the platform may be interrupted (dev); rule eks-system-nodes-on-demand.
+    capacity_type: str = "on-demand"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -57,7 +63,9 @@ class EksClusterArgs:
         "the CI deploy role, granted cluster-admin: it installs charts, CRDs and RBAC"
     )
     addon_versions: Mapping[str, str] = arg("EKS add-on name -> pinned version, from the catalog")
-    system_nodes: SystemNodes = arg("on-demand nodes for add-ons and Karpenter")
+    system_nodes: SystemNodes = arg(
+        "the node group for add-ons, Karpenter and the platform's services"
+    )
     permissions_boundary_arn: pulumi.Input[str] = arg("the environment's permission boundary")
     protect: bool = arg(
         "protect the cluster itself from deletion: Pulumi `protect` and EKS deletion protection"
@@ -74,6 +82,11 @@ def validate_eks_args(args: EksClusterArgs) -> list[str]:
         problems.append(
             f"system_nodes: got min {nodes.min_size}, desired {nodes.desired_size}, max "
             f"{nodes.max_size}; expected 1 <= min <= desired <= max"
+        )
+    if nodes.capacity_type not in CAPACITY_TYPES:
+        problems.append(
+            f"system_nodes.capacity_type: got {nodes.capacity_type!r}; expected one of "
+            f"{sorted(CAPACITY_TYPES)}"
         )
     if not args.admin_role_arns:
         problems.append("admin_role_arns: got []; expected at least one administrator role")
@@ -244,7 +257,7 @@ class EksCluster(pulumi.ComponentResource):
             cluster_name=self.cluster.name,
             node_role_arn=self.node_role.arn,
             subnet_ids=list(args.node_subnet_ids),
-            capacity_type="ON_DEMAND",
+            capacity_type=CAPACITY_TYPES[nodes.capacity_type],
             ami_type="AL2023_x86_64_STANDARD",
             instance_types=list(nodes.instance_types),
             scaling_config=aws.eks.NodeGroupScalingConfigArgs(
@@ -254,7 +267,7 @@ class EksCluster(pulumi.ComponentResource):
             launch_template=aws.eks.NodeGroupLaunchTemplateArgs(
                 id=template.id, version=template.latest_version.apply(str)
             ),
-            labels={"mlplat.io/node-class": "system"},
+            labels={NODE_CLASS_LABEL: SYSTEM_NODE_CLASS},
             taints=[aws.eks.NodeGroupTaintArgs(**SYSTEM_TAINT)],
             opts=pulumi.ResourceOptions(parent=self, depends_on=list(after)),
         )

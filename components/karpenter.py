@@ -16,6 +16,7 @@ import pulumi_kubernetes as k8s
 
 from components import policy_documents as docs
 from components.args import arg
+from components.placement import NODE_CLASS_LABEL, SYSTEM_NODE_CLASS, SYSTEM_TOLERATION
 from components.workload_role import WorkloadRole, WorkloadRoleArgs
 
 CHART = "oci://public.ecr.aws/karpenter/karpenter"
@@ -386,8 +387,8 @@ class Karpenter(pulumi.ComponentResource):
                 "serviceAccount": {"name": SERVICE_ACCOUNT},
                 "replicas": 2,
                 # On the system nodes, never on nodes Karpenter itself manages.
-                "nodeSelector": {"mlplat.io/node-class": "system"},
-                "tolerations": [{"key": "CriticalAddonsOnly", "operator": "Exists"}],
+                "nodeSelector": {NODE_CLASS_LABEL: SYSTEM_NODE_CLASS},
+                "tolerations": [SYSTEM_TOLERATION],
                 "controller": {
                     "resources": {
                         "requests": {"cpu": "500m", "memory": "512Mi"},

@@ -4,7 +4,8 @@ and cookie secrets, a `:latest` image), no example user's profile.
 
 People log in through our own oauth2-proxy against the environment's OIDC issuer; Istio's
 gateway sends every browser request without a token to it, verifies the issuer's JWTs, and
-hands Kubeflow the e-mail claim as `kubeflow-userid`. Notebook culling is set by a generated
+hands Kubeflow the e-mail claim as `kubeflow-userid`. Upstream Deployments and StatefulSets run
+on the system nodes (a transform, components/placement.py). Notebook culling is set by a generated
 kustomize overlay (`make generate`), the only upstream setting that lives in a hashed ConfigMap.
 """
 
@@ -29,6 +30,7 @@ from components.namespaces import (
     restricted_pod,
     to_cidr,
 )
+from components.placement import on_platform_nodes, platform_affinity, platform_tolerations
 
 # Upstream kustomizations in the order of upstream's `example/kustomization.yaml`, in stages that
 # each wait for the one before: cert-manager's and Istio's webhooks must serve before the objects
@@ -188,11 +190,15 @@ class Kubeflow(pulumi.ComponentResource):
     def __init__(self, name: str, args: KubeflowArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("mlplat:kubeflow:Kubeflow", name, None, opts)
         on_cluster = pulumi.ResourceOptions(parent=self, provider=args.kubernetes_provider)
+        # Upstream's services onto the system nodes (components/placement.py).
+        upstream_opts = pulumi.ResourceOptions.merge(
+            on_cluster, pulumi.ResourceOptions(transforms=[on_platform_nodes])
+        )
         previous: list[pulumi.Resource] = []
         self.stages: dict[str, list[pulumi.Resource]] = {}
         for stage, components in STAGES:
             after = pulumi.ResourceOptions.merge(
-                on_cluster, pulumi.ResourceOptions(depends_on=previous)
+                upstream_opts, pulumi.ResourceOptions(depends_on=previous)
             )
             installed: list[pulumi.Resource] = [
                 k8s.kustomize.v2.Directory(
@@ -287,6 +293,8 @@ class Kubeflow(pulumi.ComponentResource):
                         service_account_name=OAUTH2_PROXY,
                         automount_service_account_token=False,
                         security_context=restricted_pod(),
+                        tolerations=platform_tolerations(),
+                        affinity=platform_affinity(),
                         containers=[
                             k8s.core.v1.ContainerArgs(
                                 name=OAUTH2_PROXY,

@@ -26,6 +26,7 @@ from components.namespaces import (
     to_cidr,
     workload_egress,
 )
+from components.placement import platform_affinity, platform_tolerations
 from components.registry import ModelRegistry
 from components.workload_role import WorkloadRole, WorkloadRoleArgs
 
@@ -202,6 +203,8 @@ class MlflowServer(pulumi.ComponentResource):
             service_account_name=SERVICE_ACCOUNT,
             automount_service_account_token=False,
             security_context=restricted_pod(),
+            tolerations=platform_tolerations(),
+            affinity=platform_affinity(),
             containers=[
                 k8s.core.v1.ContainerArgs(
                     name="mlflow",

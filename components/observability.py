@@ -34,6 +34,7 @@ from components.namespaces import (
     ports,
     to_cidr,
 )
+from components.placement import platform_placement
 from components.workload_role import WorkloadRole, WorkloadRoleArgs
 
 NAMESPACE = "monitoring"
@@ -337,7 +338,16 @@ def alertmanager_statements(topic_arn: str, key_arn: str, region: str) -> list[d
     ]
 
 
+def _resources(requests: tuple[str, str], limits: tuple[str, str]) -> dict[str, dict[str, str]]:
+    """(cpu, memory) requests, which the scheduler and `mlplat cost` count, and limits."""
+    return {
+        "requests": {"cpu": requests[0], "memory": requests[1]},
+        "limits": {"cpu": limits[0], "memory": limits[1]},
+    }
+
+
 def stack_values(args: ObservabilityArgs, topic_arn: str) -> dict[str, Any]:
+    # Every workload of the stack on the system nodes (components/placement.py).
     limits = {"cpu": "2", "memory": "8Gi"}
     return {
         "fullnameOverride": "kube-prometheus-stack",
@@ -348,13 +358,20 @@ def stack_values(args: ObservabilityArgs, topic_arn: str) -> dict[str, Any]:
             "metricLabelsAllowlist": [
                 "nodes=[nvidia.com/gpu.present,mlplat.io/gpu-pool]",
                 f"namespaces=[{TEAM_TAG}]",
-            ]
+            ],
+            **platform_placement(),
+            "resources": _resources(("50m", "128Mi"), ("500m", "512Mi")),
         },
-        "prometheusOperator": {"admissionWebhooks": {"enabled": True}},
+        "prometheusOperator": {
+            "admissionWebhooks": {"enabled": True, "patch": platform_placement()},
+            **platform_placement(),
+            "resources": _resources(("100m", "128Mi"), ("500m", "512Mi")),
+        },
         "prometheus": {
             "prometheusSpec": {
                 "retention": f"{args.retention_days}d",
                 "retentionSize": f"{int(args.storage_gi * 0.9)}GiB",
+                **platform_placement(),
                 "resources": {"requests": {"cpu": "500m", "memory": "2Gi"}, "limits": limits},
                 # Every ServiceMonitor, PodMonitor and rule of the cluster, not only the chart's.
                 "serviceMonitorSelectorNilUsesHelmValues": False,
@@ -374,6 +391,8 @@ def stack_values(args: ObservabilityArgs, topic_arn: str) -> dict[str, Any]:
         "alertmanager": {
             "serviceAccount": {"name": ALERTMANAGER_SERVICE_ACCOUNT},
             "alertmanagerSpec": {
+                **platform_placement(),
+                "resources": _resources(("50m", "128Mi"), ("500m", "512Mi")),
                 "storage": {
                     "volumeClaimTemplate": {
                         "spec": {
@@ -414,7 +433,12 @@ def stack_values(args: ObservabilityArgs, topic_arn: str) -> dict[str, Any]:
                 "analytics": {"reporting_enabled": False, "check_for_updates": False},
             },
             "service": {"type": "ClusterIP"},
-            "sidecar": {"dashboards": {"enabled": True, "label": "grafana_dashboard"}},
+            **platform_placement(),
+            "resources": _resources(("100m", "256Mi"), ("1", "1Gi")),
+            "sidecar": {
+                "dashboards": {"enabled": True, "label": "grafana_dashboard"},
+                "resources": _resources(("50m", "64Mi"), ("200m", "256Mi")),
+            },
         },
     }
 

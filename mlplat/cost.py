@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from components.placement import SYSTEM_TAINT_KEY
 from components.pricing import Prices, PriceTableError, load_prices
 
 GPU = "nvidia.com/gpu"
@@ -22,7 +23,10 @@ NODE_POOL = "kubernetes:karpenter.sh/v1:NodePool"
 INFERENCE_SERVICE = "kubernetes:serving.kserve.io/v1beta1:InferenceService"
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 SECRET = "aws:secretsmanager/secret:Secret"
-# Room on a node for the kubelet, the add-ons' DaemonSets and bin-packing slack.
+DEPLOYMENT = "kubernetes:apps/v1:Deployment"
+STATEFUL_SET = "kubernetes:apps/v1:StatefulSet"
+CHART = "kubernetes:helm.sh/v4:Chart"
+# What of a node pods can use: the rest is the kubelet's reservation and bin-packing slack.
 NODE_HEADROOM = 0.8
 USAGE_BASED = (
     "S3 storage and requests",
@@ -173,26 +177,32 @@ def _system_nodes(resources: Sequence[Mapping[str, Any]], prices: Prices) -> lis
         str((r.get("outputs") or {}).get("id")): r
         for r in _of(resources, "aws:ec2/launchTemplate:LaunchTemplate")
     }
+    platform, _ = _platform_footprint(resources, prices)
     lines = []
     for group in _of(resources, "aws:eks/nodeGroup:NodeGroup"):
         inputs = _inputs(group)
         (instance_type,) = inputs["instanceTypes"][:1]
+        spot = inputs.get("capacityType") == "SPOT"
         scaling = inputs["scalingConfig"]
         template = templates.get(str((inputs.get("launchTemplate") or {}).get("id")), {})
         volume_gb = sum(
             float((m.get("ebs") or {}).get("volumeSize") or 0)
             for m in _inputs(template).get("blockDeviceMappings") or []
         )
-        node = prices.month(prices.instance_hour(instance_type))
+        node = prices.month(prices.instance_hour(instance_type, spot=spot))
         node += volume_gb * prices.services["ebs_gp3_gb_month"]
+        usable = _system_capacity(resources, prices)
         lines.append(
             Line(
                 "system nodes",
-                f"{scaling['minSize']}-{scaling['maxSize']} x {instance_type} "
-                f"(+{volume_gb:.0f} GB gp3 each)",
+                f"{scaling['minSize']}-{scaling['maxSize']} x {instance_type}"
+                f"{' spot' if spot else ''} (+{volume_gb:.0f} GB gp3 each); the platform and "
+                f"add-ons request {platform.cpu:.1f} of {usable.cpu:.1f} usable vCPU, "
+                f"{platform.memory:.0f} of {usable.memory:.0f} GiB",
                 scaling["minSize"] * node,
                 scaling["maxSize"] * node,
-                "on-demand, at min (idle) and max (ceiling) size",
+                f"{'spot at the assumed discount' if spot else 'on-demand'}, at min (idle) and "
+                f"max (ceiling) size; usable: {NODE_HEADROOM:.0%} of each node less its agents",
             )
         )
     return lines
@@ -270,7 +280,12 @@ def _small_fixed(resources: Sequence[Mapping[str, Any]], prices: Prices) -> list
     alarms = len(_of(resources, "aws:cloudwatch/metricAlarm:MetricAlarm"))
     rows = [
         ("keys", f"{keys} KMS keys", keys * services["kms_key_month"], "per key-month"),
-        ("secrets", f"{secrets} secrets", secrets * services["secret_month"], "per secret-month"),
+        (
+            "secrets",
+            f"{secrets} secret{'s' if secrets != 1 else ''}",
+            secrets * services["secret_month"],
+            "per secret-month",
+        ),
         ("alarms", f"{alarms} metric alarms", alarms * services["alarm_month"], "per alarm"),
     ]
     return [Line(c, item, cost, cost, basis) for c, item, cost, basis in rows if cost]
@@ -305,21 +320,117 @@ def _logs(resources: Sequence[Mapping[str, Any]], prices: Prices) -> list[Line]:
     ]
 
 
-def _platform_requests(
+@dataclass(frozen=True)
+class Footprint:
+    """CPU cores and GiB of memory that pods request."""
+
+    cpu: float = 0.0
+    memory: float = 0.0
+
+    def __add__(self, other: Footprint) -> Footprint:
+        return Footprint(self.cpu + other.cpu, self.memory + other.memory)
+
+    def __mul__(self, factor: float) -> Footprint:
+        return Footprint(self.cpu * factor, self.memory * factor)
+
+    def beyond(self, capacity: Footprint) -> Footprint:
+        """What of this does not fit in `capacity`."""
+        return Footprint(max(0.0, self.cpu - capacity.cpu), max(0.0, self.memory - capacity.memory))
+
+
+def _requested(node: Any) -> Footprint:
+    """The requests under `node`, a chart's values or a pod spec, without descending into a
+    nested workload (a map with its own `tolerations`: counted on its own)."""
+    total = Footprint()
+    if isinstance(node, list):
+        for item in node:
+            total += _requested(item)
+    elif isinstance(node, Mapping):
+        requests = node.get("requests")
+        if isinstance(requests, Mapping):
+            total += Footprint(
+                _quantity(requests.get("cpu", 0)), _quantity(requests.get("memory", 0))
+            )
+        for key, value in node.items():
+            if key != "requests" and not (isinstance(value, Mapping) and "tolerations" in value):
+                total += _requested(value)
+    return total
+
+
+def _workloads(values: Any) -> Iterable[Mapping[str, Any]]:
+    """Every map in a chart's values that places pods: the ones with `tolerations`."""
+    if isinstance(values, Mapping):
+        if "tolerations" in values:
+            yield values
+        for value in values.values():
+            yield from _workloads(value)
+    elif isinstance(values, list):
+        for item in values:
+            yield from _workloads(item)
+
+
+def _on_system_nodes(tolerations: Any) -> bool:
+    return any(t.get("key") == SYSTEM_TAINT_KEY for t in tolerations or [])
+
+
+def _on_every_node(tolerations: Any) -> bool:
+    return any(not t.get("key") and t.get("operator") == "Exists" for t in tolerations or [])
+
+
+def _platform_footprint(
     resources: Sequence[Mapping[str, Any]], prices: Prices
-) -> tuple[float, float]:
-    """CPU cores and GiB the platform requests with no job: Kubeflow, and the Deployments the
-    program writes (MLflow, the login proxy)."""
-    cpu, memory = prices.platform["kubeflow_cpu"], prices.platform["kubeflow_memory_gib"]
-    for deployment in _of(resources, "kubernetes:apps/v1:Deployment"):
-        spec = _inputs(deployment).get("spec") or {}
-        replicas = int(spec.get("replicas") or 1)
-        pod = (spec.get("template") or {}).get("spec") or {}
-        for container in pod.get("containers") or []:
-            requests = (container.get("resources") or {}).get("requests") or {}
-            cpu += replicas * _quantity(requests.get("cpu", 0))
-            memory += replicas * _quantity(requests.get("memory", 0))
-    return cpu, memory
+) -> tuple[Footprint, Footprint]:
+    """What runs with no job: on the system nodes (Kubeflow and the EKS add-ons from the price
+    table, then every Deployment, StatefulSet and chart workload of the state that tolerates
+    the system taint) and elsewhere (the ones that do not: they need a general-pool node)."""
+    table = prices.platform
+    platform = Footprint(table["kubeflow_cpu"], table["kubeflow_memory_gib"]) + Footprint(
+        table["addons_cpu"], table["addons_memory_gib"]
+    )
+    elsewhere = Footprint()
+    for type_ in (DEPLOYMENT, STATEFUL_SET):
+        for workload in _of(resources, type_):
+            spec = _inputs(workload).get("spec") or {}
+            pod = (spec.get("template") or {}).get("spec") or {}
+            requested = _requested(pod.get("containers") or []) * int(spec.get("replicas") or 1)
+            if _on_system_nodes(pod.get("tolerations")):
+                platform += requested
+            else:
+                elsewhere += requested
+    for chart in _of(resources, CHART):
+        for workload in _workloads(_inputs(chart).get("values") or {}):
+            if _on_system_nodes(workload.get("tolerations")):
+                platform += _requested(workload) * int(workload.get("replicas") or 1)
+    return platform, elsewhere
+
+
+def _node_agents(resources: Sequence[Mapping[str, Any]], prices: Prices) -> Footprint:
+    """What every node gives its DaemonSets: the EKS add-ons' (price table) and the charts'
+    that tolerate every taint."""
+    table = prices.platform
+    agents = Footprint(table["node_agents_cpu"], table["node_agents_memory_gib"])
+    for chart in _of(resources, CHART):
+        for workload in _workloads(_inputs(chart).get("values") or {}):
+            if _on_every_node(workload.get("tolerations")):
+                agents += _requested(workload)
+    return agents
+
+
+def _system_capacity(resources: Sequence[Mapping[str, Any]], prices: Prices) -> Footprint:
+    """What the system nodes at their minimum size hold for pods beyond the node agents."""
+    agents = _node_agents(resources, prices)
+    total = Footprint()
+    for group in _of(resources, "aws:eks/nodeGroup:NodeGroup"):
+        inputs = _inputs(group)
+        spec = prices.ec2.get(str(inputs["instanceTypes"][0]))
+        if spec is None:
+            raise CostError(
+                f"system nodes: no price for {inputs['instanceTypes'][0]!r}; add it to "
+                f"components/prices/{prices.region}.yaml"
+            )
+        node = Footprint(spec["vcpu"], spec["memory"]) * NODE_HEADROOM
+        total += (node + agents * -1) * int(inputs["scalingConfig"]["minSize"])
+    return total
 
 
 def _general_pools(resources: Sequence[Mapping[str, Any]], prices: Prices) -> list[Line]:
@@ -328,35 +439,42 @@ def _general_pools(resources: Sequence[Mapping[str, Any]], prices: Prices) -> li
         for p in _of(resources, NODE_POOL)
         if not (_inputs(p).get("spec") or {}).get("limits", {}).get(GPU)
     ]
+    platform, elsewhere = _platform_footprint(resources, prices)
+    overflow = platform.beyond(_system_capacity(resources, prices)) + elsewhere
     lines = []
     for pool in pools:
         types = _allowed_types(pool, prices, gpu=False)
-        cpu, memory = _platform_requests(resources, prices)
-        fitting = [
-            t
-            for t in types
-            if prices.ec2[t]["vcpu"] * NODE_HEADROOM >= cpu
-            and prices.ec2[t]["memory"] * NODE_HEADROOM >= memory
-        ]
-        spot = _spot_allowed(pool)
-        if not fitting:
-            raise CostError(f"NodePool {_pool_name(pool)}: no priced type holds the platform")
-        cheapest = min(fitting, key=lambda t: prices.instance_hour(t, spot=spot))
         limit = float((_inputs(pool).get("spec") or {}).get("limits", {}).get("cpu") or 0)
         dearest = max(types, key=lambda t: prices.instance_hour(t) / prices.ec2[t]["vcpu"])
         per_vcpu = (
             prices.instance_hour(dearest, spot=_spot_only(pool)) / prices.ec2[dearest]["vcpu"]
         )
         name = _pool_name(pool)
+        idle, what = 0.0, "scales to zero: the platform fits on the system nodes"
+        if overflow.cpu or overflow.memory:
+            spot = _spot_allowed(pool)
+            fitting = [
+                t
+                for t in types
+                if prices.ec2[t]["vcpu"] * NODE_HEADROOM >= overflow.cpu
+                and prices.ec2[t]["memory"] * NODE_HEADROOM >= overflow.memory
+            ]
+            if not fitting:
+                raise CostError(f"NodePool {name}: no priced type holds the platform's overflow")
+            cheapest = min(fitting, key=lambda t: prices.instance_hour(t, spot=spot))
+            idle = prices.month(prices.instance_hour(cheapest, spot=spot))
+            what = (
+                f"idle: 1 x {cheapest}{' spot' if spot else ''} for what the system nodes do not "
+                f"hold ({overflow.cpu:.1f} vCPU, {overflow.memory:.1f} GiB requested)"
+            )
+            overflow = Footprint()  # one pool takes it
         lines.append(
             Line(
                 "general pool" if name == "general" else f"general pool {name}",
-                f"idle: 1 x {cheapest}{' spot' if spot else ''} for the platform "
-                f"({cpu:.1f} vCPU, {memory:.1f} GiB requested); ceiling: {limit:.0f} vCPU",
-                prices.month(prices.instance_hour(cheapest, spot=spot)),
+                f"{what}; ceiling: {limit:.0f} vCPU",
+                idle,
                 prices.month(per_vcpu * limit),
-                "Kubeflow, MLflow and the login proxy run here; ceiling at the pool's vCPU limit "
-                "on its dearest family",
+                "team work only, from zero; ceiling at the pool's vCPU limit on its dearest family",
             )
         )
     return lines

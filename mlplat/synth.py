@@ -59,6 +59,8 @@ class Record:
     protect: bool = False
     retain_on_delete: bool = False
     provider: str = ""
+    # How many Pulumi transforms the engine would apply to this resource's children; not state.
+    transforms: int = 0
 
     def to_state(self) -> dict[str, Any]:
         resource: dict[str, Any] = {"urn": self.urn, "custom": self.custom, "type": self.type}
@@ -124,6 +126,7 @@ class RecordingMonitor(MockMonitor):
             protect=bool(request.protect),
             retain_on_delete=bool(request.retainOnDelete),
             provider=request.provider if request.custom else "",
+            transforms=len(request.transforms),
         )
         outputs: dict[str, Any] = {}
         if record.custom:

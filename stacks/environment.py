@@ -18,7 +18,15 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from components.catalog import KUBERNETES_VERSION
 from components.gpu_pools import efa_instance_types
@@ -162,6 +170,9 @@ class SecuritySpec(_Strict):
 
 
 class SystemNodesSpec(_Strict):
+    # The platform's services run here too (components/placement.py): spot only where they may
+    # be interrupted, which the policy pack refuses unless the environment waives it.
+    capacity_type: Literal["on-demand", "spot"] = "on-demand"
     instance_types: list[str] = Field(min_length=1)
     min_size: int = Field(ge=1)
     desired_size: int = Field(ge=1)
@@ -169,10 +180,15 @@ class SystemNodesSpec(_Strict):
 
     @field_validator("instance_types")
     @classmethod
-    def _real_types(cls, value: list[str]) -> list[str]:
+    def _real_types(cls, value: list[str], info: ValidationInfo) -> list[str]:
         unknown = [t for t in value if t not in ec2_instance_types()]
         if unknown:
             raise ValueError(f"EC2 instance types (botocore's EC2 model); unknown {unknown}")
+        if info.data.get("capacity_type") == "spot" and len(value) < 2:
+            raise ValueError(
+                "at least two instance types with capacity_type spot, so that one reclaimed "
+                "type does not take every system node"
+            )
         return value
 
     @model_validator(mode="after")

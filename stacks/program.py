@@ -456,7 +456,7 @@ def build(
             kubernetes_provider=eks.provider,
             random_provider=random.Provider("random"),
         ),
-        # DCGM joins the GPU agents' namespace; Prometheus runs on the general pool.
+        # DCGM joins the GPU agents' namespace; what the system nodes cannot hold needs Karpenter.
         opts=pulumi.ResourceOptions.merge(
             on_aws, pulumi.ResourceOptions(depends_on=[gpu_pools, karpenter.chart])
         ),

@@ -163,6 +163,23 @@ def test_system_nodes_are_hardened(eks):
     ]
     assert "remoteAccess" not in group
     assert group["scalingConfig"] == {"minSize": 2, "maxSize": 4, "desiredSize": 2}
+    assert group["labels"] == {"mlplat.io/node-class": "system"}
+
+
+def test_spot_system_nodes_say_so_to_eks():
+    from tests.recording import record
+
+    nodes = SystemNodes(
+        instance_types=["m7i.xlarge", "m7a.xlarge"],
+        min_size=3,
+        max_size=4,
+        desired_size=3,
+        capacity_type="spot",
+    )
+    recorded = record(lambda: EksCluster("eks", args(system_nodes=nodes)))
+    group = recorded.one("aws:eks/nodeGroup:NodeGroup").inputs
+    assert group["capacityType"] == "SPOT"
+    assert group["instanceTypes"] == ["m7i.xlarge", "m7a.xlarge"]
 
 
 def test_roles_are_bounded_and_the_node_role_holds_node_policies_only(eks):
@@ -214,6 +231,18 @@ def test_storage_class_is_encrypted_default_and_uses_the_cluster_provider(eks):
             "system_nodes: got min 3, desired 2, max 2",
         ),
         ({"admin_role_arns": []}, "admin_role_arns: got []"),
+        (
+            {
+                "system_nodes": SystemNodes(
+                    instance_types=["m7i.large"],
+                    min_size=2,
+                    max_size=2,
+                    desired_size=2,
+                    capacity_type="reserved",
+                )
+            },
+            "system_nodes.capacity_type: got 'reserved'; expected one of ['on-demand', 'spot']",
+        ),
     ],
 )
 def test_validation_reports_each_problem(overrides, expected):

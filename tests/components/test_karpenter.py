@@ -133,7 +133,9 @@ def test_chart_is_pinned_from_oci_and_runs_on_the_system_nodes(karpenter):
         "interruptionQueue": "mlplat-staging-karpenter",
     }
     assert values["nodeSelector"] == {"mlplat.io/node-class": "system"}
-    assert values["tolerations"] == [{"key": "CriticalAddonsOnly", "operator": "Exists"}]
+    assert values["tolerations"] == [
+        {"key": "CriticalAddonsOnly", "operator": "Exists", "effect": "NoSchedule"}
+    ]
     # Installed only once its role can be assumed (the chart is a provider-side component: its
     # provider travels in `providers`, which the state of a component does not record).
     association = karpenter.one("aws:eks/podIdentityAssociation:PodIdentityAssociation")

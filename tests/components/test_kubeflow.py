@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from components.kubeflow import STAGES, Kubeflow, KubeflowArgs, Oidc, notebook_controller_overlay
+from components.placement import platform_placement
 from policies.engine import run_resource_rule
 from policies.framework import Ctx
 from policies.rules import all_rules
@@ -94,6 +95,17 @@ def test_every_upstream_source_passes_the_pinning_and_demo_credential_rules(kube
                 provider_props={},
             )
             assert run_resource_rule(rules[name], directory.inputs, ctx).status == "pass"
+
+
+def test_upstream_services_and_the_login_proxy_run_on_the_system_nodes(kubeflow):
+    # Upstream's Deployments and StatefulSets get the placement from a transform the engine
+    # applies to each Directory's children (tests/unit/test_placement.py shows what it does).
+    for directory in kubeflow.of_type("kubernetes:kustomize/v2:Directory"):
+        assert directory.transforms == 1, directory.urn
+    (deployment,) = kubeflow.of_type("kubernetes:apps/v1:Deployment")
+    assert deployment.transforms == 0  # placed in its own spec
+    pod = deployment.inputs["spec"]["template"]["spec"]
+    assert {k: pod[k] for k in ("tolerations", "affinity")} == platform_placement()
 
 
 def test_stages_wait_for_the_one_before(kubeflow):

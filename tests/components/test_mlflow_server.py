@@ -10,6 +10,7 @@ import pytest
 
 from components.catalog import MLFLOW_IMAGE
 from components.mlflow_server import START, MlflowServer, MlflowServerArgs
+from components.placement import platform_placement
 from tests.components.builders import MODELS_BUCKET, STORAGE_KEY, model_registry
 from tests.recording import ACCOUNT, REGION, record
 
@@ -90,6 +91,8 @@ def test_pod_runs_restricted_as_its_own_service_account(mlflow):
     assert account["automountServiceAccountToken"] is False
     pod = mlflow.one("kubernetes:apps/v1:Deployment").inputs["spec"]["template"]["spec"]
     assert pod["serviceAccountName"] == "mlflow"
+    # On the system nodes, never beside team pods (components/placement.py).
+    assert {k: pod[k] for k in ("tolerations", "affinity")} == platform_placement()
     (container,) = pod["containers"]
     assert container["image"] == MLFLOW_IMAGE
     assert container["securityContext"] == {

@@ -18,6 +18,7 @@ from components.observability import (
     alert_rules,
     dashboards,
 )
+from components.placement import platform_placement
 from tests.recording import ACCOUNT, REGION, policy, record
 
 TOPIC = f"arn:aws:sns:{REGION}:{ACCOUNT}:mlplat-prod-alarms"
@@ -100,6 +101,24 @@ def test_charts_are_pinned_and_prometheus_keeps_encrypted_bounded_history(observ
     assert claim["resources"]["requests"]["storage"] == "300Gi"
     assert spec["resources"]["limits"] == {"cpu": "2", "memory": "8Gi"}
     assert spec["ruleSelectorNilUsesHelmValues"] is False
+
+
+def test_every_workload_of_the_stack_runs_on_the_system_nodes_with_requests(observability):
+    values = charts(observability)["kube-prometheus-stack"]["values"]
+    workloads = {
+        "prometheus": values["prometheus"]["prometheusSpec"],
+        "alertmanager": values["alertmanager"]["alertmanagerSpec"],
+        "grafana": values["grafana"],
+        "operator": values["prometheusOperator"],
+        "kube-state-metrics": values["kube-state-metrics"],
+    }
+    for name, workload in workloads.items():
+        placement = {k: workload[k] for k in ("tolerations", "affinity")}
+        assert placement == platform_placement(), name
+        assert set(workload["resources"]["requests"]) == {"cpu", "memory"}, name
+        assert set(workload["resources"]["limits"]) == {"cpu", "memory"}, name
+    patch = values["prometheusOperator"]["admissionWebhooks"]["patch"]
+    assert {k: patch[k] for k in ("tolerations", "affinity")} == platform_placement()
 
 
 def test_grafana_has_a_generated_admin_password_and_no_anonymous_access(observability):

@@ -226,6 +226,23 @@ CASES = [
         unknown={"remoteAccess": {"ec2SshKey": UNKNOWN_STRING}},
     ),
     Case(
+        rule="aws-eks-system-nodes-on-demand",
+        type="aws:eks/nodeGroup:NodeGroup",
+        passing={"capacityType": "ON_DEMAND", "nodeRoleArn": "r", "subnetIds": ["s"]},
+        failing=[
+            (
+                "spot",
+                {"capacityType": "SPOT", "nodeRoleArn": "r", "subnetIds": ["s"]},
+                [
+                    "capacityType is SPOT: a reclaimed node takes Karpenter and the platform's "
+                    "services with it"
+                ],
+            )
+        ],
+        not_applicable=(CLUSTER_TYPE, CLUSTER),
+        unknown={"capacityType": UNKNOWN_STRING},
+    ),
+    Case(
         rule="aws-ec2-launch-template-no-public-ip",
         type=LT_TYPE,
         passing=LAUNCH_TEMPLATE,

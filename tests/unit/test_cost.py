@@ -155,6 +155,93 @@ def test_the_floor_is_control_plane_minimum_system_nodes_and_one_nat():
     assert result.idle == pytest.approx(0.10 * H + system + 2 * nat)
 
 
+def system_group(types: list[str], size: int, capacity: str = "ON_DEMAND") -> dict:
+    return res(
+        "aws:eks/nodeGroup:NodeGroup",
+        "system",
+        {
+            "instanceTypes": types,
+            "capacityType": capacity,
+            "scalingConfig": {"minSize": size, "maxSize": size + 1},
+        },
+    )
+
+
+GENERAL = node_pool("general", ["m7i", "c7i"], ["spot", "on-demand"], {"cpu": 64})
+TABLE = PRICES.platform
+# Kubeflow and the EKS add-ons (the price table), before anything the state adds.
+BASE_CPU = TABLE["kubeflow_cpu"] + TABLE["addons_cpu"]
+
+
+def workload(type_: str, name: str, replicas: int, cpu: str, memory: str, tolerations=()):
+    pod = {
+        "containers": [{"resources": {"requests": {"cpu": cpu, "memory": memory}}}],
+        "tolerations": list(tolerations),
+    }
+    return res(type_, name, {"spec": {"replicas": replicas, "template": {"spec": pod}}})
+
+
+SYSTEM = [{"key": "CriticalAddonsOnly", "operator": "Exists", "effect": "NoSchedule"}]
+
+
+def test_the_general_pool_scales_to_zero_when_the_platform_fits_on_the_system_nodes():
+    result = estimate([PROVIDER, system_group(["m7i.xlarge"], 3), GENERAL], "prod")
+    general = line(result.lines, "general pool")
+    assert general.idle == 0
+    assert general.item.startswith("scales to zero: the platform fits on the system nodes")
+    system = line(result.lines, "system nodes")
+    assert system.idle == pytest.approx(3 * PRICES.instance_hour("m7i.xlarge") * H)
+    # 3 x (80 % of 4 vCPU less the node agents)
+    usable = 3 * (4 * 0.8 - TABLE["node_agents_cpu"])
+    assert f"request {BASE_CPU:.1f} of {usable:.1f} usable vCPU" in system.item
+
+
+def test_what_the_system_nodes_cannot_hold_is_priced_on_the_cheapest_general_node():
+    result = estimate([PROVIDER, system_group(["m7i.large"], 2), GENERAL], "dev")
+    general = line(result.lines, "general pool")
+    overflow = BASE_CPU - 2 * (2 * 0.8 - TABLE["node_agents_cpu"])
+    assert f"({overflow:.1f} vCPU" in general.item
+    # more than 80 % of a large's 2 vCPU: the cheapest 4-vCPU type, at spot
+    assert general.item.startswith("idle: 1 x c7i.xlarge spot for what the system nodes")
+    assert general.idle == pytest.approx(PRICES.instance_hour("c7i.xlarge", spot=True) * H)
+
+
+def test_only_workloads_that_tolerate_the_system_taint_count_on_the_system_nodes():
+    placed = workload("kubernetes:apps/v1:Deployment", "mlflow", 2, "250m", "512Mi", SYSTEM)
+    team = workload("kubernetes:apps/v1:StatefulSet", "team", 1, "3", "1Gi")
+    state = [PROVIDER, system_group(["m7i.xlarge"], 3), GENERAL, placed]
+    system = line(estimate(state, "prod").lines, "system nodes")
+    assert f"request {BASE_CPU + 0.5:.1f} of" in system.item
+    general = line(estimate([*state, team], "prod").lines, "general pool")
+    assert "(3.0 vCPU, 1.0 GiB requested)" in general.item  # the team's pod needs a node
+
+
+def test_chart_workloads_count_with_their_replicas_and_node_agents_on_every_node():
+    values = {
+        "replicas": 2,
+        "tolerations": SYSTEM,
+        "controller": {"resources": {"requests": {"cpu": "500m", "memory": "512Mi"}}},
+        # a nested workload with its own placement counts once, on its own
+        "webhook": {"tolerations": SYSTEM, "resources": {"requests": {"cpu": "1", "memory": 0}}},
+    }
+    agent = {"tolerations": [{"operator": "Exists"}], "resources": {"requests": {"cpu": "1"}}}
+    charts = [
+        res("kubernetes:helm.sh/v4:Chart", "karpenter", {"values": values}),
+        res("kubernetes:helm.sh/v4:Chart", "fluent-bit", {"values": agent}),
+    ]
+    result = estimate([PROVIDER, system_group(["m7i.2xlarge"], 2), GENERAL, *charts], "prod")
+    system = line(result.lines, "system nodes")
+    usable = 2 * (8 * 0.8 - TABLE["node_agents_cpu"] - 1)
+    assert f"request {BASE_CPU + 2:.1f} of {usable:.1f} usable vCPU" in system.item
+
+
+def test_spot_system_nodes_are_priced_at_the_assumed_discount():
+    group = system_group(["m7i.xlarge", "m7a.xlarge"], 3, "SPOT")
+    system = line(estimate([PROVIDER, group], "dev").lines, "system nodes")
+    assert system.idle == pytest.approx(3 * PRICES.instance_hour("m7i.xlarge", spot=True) * H)
+    assert system.item.startswith("3-4 x m7i.xlarge spot")
+
+
 def test_an_unpriced_type_is_named_with_where_to_add_it():
     pool = node_pool("gpu-x", ["p5"], ["on-demand"], {"nvidia.com/gpu": 8}, {})
     with pytest.raises(CostError, match=r"NodePool gpu-x: no priced instance type among \['p5'\]"):

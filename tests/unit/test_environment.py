@@ -203,6 +203,19 @@ def test_environments_are_listed_in_promotion_order():
             "EC2 instance types (botocore's EC2 model); unknown ['m7i.huge']",
         ),
         (
+            lambda e, d: e["cluster"]["system_nodes"].update(
+                capacity_type="spot", instance_types=["m7i.xlarge"]
+            ),
+            "mlplat:environment.cluster.system_nodes.instance_types: got ['m7i.xlarge']; expected at "
+            "least two instance types with capacity_type spot, so that one reclaimed type does not "
+            "take every system node",
+        ),
+        (
+            lambda e, d: e["cluster"]["system_nodes"].update(capacity_type="reserved"),
+            "mlplat:environment.cluster.system_nodes.capacity_type: got 'reserved'; expected "
+            "'on-demand' or 'spot'",
+        ),
+        (
             lambda e, d: e["gpu"]["pools"][0].update(gpu_limit=16),
             "mlplat:environment.gpu.pools[0].gpu_limit: got 16; expected at most the environment's ceiling 4",
         ),
