@@ -1,7 +1,7 @@
 """`mlplat preflight ENV`: can this account hold this environment? Read-only boto3 checks: the
 caller's account, the region and AZs, the GPU instance types of every pool offered in those
-AZs, the EC2 vCPU quotas the pools' limits need, and the catalog's EKS add-on versions offered
-for the cluster's Kubernetes version, where the API answers.
+AZs, the EC2 vCPU quotas the system nodes and the pools' limits need, and the catalog's EKS
+add-on versions offered for the cluster's Kubernetes version, where the API answers.
 """
 
 from __future__ import annotations
@@ -17,8 +17,10 @@ from components.catalog import ADDON_VERSIONS
 from stacks.environment import EnvironmentSpec
 
 Status = Literal["pass", "fail", "unknown"]
-# EC2 vCPU quotas of the G and VT families (GPU pools): on-demand and spot.
+# EC2 vCPU quotas, on-demand and spot: the G and VT families (GPU pools), and the standard
+# families A, C, D, H, I, M, R, T, Z (the system nodes and the general pool).
 GPU_QUOTAS = {"on-demand": "L-DB2E81BA", "spot": "L-3819A6DF"}
+STANDARD_QUOTAS = {"on-demand": "L-1216C47A", "spot": "L-34B43A08"}
 
 
 @dataclass(frozen=True)
@@ -121,9 +123,26 @@ def run(session: boto3.Session, spec: EnvironmentSpec) -> list[Check]:
         vcpus = max(types.values()) * pool.gpu_limit
         for capacity in pool.capacity_types:
             needs[capacity] += vcpus
-    checks += _quota_checks(session, spec, needs)
+    checks += _quota_checks(session, spec, "G/VT", GPU_QUOTAS, needs)
+    checks += _standard_quota_checks(session, ec2, spec)
     checks += _addon_checks(session, spec)
     return checks
+
+
+def _standard_quota_checks(session: boto3.Session, ec2: Any, spec: EnvironmentSpec) -> list[Check]:
+    """The system nodes at their maximum size on their largest type, plus the general pool at
+    its vCPU limit under each capacity type it may use."""
+    nodes = spec.cluster.system_nodes
+    try:
+        described = ec2.describe_instance_types(InstanceTypes=list(nodes.instance_types))
+        largest = max(t["VCpuInfo"]["DefaultVCpus"] for t in described["InstanceTypes"])
+    except (BotoCoreError, ClientError, KeyError, ValueError) as error:
+        return [Check("standard vCPU quota", "unknown", f"not answered ({error})")]
+    needs = {"on-demand": 0.0, "spot": 0.0}
+    needs[nodes.capacity_type] += float(nodes.max_size * largest)
+    for capacity in spec.compute.capacity_types:
+        needs[capacity] += float(spec.compute.cpu_limit)
+    return _quota_checks(session, spec, "standard", STANDARD_QUOTAS, needs)
 
 
 def _addon_checks(session: boto3.Session, spec: EnvironmentSpec) -> list[Check]:
@@ -157,11 +176,15 @@ def _addon_checks(session: boto3.Session, spec: EnvironmentSpec) -> list[Check]:
 
 
 def _quota_checks(
-    session: boto3.Session, spec: EnvironmentSpec, needs: dict[str, float]
+    session: boto3.Session,
+    spec: EnvironmentSpec,
+    families: str,
+    codes: dict[str, str],
+    needs: dict[str, float],
 ) -> list[Check]:
     quotas = session.client("service-quotas", region_name=spec.region)
     checks = []
-    for capacity, code in GPU_QUOTAS.items():
+    for capacity, code in codes.items():
         need = needs.get(capacity, 0.0)
         if not need:
             continue
@@ -171,14 +194,14 @@ def _quota_checks(
             )
         except (BotoCoreError, ClientError) as error:
             checks.append(
-                Check(f"{capacity} G/VT vCPU quota", "unknown", f"not answered ({error})")
+                Check(f"{capacity} {families} vCPU quota", "unknown", f"not answered ({error})")
             )
             continue
         checks.append(
             Check(
-                f"{capacity} G/VT vCPU quota",
+                f"{capacity} {families} vCPU quota",
                 "pass" if value >= need else "fail",
-                f"{value:.0f} vCPUs; the pools' GPU limits may need up to {need:.0f}",
+                f"{value:.0f} vCPUs; the environment may need up to {need:.0f}",
             )
         )
     return checks

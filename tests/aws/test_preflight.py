@@ -78,3 +78,34 @@ def test_a_pinned_addon_eks_does_not_offer_fails(aws, monkeypatch):
     check = by_name(run(session, spec))["add-on coredns"]
     assert check.status == "fail"
     assert check.detail == "v1.13.2-eksbuild.1 is not offered for Kubernetes 1.35"
+
+
+def test_standard_quotas_hold_the_system_nodes_at_their_maximum_and_the_general_pool(aws):
+    """dev: four spot system nodes of 4 vCPUs, and a 64-vCPU general pool that may use spot or
+    on-demand capacity. moto does not answer Service Quotas here, so a stub does."""
+    import boto3
+    from botocore.stub import Stubber
+
+    session, spec = aws
+    quotas = boto3.client("service-quotas", region_name=spec.region)
+    stub = Stubber(quotas)
+    for code, value in (("L-3819A6DF", 64.0), ("L-1216C47A", 128.0), ("L-34B43A08", 50.0)):
+        stub.add_response(
+            "get_service_quota",
+            {"Quota": {"QuotaCode": code, "Value": value}},
+            {"ServiceCode": "ec2", "QuotaCode": code},
+        )
+    real_client = session.client
+
+    def client(name, **kwargs):
+        return quotas if name == "service-quotas" else real_client(name, **kwargs)
+
+    session.client = client  # type: ignore[method-assign]
+    with stub:
+        checks = by_name(run(session, spec))
+    on_demand, spot = checks["on-demand standard vCPU quota"], checks["spot standard vCPU quota"]
+    assert on_demand.status == "pass"
+    assert on_demand.detail == "128 vCPUs; the environment may need up to 64"
+    assert spot.status == "fail"
+    assert spot.detail == "50 vCPUs; the environment may need up to 80"
+    stub.assert_no_pending_responses()
