@@ -110,14 +110,33 @@ def _inputs(resource: Mapping[str, Any]) -> Mapping[str, Any]:
     return resource.get("inputs") or {}
 
 
+# Kubernetes quantity suffixes, binary before decimal ("Mi" before "M"): cores for `m`, GiB for
+# the byte suffixes.
+QUANTITY_UNITS = {
+    "Ki": 2**-20,
+    "Mi": 2**-10,
+    "Gi": 1.0,
+    "Ti": 2**10,
+    "m": 1e-3,
+    "k": 1e3 / 2**30,
+    "M": 1e6 / 2**30,
+    "G": 1e9 / 2**30,
+    "T": 1e12 / 2**30,
+}
+
+
 def _quantity(value: Any) -> float:
     """A Kubernetes CPU or memory quantity as cores or GiB."""
-    text = str(value)
-    units = {"m": 1e-3, "Ki": 2**-20, "Mi": 2**-10, "Gi": 1.0, "Ti": 2**10}
-    for suffix, scale in units.items():
-        if text.endswith(suffix):
-            return float(text[: -len(suffix)]) * scale
-    return float(text)
+    text = str(value).strip()
+    try:
+        for suffix, scale in QUANTITY_UNITS.items():
+            if text.endswith(suffix):
+                return float(text[: -len(suffix)]) * scale
+        return float(text)
+    except ValueError:
+        raise CostError(
+            f"resource request {text!r}: expected a Kubernetes quantity like 500m, 2 or 512Mi"
+        ) from None
 
 
 def _requirement(pool: Mapping[str, Any], key: str) -> list[str]:

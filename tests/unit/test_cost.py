@@ -280,3 +280,23 @@ def test_a_file_that_is_not_a_state_is_named(tmp_path):
     path.write_text('{"resources": []}')
     with pytest.raises(CostError, match=r"state.json: not a Pulumi state"):
         read_state(Path(path))
+
+
+def test_requests_in_decimal_units_count_and_a_bad_one_is_named():
+    chart = res(
+        "kubernetes:helm.sh/v4:Chart",
+        "c",
+        {
+            "values": {
+                "tolerations": SYSTEM,
+                "resources": {"requests": {"cpu": "1", "memory": "1G"}},
+            }
+        },
+    )
+    state = [PROVIDER, system_group(["m7i.2xlarge"], 2), chart]
+    system = line(estimate(state, "prod").lines, "system nodes")
+    base_memory = TABLE["kubeflow_memory_gib"] + TABLE["addons_memory_gib"]
+    assert f"{base_memory + 1e9 / 2**30:.0f} of" in system.item
+    chart["inputs"]["values"]["resources"]["requests"]["cpu"] = "lots"
+    with pytest.raises(CostError, match=r"resource request 'lots': expected a Kubernetes quantity"):
+        estimate(state, "prod")
