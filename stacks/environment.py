@@ -9,11 +9,12 @@ CIDRs, distinct accounts).
 
 from __future__ import annotations
 
+import copy
 import ipaddress
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -684,10 +685,17 @@ def known_environments(env_dir: Path | None = None) -> list[str]:
     )
 
 
+@lru_cache(maxsize=16)
+def _yaml_document(text: str) -> Any:
+    """A stack file's YAML, parsed once per distinct text: one synthesis loads every environment
+    several times (siblings, promotion source and targets), and PyYAML is most of that cost."""
+    return yaml.safe_load(text)
+
+
 def parse_stack_file(text: str, source: str) -> dict[str, Any]:
     """The raw environment mapping from a stack file's text. Raises SpecError, nothing else."""
     try:
-        document = yaml.safe_load(text)
+        document = copy.deepcopy(_yaml_document(text))
     except (yaml.YAMLError, RecursionError, ValueError) as err:
         where = getattr(err, "problem_mark", None)
         at = f" at line {where.line + 1}, column {where.column + 1}" if where else ""
