@@ -2,7 +2,8 @@
 Karpenter, never on the nodes Karpenter makes for teams.
 
 The system nodes carry the `CriticalAddonsOnly` taint, so no team pod lands there: a notebook or
-pipeline step never shares a node (and its instance credentials) with the Karpenter controller.
+pipeline step never shares a node (and its kernel) with the Karpenter controller. A team that
+writes the toleration itself is refused at admission (`TEAM_POD_TOLERATIONS_CEL`).
 The platform's services (Kubeflow, the login proxy, MLflow, monitoring) tolerate that taint and
 prefer those nodes; the scheduler's preference, not a requirement, so a service that does not
 fit overflows to the general pool instead of waiting. With the platform on nodes that always run,
@@ -50,6 +51,20 @@ PLATFORM_AFFINITY: dict[str, Any] = {
 }
 # The workload kinds upstream manifests run the platform's services as.
 PLATFORM_WORKLOADS = frozenset({"kubernetes:apps/v1:Deployment", "kubernetes:apps/v1:StatefulSet"})
+
+
+# What keeps team pods off the system nodes when a team writes its own tolerations: an admission
+# policy (components/teams.py) refusing, in team namespaces, a pod that tolerates the system
+# taint by key or tolerates every taint (an empty key with `Exists`), in the API server's CEL.
+TEAM_POD_TOLERATIONS_CEL = (
+    "!has(object.spec.tolerations) || object.spec.tolerations.all(t, "
+    f"!((has(t.key) && t.key == '{SYSTEM_TAINT_KEY}') || "
+    "((!has(t.key) || t.key == '') && has(t.operator) && t.operator == 'Exists')))"
+)
+TEAM_POD_TOLERATIONS_MESSAGE = (
+    f"team pods may not tolerate {SYSTEM_TAINT_KEY} or every taint: the system nodes run "
+    "Karpenter and the platform's services"
+)
 
 
 def platform_placement() -> dict[str, Any]:

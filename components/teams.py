@@ -7,7 +7,8 @@ can schedule) and annotated with its first owner, so Kubeflow's profile controll
 for the Profile of the same name; the other owners become admins the way Kubeflow's access
 management adds contributors. The role is bound to `default-editor`, the service account
 Kubeflow runs a profile's notebooks and pipelines as; pipeline artifacts go to the team's
-registry prefix through that role (`kfp-launcher`).
+registry prefix through that role (`kfp-launcher`). An admission policy refuses team pods that
+tolerate the system nodes' taint (components/placement.py).
 """
 
 from __future__ import annotations
@@ -27,10 +28,12 @@ from components.kubeflow import ISTIO_NAMESPACE, USER_HEADER
 from components.mlflow_server import NAMESPACE as MLFLOW_NAMESPACE
 from components.mlflow_server import PORT as MLFLOW_PORT
 from components.namespaces import default_deny, namespace_peer, pod_security, ports, workload_egress
+from components.placement import TEAM_POD_TOLERATIONS_CEL, TEAM_POD_TOLERATIONS_MESSAGE
 from components.registry import APPROVED_PREFIX, ModelRegistry
 from components.workload_role import WorkloadRole, WorkloadRoleArgs
 
 TEAM_SERVICE_ACCOUNT = "default-editor"
+OFF_SYSTEM_NODES = "mlplat-team-pods-off-system-nodes"
 # What a container gets when it names no resources: small, so the quota is spent on purpose.
 CONTAINER_DEFAULTS = {"cpu": "500m", "memory": "1Gi"}
 
@@ -152,6 +155,7 @@ class Teams(pulumi.ComponentResource):
     ):
         super().__init__("mlplat:teams:Teams", name, None, opts)
         on_cluster = pulumi.ResourceOptions(parent=self, provider=args.kubernetes_provider)
+        self._keep_off_system_nodes(name, on_cluster)
         self.namespaces: list[str] = []
         for team in args.teams:
             ns = namespace_of(team)
@@ -213,6 +217,55 @@ class Teams(pulumi.ComponentResource):
             self._kubeflow_tenancy(name, team, args.region, registry, inside)
             self.namespaces.append(ns)
         self.register_outputs({"namespaces": self.namespaces})
+
+    def _keep_off_system_nodes(self, name: str, on_cluster: pulumi.ResourceOptions) -> None:
+        """Refuse, in every team namespace, a pod that tolerates the system nodes' taint."""
+        admission = k8s.admissionregistration.v1
+        policy = admission.ValidatingAdmissionPolicy(
+            f"{name}-pods-off-system-nodes",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=OFF_SYSTEM_NODES),
+            spec=admission.ValidatingAdmissionPolicySpecArgs(
+                failure_policy="Fail",
+                match_constraints=admission.MatchResourcesArgs(
+                    resource_rules=[
+                        admission.NamedRuleWithOperationsArgs(
+                            api_groups=[""],
+                            api_versions=["v1"],
+                            operations=["CREATE", "UPDATE"],
+                            resources=["pods"],
+                        )
+                    ]
+                ),
+                validations=[
+                    admission.ValidationArgs(
+                        expression=TEAM_POD_TOLERATIONS_CEL,
+                        message=TEAM_POD_TOLERATIONS_MESSAGE,
+                        reason="Forbidden",
+                    )
+                ],
+            ),
+            opts=on_cluster,
+        )
+        admission.ValidatingAdmissionPolicyBinding(
+            f"{name}-pods-off-system-nodes-binding",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=OFF_SYSTEM_NODES),
+            spec=admission.ValidatingAdmissionPolicyBindingSpecArgs(
+                policy_name=OFF_SYSTEM_NODES,
+                validation_actions=["Deny"],
+                match_resources=admission.MatchResourcesArgs(
+                    namespace_selector=k8s.meta.v1.LabelSelectorArgs(
+                        match_expressions=[
+                            k8s.meta.v1.LabelSelectorRequirementArgs(
+                                key=TEAM_TAG, operator="Exists"
+                            )
+                        ]
+                    )
+                ),
+            ),
+            opts=pulumi.ResourceOptions.merge(
+                on_cluster, pulumi.ResourceOptions(depends_on=[policy])
+            ),
+        )
 
     def _kubeflow_tenancy(
         self,

@@ -69,8 +69,51 @@ def test_children_per_team(teams):
             "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding": 1,
             "kubernetes:security.istio.io/v1:AuthorizationPolicy": 1,
             "mlplat:iam:WorkloadRole": 2,
+            # Once for every team: team pods stay off the system nodes.
+            "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy": 1,
+            "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding": 1,
         }
     )
+
+
+def test_team_pods_that_tolerate_the_system_taint_are_refused_at_admission(teams):
+    policy = teams.one("kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy")
+    spec = policy.inputs["spec"]
+    assert spec["failurePolicy"] == "Fail"
+    (rule,) = spec["matchConstraints"]["resourceRules"]
+    assert rule == {
+        "apiGroups": [""],
+        "apiVersions": ["v1"],
+        "operations": ["CREATE", "UPDATE"],
+        "resources": ["pods"],
+    }
+    (validation,) = spec["validations"]
+    bound = teams.one("kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding")
+    assert policy.urn in bound.dependencies
+    binding = bound.inputs
+    assert binding["spec"]["policyName"] == policy.inputs["metadata"]["name"]
+    assert binding["spec"]["validationActions"] == ["Deny"]
+    assert binding["spec"]["matchResources"]["namespaceSelector"] == {
+        "matchExpressions": [{"key": "mlplat.io/team", "operator": "Exists"}]
+    }
+    # The expression, run by a CEL interpreter against pods a team could write.
+    admitted = cel(validation["expression"])
+    gpu = {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}
+    assert admitted({"spec": {"containers": []}})
+    assert admitted({"spec": {"tolerations": [gpu]}})
+    assert admitted({"spec": {"tolerations": [{"key": "", "operator": "Equal", "value": "x"}]}})
+    assert not admitted({"spec": {"tolerations": [gpu, {"key": "CriticalAddonsOnly"}]}})
+    assert not admitted({"spec": {"tolerations": [{"operator": "Exists"}]}})
+    assert not admitted({"spec": {"tolerations": [{"key": "", "operator": "Exists"}]}})
+
+
+def cel(expression: str):
+    """`expression` as a predicate over a pod, evaluated the way the API server's CEL would."""
+    import celpy
+
+    environment = celpy.Environment()
+    program = environment.program(environment.compile(expression))
+    return lambda pod: bool(program.evaluate({"object": celpy.json_to_cel(pod)}))
 
 
 def test_profile_adopts_the_namespace_with_its_first_owner(teams):
