@@ -19,8 +19,10 @@ $(CURDIR)/.tools/bin/uv:
 	python3 -m venv .tools
 	.tools/bin/python -m pip install --quiet "uv==$(UV_VERSION)"
 
+# Bytecode compiled once at install: pulumi-aws alone is 120 MB of Python, and every new process
+# (each `mlplat` run, each test subprocess) would otherwise compile what it imports.
 $(VENV)/.synced: pyproject.toml uv.lock | $(UV)
-	$(UV) sync --frozen --quiet
+	$(UV) sync --frozen --quiet --compile-bytecode
 	@touch $@
 
 setup: $(VENV)/.synced  ## install the pinned toolchain into .venv

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import shutil
 import sys
-import time
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, NoReturn
@@ -70,7 +69,7 @@ def synth(
     ),
 ) -> None:
     """Run the stack program offline; write build/<env>/state.json and build/<env>/k8s/."""
-    from mlplat.synth import count_by, synthesize, write_outputs
+    from mlplat.synth import count_by, timed_synthesis, write_outputs
     from stacks.overlays import stale
 
     names = chosen_environments(environment, all_environments)
@@ -78,14 +77,12 @@ def synth(
     # The program refuses stale generated overlays too; said here, before anything is written.
     if problems := [p for n in names if (p := stale(load_environment(n)))]:
         fail("\n".join(problems))
-    counts: dict[str, dict[tuple[str, str], int]] = {}
-    seconds: dict[str, float] = {}
-    for name in names:
-        started = time.perf_counter()
-        result = synthesize(name)
+    results = {name: timed_synthesis(name) for name in names}
+    # Written once every environment has synthesized: a program error leaves build/ as it was.
+    for name, (result, _) in results.items():
         write_outputs(build_dir / name, result.state, result.manifests)
-        seconds[name] = time.perf_counter() - started
-        counts[name] = count_by(result.state)
+    counts = {name: count_by(result.state) for name, (result, _) in results.items()}
+    seconds = {name: took for name, (_, took) in results.items()}
     out.print(summary_table(counts, seconds, build_dir))
 
 

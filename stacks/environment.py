@@ -767,16 +767,32 @@ def load_environment(name: str, env_dir: Path | None = None) -> EnvironmentSpec:
             [Problem("environment", name, f"one of {known}, each a file Pulumi.<env>.yaml here")],
             headline="unknown environment",
         )
-    raw = parse_stack_file(_read(path, source), source)
-    siblings = {}
+    text = _read(path, source)
+    sibling_texts = []
     for other in known:
         if other == name:
             continue
+        try:
+            other_path = environment_file(other, env_dir)
+            sibling_texts.append((other, _read(other_path, _display(other_path))))
+        except SpecError:
+            continue
+    return _validated(name, source, text, tuple(sibling_texts))
+
+
+@lru_cache(maxsize=16)
+def _validated(
+    name: str, source: str, text: str, sibling_texts: tuple[tuple[str, str], ...]
+) -> EnvironmentSpec:
+    """The spec of these file contents, validated once: a synthesis loads each environment
+    several times (the CLI, the program, promotion source and targets). Errors are not cached."""
+    raw = parse_stack_file(text, source)
+    siblings = {}
+    for other, other_text in sibling_texts:
         # A sibling's own errors are reported when that environment is loaded; here it only
         # contributes what it declares validly (its account and CIDR).
         try:
-            other_path = environment_file(other, env_dir)
-            siblings[other] = parse_stack_file(_read(other_path, _display(other_path)), "")
+            siblings[other] = parse_stack_file(other_text, "")
         except SpecError:
             continue
     return validate_environment(name, raw, siblings, source)
