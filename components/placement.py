@@ -9,9 +9,10 @@ prefer those nodes; the scheduler's preference, not a requirement, so a service 
 fit overflows to the general pool instead of waiting. With the platform on nodes that always run,
 Karpenter's pools carry team work only and scale to zero when nobody works.
 
-Our own pods say so in their specs (`platform_pod_placement`, chart values); upstream Kubeflow's
-Deployments and StatefulSets, which no value reaches, get the same placement from a Pulumi
-transform (`on_platform_nodes`), applied by the engine to the kustomize component's children.
+Our own pods say so in their specs (`platform_tolerations`, `platform_affinity`) and chart values
+(`platform_placement`); upstream Kubeflow's Deployments and StatefulSets, which no value reaches,
+get the same placement from a Pulumi transform (`on_platform_nodes`), which the engine applies to
+the children of each kustomize Directory.
 """
 
 from __future__ import annotations

@@ -149,3 +149,20 @@ def test_a_stale_generated_overlay_stops_synthesis_before_anything_is_written(en
     assert "run `make generate`" in result.output
     assert "Traceback" not in result.output
     assert not out.exists()
+
+
+def test_a_program_error_in_any_environment_writes_nothing(tmp_path, monkeypatch):
+    import mlplat.synth
+
+    real = mlplat.synth.timed_synthesis
+
+    def failing_in_prod(name):
+        if name == "prod":
+            raise RuntimeError("the program failed in prod")
+        return real(name)
+
+    monkeypatch.setattr(mlplat.synth, "timed_synthesis", failing_in_prod)
+    out = tmp_path / "build"
+    result = CliRunner().invoke(app, ["synth", "--all", "--out", str(out)])
+    assert isinstance(result.exception, RuntimeError)
+    assert not out.exists()  # dev and staging synthesized, and were not written either
