@@ -1,6 +1,7 @@
-"""General-purpose capacity for everything that is neither a system add-on nor a GPU job:
-notebooks, pipeline steps, serving routers. A Karpenter NodePool with no taint, from CPU
-families only (a GPU pod can never land here), bounded by a CPU limit, consolidated when idle."""
+"""General-purpose capacity for team work that needs no GPU (notebooks, pipeline steps, serving
+routers), and for whatever platform service the system nodes cannot hold. A Karpenter NodePool
+with no taint, from CPU families only (a GPU pod can never land here), bounded by a CPU limit,
+consolidated when idle: with the platform on the system nodes, it is empty when nobody works."""
 
 from __future__ import annotations
 
