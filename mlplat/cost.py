@@ -191,12 +191,13 @@ def _cluster(resources: Sequence[Mapping[str, Any]], prices: Prices) -> list[Lin
     ]
 
 
-def _system_nodes(resources: Sequence[Mapping[str, Any]], prices: Prices) -> list[Line]:
+def _system_nodes(
+    resources: Sequence[Mapping[str, Any]], prices: Prices, platform: Footprint, usable: Footprint
+) -> list[Line]:
     templates = {
         str((r.get("outputs") or {}).get("id")): r
         for r in _of(resources, "aws:ec2/launchTemplate:LaunchTemplate")
     }
-    platform, _ = _platform_footprint(resources, prices)
     lines = []
     for group in _of(resources, "aws:eks/nodeGroup:NodeGroup"):
         inputs = _inputs(group)
@@ -210,7 +211,6 @@ def _system_nodes(resources: Sequence[Mapping[str, Any]], prices: Prices) -> lis
         )
         node = prices.month(prices.instance_hour(instance_type, spot=spot))
         node += volume_gb * prices.services["ebs_gp3_gb_month"]
-        usable = _system_capacity(resources, prices)
         lines.append(
             Line(
                 "system nodes",
@@ -452,14 +452,15 @@ def _system_capacity(resources: Sequence[Mapping[str, Any]], prices: Prices) -> 
     return total
 
 
-def _general_pools(resources: Sequence[Mapping[str, Any]], prices: Prices) -> list[Line]:
+def _general_pools(
+    resources: Sequence[Mapping[str, Any]], prices: Prices, overflow: Footprint
+) -> list[Line]:
+    """`overflow`: what runs with no job and the system nodes do not hold."""
     pools = [
         p
         for p in _of(resources, NODE_POOL)
         if not (_inputs(p).get("spec") or {}).get("limits", {}).get(GPU)
     ]
-    platform, elsewhere = _platform_footprint(resources, prices)
-    overflow = platform.beyond(_system_capacity(resources, prices)) + elsewhere
     lines = []
     for pool in pools:
         types = _allowed_types(pool, prices, gpu=False)
@@ -547,11 +548,13 @@ def estimate(resources: Sequence[Mapping[str, Any]], environment: str) -> Estima
     if not region:
         raise CostError(f"{environment}: the state has no AWS provider with a region")
     prices = prices_for(region)
+    platform, elsewhere = _platform_footprint(resources, prices)
+    usable = _system_capacity(resources, prices)
     lines = [
         *_cluster(resources, prices),
-        *_system_nodes(resources, prices),
+        *_system_nodes(resources, prices, platform, usable),
         *_network(resources, prices),
-        *_general_pools(resources, prices),
+        *_general_pools(resources, prices, platform.beyond(usable) + elsewhere),
         *_gpu_pools(resources, prices),
         *_databases(resources, prices),
         *_small_fixed(resources, prices),

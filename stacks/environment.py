@@ -9,7 +9,6 @@ CIDRs, distinct accounts).
 
 from __future__ import annotations
 
-import copy
 import ipaddress
 import re
 from collections.abc import Mapping
@@ -685,17 +684,10 @@ def known_environments(env_dir: Path | None = None) -> list[str]:
     )
 
 
-@lru_cache(maxsize=16)
-def _yaml_document(text: str) -> Any:
-    """A stack file's YAML, parsed once per distinct text: one synthesis loads every environment
-    several times (siblings, promotion source and targets), and PyYAML is most of that cost."""
-    return yaml.safe_load(text)
-
-
 def parse_stack_file(text: str, source: str) -> dict[str, Any]:
     """The raw environment mapping from a stack file's text. Raises SpecError, nothing else."""
     try:
-        document = copy.deepcopy(_yaml_document(text))
+        document = yaml.safe_load(text)
     except (yaml.YAMLError, RecursionError, ValueError) as err:
         where = getattr(err, "problem_mark", None)
         at = f" at line {where.line + 1}, column {where.column + 1}" if where else ""

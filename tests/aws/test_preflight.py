@@ -80,7 +80,9 @@ def test_a_pinned_addon_eks_does_not_offer_fails(aws, monkeypatch):
     assert check.detail == "v1.13.2-eksbuild.1 is not offered for Kubernetes 1.35"
 
 
-def test_standard_quotas_hold_the_system_nodes_at_their_maximum_and_the_general_pool(aws):
+def test_standard_quotas_hold_the_system_nodes_at_their_maximum_and_the_general_pool(
+    aws, monkeypatch
+):
     """dev: four spot system nodes of 4 vCPUs, and a 64-vCPU general pool that may use spot or
     on-demand capacity. moto does not answer Service Quotas here, so a stub does."""
     import boto3
@@ -100,7 +102,7 @@ def test_standard_quotas_hold_the_system_nodes_at_their_maximum_and_the_general_
     def client(name, **kwargs):
         return quotas if name == "service-quotas" else real_client(name, **kwargs)
 
-    session.client = client  # type: ignore[method-assign]
+    monkeypatch.setattr(session, "client", client)
     with stub:
         checks = by_name(run(session, spec))
     on_demand, spot = checks["on-demand standard vCPU quota"], checks["spot standard vCPU quota"]

@@ -136,25 +136,6 @@ def test_multi_az_doubles_the_database_and_storage_grows_to_its_maximum():
     assert line(result.lines, "secrets").idle == PRICES.services["secret_month"]
 
 
-def test_the_floor_is_control_plane_minimum_system_nodes_and_one_nat():
-    state = [
-        PROVIDER,
-        res("aws:eks/cluster:Cluster", "c", {}),
-        res(
-            "aws:eks/nodeGroup:NodeGroup",
-            "system",
-            {"instanceTypes": ["m7i.large"], "scalingConfig": {"minSize": 2, "maxSize": 3}},
-        ),
-        res("aws:ec2/natGateway:NatGateway", "nat-a", {}),
-        res("aws:ec2/natGateway:NatGateway", "nat-b", {}),
-    ]
-    result = estimate(state, "dev")
-    nat = (PRICES.services["nat_gateway_hour"] + PRICES.services["public_ipv4_hour"]) * H
-    system = 2 * PRICES.instance_hour("m7i.large") * H
-    assert result.floor == pytest.approx(0.10 * H + system + nat)
-    assert result.idle == pytest.approx(0.10 * H + system + 2 * nat)
-
-
 def system_group(types: list[str], size: int, capacity: str = "ON_DEMAND") -> dict:
     return res(
         "aws:eks/nodeGroup:NodeGroup",
@@ -165,6 +146,21 @@ def system_group(types: list[str], size: int, capacity: str = "ON_DEMAND") -> di
             "scalingConfig": {"minSize": size, "maxSize": size + 1},
         },
     )
+
+
+def test_the_floor_is_control_plane_minimum_system_nodes_and_one_nat():
+    state = [
+        PROVIDER,
+        res("aws:eks/cluster:Cluster", "c", {}),
+        system_group(["m7i.large"], 2),
+        res("aws:ec2/natGateway:NatGateway", "nat-a", {}),
+        res("aws:ec2/natGateway:NatGateway", "nat-b", {}),
+    ]
+    result = estimate(state, "dev")
+    nat = (PRICES.services["nat_gateway_hour"] + PRICES.services["public_ipv4_hour"]) * H
+    system = 2 * PRICES.instance_hour("m7i.large") * H
+    assert result.floor == pytest.approx(0.10 * H + system + nat)
+    assert result.idle == pytest.approx(0.10 * H + system + 2 * nat)
 
 
 GENERAL = node_pool("general", ["m7i", "c7i"], ["spot", "on-demand"], {"cpu": 64})
