@@ -7,23 +7,25 @@ does, and the provider's inputs for default tags.
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from policies.engine import proxy, run_resource_rule, run_stack_rule
+from mlplat import state
+from mlplat.state import Checkpoint
+from policies.engine import Outcome, proxy, run_resource_rule, run_stack_rule
+from policies.facts import boundary_urns
 from policies.framework import Ctx, Resource, ResourceRule, StackRule
 from policies.rules import all_rules
 
 Level = Literal["mandatory", "advisory", "unknown"]
 LEVEL_ORDER: dict[str, int] = {"mandatory": 0, "unknown": 1, "advisory": 2}
-
-
-class StateError(Exception):
-    """A state file that cannot be checked: unreadable, not JSON, or not a Pulumi checkpoint."""
+OLD_COPY = "old copy awaiting deletion"
+SECRET_UNKNOWN = "is an encrypted secret in the state (ciphertext); it can't be judged offline"
+# Findings about the state itself rather than a rule: an update that did not finish.
+STATE_POLICY, STATE_CONTROL = "pulumi-state-complete", "STATE"
 
 
 @dataclass(frozen=True, order=True)
@@ -37,6 +39,9 @@ class Finding:
     severity: str = ""
     remediation: str = ""
     waiver_reason: str = ""
+    copy: str = ""  # "" for the live resource, OLD_COPY for a `delete: true` copy
+    section: str = "resources"  # or "account-baseline"
+    rule_level: str = "mandatory"  # the rule's level: an unknown of a mandatory rule blocks too
 
 
 @dataclass(frozen=True)
@@ -47,10 +52,23 @@ class Report:
     evaluated: int  # rule evaluations that applied (pass, fail or unknown)
     passed: int
     linters: dict[str, int] | None = None  # checkov, parliament, kubernetes-validate counts
+    notices: tuple[str, ...] = ()  # what the reader must know to trust the verdict
+    errors: tuple[str, ...] = ()  # rules that raised: the verdict is incomplete (exit 2)
 
     @property
     def mandatory(self) -> int:
         return sum(f.level == "mandatory" for f in self.findings)
+
+    @property
+    def undecided(self) -> int:
+        """Mandatory rules whose verdict on a resource is unknown: never a pass."""
+        return sum(f.level == "unknown" and f.rule_level == "mandatory" for f in self.findings)
+
+    @property
+    def verdict(self) -> str:
+        if self.mandatory:
+            return "FAIL"
+        return "UNDECIDED" if self.undecided else "PASS"
 
     def counts(self) -> dict[str, int]:
         by_level = Counter(f.level for f in self.findings)
@@ -58,12 +76,20 @@ class Report:
 
     def to_json(self) -> dict[str, Any]:
         keys = ("policy", "control", "level", "urn", "type", "message")
+
+        def shown(f: Finding) -> dict[str, Any]:
+            row = {k: v for k, v in asdict(f).items() if k in keys}
+            row.update(
+                {k: v for k, v in (("waiver_reason", f.waiver_reason), ("copy", f.copy)) if v}
+            )
+            return row
+
         return {
             "environment": self.environment,
-            "violations": [
-                {k: v for k, v in asdict(f).items() if k in keys or (k == "waiver_reason" and v)}
-                for f in self.findings
-            ],
+            "violations": [shown(f) for f in self.findings if f.section == "resources"],
+            "account_baseline": [shown(f) for f in self.findings if f.section != "resources"],
+            "notices": list(self.notices),
+            "errors": list(self.errors),
             "summary": {
                 "resources": self.resources,
                 "rules": len(all_rules()),
@@ -75,81 +101,163 @@ class Report:
         }
 
 
-def parse_state(text: str, source: str) -> list[Mapping[str, Any]]:
-    """The resources of a checkpoint (`{"version": 3, "deployment": {"resources": [...]}}`)."""
-    try:
-        state = json.loads(text)
-    except ValueError as err:
-        raise StateError(f"{source}: not JSON ({err})") from None
-    deployment = state.get("deployment") if isinstance(state, dict) else None
-    resources = deployment.get("resources") if isinstance(deployment, dict) else None
-    if not isinstance(resources, list):
-        raise StateError(
-            f"{source}: deployment.resources: got {type(resources).__name__}; expected the list "
-            "of a `pulumi stack export` (checkpoint version 3)"
-        )
-    for index, resource in enumerate(resources):
-        if not (isinstance(resource, dict) and isinstance(resource.get("urn"), str)):
-            raise StateError(
-                f"{source}: deployment.resources[{index}]: expected a resource with a urn"
-            )
-        if not isinstance(resource.get("type"), str):
-            raise StateError(f"{source}: deployment.resources[{index}].type: expected a type token")
-    return resources
+def parse_state(text: str, source: str) -> Checkpoint:
+    """The checkpoint in `text`; StateError names the file, the field, the value and what was
+    expected."""
+    return state.parse(text, source)
 
 
 def check_state(
-    resources: Sequence[Mapping[str, Any]], environment: str, config: Mapping[str, Any]
+    checkpoint: Checkpoint, environment: str | None, config: Mapping[str, Any]
 ) -> Report:
-    by_urn = {r["urn"]: r for r in resources}
-    stack_urn = next((r["urn"] for r in resources if r["type"] == "pulumi:pulumi:Stack"), "")
-    # Props wrapped once in the unknown-checking proxy, for every rule.
-    entries = proxy([_resource(r, by_urn) for r in resources if r["type"] != "pulumi:pulumi:Stack"])
-    types = {entry.type for entry in entries}
+    """Every rule over a checkpoint. Without an environment (any team's stack), the rules that
+    need an environment's facts are skipped and said so, and the account baseline is advisory."""
+    resources = checkpoint.resources
+    live = [r for r in resources if not r["delete"] and r["type"] != state.STACK_TYPE]
+    old = [r for r in resources if r["delete"]]
+    by_urn = {r["urn"]: r for r in reversed(resources) if not r["delete"]}
+    stack_urn = next((r["urn"] for r in resources if r["type"] == state.STACK_TYPE), "")
+    external = {r["urn"] for r in live if r["external"]}
+    secrets = {
+        resources[i]["urn"] + ("#old" if resources[i]["delete"] else ""): paths
+        for i, paths in checkpoint.secret_inputs.items()
+    }
+    # Props wrapped once in the unknown-checking proxy, for every rule. Stack rules see the live
+    # copies; an old copy is judged by the resource rules on its own props.
+    entries = proxy([_resource(r, by_urn) for r in live])
+    judged = [e for e in entries if e.urn not in external]
+    old_entries = list(proxy([_resource(r, by_urn) for r in old]))
+    types = {entry.type for entry in [*judged, *old_entries]}
+    boundaries = boundary_urns(entries)
     findings: list[Finding] = []
+    errors: list[str] = []
+    notices = _lifecycle_notices(checkpoint, old, external)
     evaluated = passed = 0
 
     for rule in all_rules():
+        if environment is None and rule.needed_facts:
+            notices.append(f"skipped {rule.name}: it needs the environment's {rule.needed_facts}")
+            continue
         rule_config = config.get(rule.name) if isinstance(config.get(rule.name), dict) else {}
         level = _level(rule.name, config)
+        if rule.account_baseline and environment is None:
+            level = "advisory"  # a team's stack need not be its account's baseline
         settings = rule.configured(rule_config or {})
         reason = str((rule_config or {}).get("waiverReason") or "")
-        if isinstance(rule, ResourceRule):
-            applicable = {t for t in types if rule.applies(t)}
-            outcomes = [
-                run_resource_rule(rule, entry.props, _ctx(entry, settings), proxied=True)
-                for entry in entries
-                if entry.type in applicable
-            ]
-        else:
-            outcomes = [run_stack_rule(rule, entries, settings, proxied=True)]
-        for outcome in outcomes:
+        runs: list[tuple[Outcome, str]] = []
+        try:
+            if isinstance(rule, ResourceRule):
+                applicable = {t for t in types if rule.applies(t)}
+                for copy, group in (("", judged), (OLD_COPY, old_entries)):
+                    runs += [
+                        (
+                            run_resource_rule(
+                                rule, e.props, _ctx(e, settings, boundaries), proxied=True
+                            ),
+                            copy,
+                        )
+                        for e in group
+                        if e.type in applicable
+                    ]
+            else:
+                runs = [(run_stack_rule(rule, entries, settings, proxied=True), "")]
+        except Exception as error:  # a rule's own bug must not hide the other rules' verdicts
+            errors.append(f"rule {rule.name} raised {error.__class__.__name__}: {error}")
+            continue
+        for outcome, copy in runs:
             if outcome.status == "not_applicable":
                 continue
             evaluated += 1
             passed += outcome.status == "pass"
-            for urn, message in outcome.messages:
+            status_of = "unknown" if outcome.status == "unknown" else level
+            pairs = [(urn, m, status_of) for urn, m in outcome.messages]
+            pairs += [(urn, m, "unknown") for urn, m in outcome.unknowns]
+            for urn, message, found_level in pairs:
                 urn = urn or stack_urn
+                if urn in external and not copy:
+                    continue  # read, not owned: not this stack's to fix
+                if found_level == "unknown":
+                    message = _secret_reason(message, secrets.get(urn + ("#old" if copy else "")))
                 findings.append(
                     Finding(
                         policy=rule.name,
                         control=rule.control,
-                        level="unknown" if outcome.status == "unknown" else level,
+                        level=found_level,
                         urn=urn,
-                        type=str(by_urn.get(urn, {}).get("type", "pulumi:pulumi:Stack")),
+                        type=str(by_urn.get(urn, {}).get("type", state.STACK_TYPE)),
                         message=message,
                         severity=rule.severity,
                         remediation=rule.remediation,
                         waiver_reason=reason,
+                        copy=copy,
+                        section="account-baseline" if rule.account_baseline else "resources",
+                        rule_level=level,
                     )
                 )
-    findings.sort(key=lambda f: (LEVEL_ORDER[f.level], f.policy, f.urn, f.message))
-    return Report(environment, len(resources), tuple(findings), evaluated, passed)
+    findings += _incomplete_update(checkpoint, stack_urn, by_urn)
+    findings.sort(key=lambda f: (LEVEL_ORDER[f.level], f.policy, f.urn, f.copy, f.message))
+    return Report(
+        environment or checkpoint.stack or "(no stack)",
+        len(resources),
+        tuple(findings),
+        evaluated,
+        passed,
+        notices=tuple(notices),
+        errors=tuple(errors),
+    )
+
+
+def _lifecycle_notices(
+    checkpoint: Checkpoint, old: Sequence[Mapping[str, Any]], external: set[str]
+) -> list[str]:
+    notices = [f"{OLD_COPY}: {r['urn']}" for r in old]
+    notices += [
+        f"pending replacement: {r['urn']}" for r in checkpoint.resources if r["pendingReplacement"]
+    ]
+    if external:
+        notices.append(f"{len(external)} read resources (external) not judged as owned")
+    return notices
+
+
+def _incomplete_update(
+    checkpoint: Checkpoint, stack_urn: str, by_urn: Mapping[str, Mapping[str, Any]]
+) -> list[Finding]:
+    """An interrupted update or a resource that failed to initialize: the state may not be what
+    is deployed, so no verdict on it can be trusted (a mandatory finding, exit 1)."""
+    found = [
+        (stack_urn, f"interrupted update left a pending operation: {op}")
+        for op in checkpoint.pending_operations
+    ]
+    found += [
+        (urn, f"resource failed to initialize: {message}")
+        for urn, message in checkpoint.init_errors
+    ]
+    return [
+        Finding(
+            policy=STATE_POLICY,
+            control=STATE_CONTROL,
+            level="mandatory",
+            urn=urn,
+            type=str(by_urn.get(urn, {}).get("type", state.STACK_TYPE)),
+            message=message + " (run `pulumi refresh`, then check again)",
+            severity="high",
+            remediation="Finish or clear the update (`pulumi refresh`, `pulumi cancel`).",
+        )
+        for urn, message in found
+    ]
+
+
+def _secret_reason(message: str, secret_paths: Sequence[str] | None) -> str:
+    """An unknown that is a ciphertext secret says so, not that preview cannot know it."""
+    for path in secret_paths or ():
+        if f"at .{path} " in message or f"at .{path}." in message:
+            return f"value at .{path} {SECRET_UNKNOWN}"
+    return message
 
 
 def with_linters(
     report: Report,
-    resources: Sequence[Mapping[str, Any]],
+    checkpoint: Checkpoint,
     k8s_dir: Path | None,
     waivers: Mapping[str, str],
 ) -> Report:
@@ -160,6 +268,7 @@ def with_linters(
     from mlplat import iam_lint, k8s_schema
     from mlplat.checkov_bridge import check_state as run_checkov
 
+    resources = [r for r in checkpoint.resources if not r["delete"] and not r["external"]]
     result, plan = run_checkov(resources, k8s_dir)
     by_urn = {r["urn"]: r for r in resources}
     extra = []
@@ -224,6 +333,8 @@ def with_linters(
         report.evaluated,
         report.passed,
         linters,
+        report.notices,
+        report.errors,
     )
 
 
@@ -251,8 +362,9 @@ def _resource(raw: Mapping[str, Any], by_urn: Mapping[str, Mapping[str, Any]]) -
     )
 
 
-def _ctx(resource: Resource, config: Mapping[str, Any]) -> Ctx:
+def _ctx(resource: Resource, config: Mapping[str, Any], boundaries: set[str]) -> Ctx:
     return Ctx(
+        used_as_boundary=resource.urn in boundaries,
         config=config,
         urn=resource.urn,
         name=resource.name,

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -24,7 +23,7 @@ from typing import Any
 
 import yaml
 
-from mlplat.tools import tool
+from mlplat.tools import LinterError, run, tool
 from policies.facts import is_permissions_boundary
 
 CHECKOV_VERSION = "3.3.30"
@@ -232,14 +231,16 @@ def run_checkov(paths: Sequence[tuple[str, Path]]) -> CheckovResult:
         ]
         if skips:
             arguments += ["--skip-check", ",".join(sorted(skips))]
-        completed = subprocess.run(
-            checkov_command(*arguments, "--soft-fail"), capture_output=True, text=True, check=False
-        )
-        if completed.returncode != 0:
-            raise RuntimeError(
-                f"checkov failed ({completed.returncode}): {completed.stderr[-2000:]}"
+        completed = run(checkov_command(*arguments, "--soft-fail"), "checkov")
+        try:
+            reports = json.loads(completed.stdout or "[]")
+        except ValueError:
+            reports = None
+        if completed.returncode != 0 or reports is None:
+            raise LinterError(
+                f"checkov {CHECKOV_VERSION} could not run (exit {completed.returncode}): "
+                f"{completed.stderr.strip()[-600:]}"
             )
-        reports = json.loads(completed.stdout or "[]")
         for report in reports if isinstance(reports, list) else [reports]:
             results = report.get("results") or {}
             summary = report.get("summary") or {}

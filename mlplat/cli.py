@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from mlplat import cost as cost_model
+from mlplat.tools import LinterError
 from stacks.environment import EnvironmentSpec, SpecError, known_environments, load_environment
 
 app = typer.Typer(
@@ -110,15 +111,20 @@ def check(
         ),
     ] = True,
 ) -> None:
-    """Every policy rule over a synthesized or exported state. Exit 1 on a mandatory violation."""
+    """Every policy rule over a synthesized or exported state. Exit 1 on a mandatory violation,
+    2 on bad input or when a rule could not run.
+
+    `--state FILE` alone checks any team's stack: the rules that need an environment's facts are
+    skipped (and said so); with `--env ENV` the state must be that environment's stack."""
     from mlplat import report as render
-    from mlplat.check import StateError, check_state, parse_state, with_linters
-    from mlplat.policy_config import policy_config_file
+    from mlplat.check import check_state, parse_state, with_linters
+    from mlplat.policy_config import checkov_waivers, policy_config_file
+    from mlplat.state import StateError
 
     if state is not None:
-        if env is None or environment is not None or all_environments:
-            fail("--state needs --env ENV, and no other environment (choose one)")
-        sources = [(env, state)]
+        if environment is not None or all_environments:
+            fail("--state FILE checks one state: name no environment and no --all (choose one)")
+        sources: list[tuple[str | None, str]] = [(env, state)]
     else:
         if env is not None:
             fail("--env goes with --state FILE")
@@ -126,26 +132,33 @@ def check(
             (n, str(build_dir / n / "state.json"))
             for n in chosen_environments(environment, all_environments)
         ]
-    validated([name for name, _ in sources])
+    validated([name for name, _ in sources if name is not None])
     reports = []
     for name, source in sources:
-        config = current_policy_config(name, policy_config_file(name))
+        shown = "stdin" if source == "-" else source
         try:
             text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as error:
             hint = f"; run `mlplat synth {name}` first" if state is None else ""
-            fail(f"{source}: cannot read the state ({error.__class__.__name__}){hint}")
+            fail(f"{shown}: cannot read the state ({error.__class__.__name__}){hint}")
         try:
-            resources = parse_state(text, source)
+            checkpoint = parse_state(text, shown)
         except StateError as error:
             fail(str(error))
-        result = check_state(resources, name, config)
+        if name is not None and checkpoint.stack and checkpoint.stack != name:
+            fail(
+                f"{shown}: the state is of stack {checkpoint.stack!r}; expected {name!r} "
+                f"(--env {name}), or leave --env out to check it as any team's stack"
+            )
+        config = current_policy_config(name, policy_config_file(name)) if name else {}
+        result = check_state(checkpoint, name, config)
         if linters:
-            from mlplat.policy_config import checkov_waivers
-
-            k8s = build_dir / name / "k8s" if state is None else None
-            waivers = checkov_waivers(load_environment(name))
-            result = with_linters(result, resources, k8s, waivers)
+            k8s = build_dir / name / "k8s" if state is None and name else None
+            waivers = checkov_waivers(load_environment(name)) if name else {}
+            try:
+                result = with_linters(result, checkpoint, k8s, waivers)
+            except LinterError as error:
+                fail(f"{error} (or run with --no-linters to check without them)")
         reports.append(result)
     if output_format is Format.text:
         out.print(render.text(reports))
@@ -156,7 +169,9 @@ def check(
             Format.markdown: render.markdown,
         }
         print(writer[output_format](reports))
-    if any(r.mandatory for r in reports):
+    if errors := [e for r in reports for e in r.errors]:
+        fail("the verdict is incomplete: " + "; ".join(errors))
+    if any(r.mandatory or r.undecided for r in reports):
         raise typer.Exit(1)
 
 
@@ -264,8 +279,9 @@ def pr_comment(
     """The pull-request comment (markdown, on stdout): steps, dangers, policy results and cost
     delta per environment, from two synthesized build dirs."""
     from mlplat import pr_comment as comment
-    from mlplat.check import StateError, check_state, parse_state
+    from mlplat.check import check_state, parse_state
     from mlplat.policy_config import policy_config_file
+    from mlplat.state import StateError
 
     names = [n for n in known_environments() if (head / n / "state.json").is_file()]
     if not names:
@@ -277,10 +293,12 @@ def pr_comment(
     changes = []
     for name in names:
         try:
-            head_state = parse_state((head / name / "state.json").read_text(encoding="utf-8"), name)
+            head_path = head / name / "state.json"
+            head_checkpoint = parse_state(head_path.read_text(encoding="utf-8"), str(head_path))
+            head_state = list(head_checkpoint.resources)
             base_path = base / name / "state.json"
             base_state = (
-                parse_state(base_path.read_text(encoding="utf-8"), name)
+                list(parse_state(base_path.read_text(encoding="utf-8"), str(base_path)).resources)
                 if base_path.is_file()
                 else []
             )
@@ -290,7 +308,7 @@ def pr_comment(
         if name in previews:
             change.steps, change.source = previews[name], "`pulumi preview`"
         change.report = check_state(
-            head_state, name, current_policy_config(name, policy_config_file(name))
+            head_checkpoint, name, current_policy_config(name, policy_config_file(name))
         )
         try:
             change.head_cost = cost_model.estimate(head_state, name)

@@ -8,14 +8,13 @@ from __future__ import annotations
 import fnmatch
 import json
 import re
-import subprocess
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from mlplat.tools import tool
+from mlplat.tools import LinterError, run, tool
 
 PARLIAMENT_VERSION = "1.6.4"
 Kind = Literal["identity", "trust", "resource"]
@@ -176,16 +175,14 @@ def lint(resources: Sequence[Mapping[str, Any]]) -> tuple[int, list[IamFinding]]
     with tempfile.TemporaryDirectory(prefix="mlplat-iam-") as scratch:
         for index, (_, _, _, text) in enumerate(docs):
             (Path(scratch) / f"{index}.json").write_text(text)
-        completed = subprocess.run(
+        completed = run(
             tool(
                 f"parliament=={PARLIAMENT_VERSION}",
                 "parliament", "--directory", scratch, "--include_policy_extension", "json",
                 "--json", "--minimum_severity", "LOW",
                 extra=("setuptools<81",),
             ),
-            capture_output=True,
-            text=True,
-            check=False,
+            "parliament",
         )  # fmt: skip
     # parliament exits 1 when it reports findings; only unparseable output is a failure.
     findings: list[IamFinding] = []
@@ -196,7 +193,9 @@ def lint(resources: Sequence[Mapping[str, Any]]) -> tuple[int, list[IamFinding]]
         try:
             record = json.loads(line)
         except ValueError:
-            raise RuntimeError(f"parliament failed: {completed.stderr[-2000:]}") from None
+            raise LinterError(
+                f"parliament {PARLIAMENT_VERSION} could not run: {completed.stderr.strip()[-600:]}"
+            ) from None
         detail = record.get("detail")
         if record["issue"] == "RESOURCE_POLICY_PRIVILEGE_ESCALATION":
             # parliament 1.6.4 files this cross-statement finding under the wrong document in
@@ -220,7 +219,8 @@ def lint(resources: Sequence[Mapping[str, Any]]) -> tuple[int, list[IamFinding]]
             continue
         findings.append(IamFinding(urn, prop, record["issue"], record["severity"], detail_text))
     if completed.returncode not in (0, 1):
-        raise RuntimeError(
-            f"parliament failed ({completed.returncode}): {completed.stderr[-2000:]}"
+        raise LinterError(
+            f"parliament {PARLIAMENT_VERSION} could not run (exit {completed.returncode}): "
+            f"{completed.stderr.strip()[-600:]}"
         )
     return len(docs), findings + sorted(escalations, key=lambda f: (f.urn, f.detail))

@@ -34,6 +34,9 @@ def facts(spec: EnvironmentSpec, siblings: list[EnvironmentSpec]) -> dict[str, A
         "environment": spec.name,
         "accountId": spec.account_id,
         "vpcCidr": spec.network.vpc_cidr,
+        "ownRanges": [spec.network.vpc_cidr],
+        "namePrefix": spec.name_prefix,
+        "organizationId": spec.security.organization_id,
         "requiredTags": ["env", "owner-team", "cost-centre"],
         "clusterAdminPrincipals": [
             *spec.cluster.admin_role_arns,

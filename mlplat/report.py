@@ -35,8 +35,9 @@ def grouped(findings: Sequence[Finding]) -> list[tuple[tuple[str, str, str, str,
     """Findings that differ only in their resource, together: one row per rule and message."""
     groups: dict[tuple[str, str, str, str, str], list[str]] = {}
     for f in findings:
+        where = named(f.urn) + (f" ({f.copy})" if f.copy else "")
         groups.setdefault((f.level, f.control, f.policy, f.message, f.waiver_reason), []).append(
-            f.urn
+            where
         )
     return list(groups.items())
 
@@ -45,8 +46,8 @@ def text(reports: Sequence[Report], *, limit: int = 15) -> Group:
     blocks: list[Any] = []
     for report in reports:
         counts = report.counts()
-        verdict = "FAIL" if report.mandatory else "PASS"
-        style = "bold red" if report.mandatory else "bold green"
+        verdict = report.verdict
+        style = "bold green" if verdict == "PASS" else "bold red"
         linted = report.linters
         blocks.append(
             Text.assemble(
@@ -65,25 +66,42 @@ def text(reports: Sequence[Report], *, limit: int = 15) -> Group:
                 else "",
             )
         )
-        if report.findings:
-            table = Table(show_edge=False, pad_edge=False)
-            for column in ("level", "control", "policy", "resources", "message"):
-                table.add_column(column, overflow="fold")
-            groups = grouped(report.findings)
-            for (level, control, policy, message, reason), urns in groups[:limit]:
-                shown = ", ".join(named(u) for u in urns[:2])
-                more = f" +{len(urns) - 2}" if len(urns) > 2 else ""
-                table.add_row(
-                    level,
-                    control,
-                    policy,
-                    shown + more,
-                    message + (f" (waived: {reason})" if reason else ""),
-                )
-            if len(groups) > limit:
-                table.add_row("…", "", "", "", f"{len(groups) - limit} more (--format json)")
-            blocks.append(table)
+        sections = (
+            ("", [f for f in report.findings if f.section == "resources"]),
+            ("account baseline", [f for f in report.findings if f.section != "resources"]),
+        )
+        for title, findings in sections:
+            if findings:
+                if title:
+                    blocks.append(Text(f"  {title}:", style="bold"))
+                blocks.append(findings_table(findings, limit))
+        for line in [*report.notices, *(f"error: {e}" for e in report.errors)]:
+            blocks.append(Text(f"  {line}"))
     return Group(*blocks)
+
+
+def findings_table(findings: Sequence[Finding], limit: int) -> Table:
+    """Every cell is Text: user text (a waiver reason, a resource name) is never rich markup."""
+    table = Table(show_edge=False, pad_edge=False)
+    for column in ("level", "control", "policy", "resources", "message"):
+        table.add_column(column, overflow="fold")
+    groups = grouped(findings)
+    for (level, control, policy, message, reason), urns in groups[:limit]:
+        shown = ", ".join(urns[:2])
+        more = f" +{len(urns) - 2}" if len(urns) > 2 else ""
+        cells = (
+            level,
+            control,
+            policy,
+            shown + more,
+            message + (f" (waived: {reason})" if reason else ""),
+        )
+        table.add_row(*(Text(cell) for cell in cells))
+    if len(groups) > limit:
+        table.add_row(
+            *(Text(c) for c in ("…", "", "", "", f"{len(groups) - limit} more (--format json)"))
+        )
+    return table
 
 
 def as_json(reports: Sequence[Report]) -> str:
@@ -92,11 +110,21 @@ def as_json(reports: Sequence[Report]) -> str:
     return json.dumps({"environments": [r.to_json() for r in reports]}, indent=2)
 
 
+def escaped(text: str) -> str:
+    """User text as literal Markdown in a table cell: no HTML, no line breaks, no markup."""
+    text = " ".join(text.split())
+    for char in "\\`*_[]<>|!#":
+        text = text.replace(char, "\\" + char)
+    return text
+
+
 def markdown(reports: Sequence[Report]) -> str:
     lines = []
     for report in reports:
         counts = report.counts()
-        verdict = "❌ fails" if report.mandatory else "✅ passes"
+        verdict = {"FAIL": "❌ fails", "UNDECIDED": "⚠️ undecided", "PASS": "✅ passes"}[
+            report.verdict
+        ]
         lines += [
             f"### `{report.environment}` {verdict}",
             "",
@@ -108,12 +136,11 @@ def markdown(reports: Sequence[Report]) -> str:
         if report.findings:
             lines += ["| level | control | policy | resource | message |", "|---|---|---|---|---|"]
             for f in report.findings:
-                message = f.message.replace("|", "\\|")
+                message = escaped(f.message)
                 if f.waiver_reason:
-                    message += f" _(waived: {f.waiver_reason})_"
-                lines.append(
-                    f"| {f.level} | {f.control} | `{f.policy}` | `{short(f.urn)}` | {message} |"
-                )
+                    message += f" _(waived: {escaped(f.waiver_reason)})_"
+                where = escaped(short(f.urn) + (f" ({f.copy})" if f.copy else ""))
+                lines.append(f"| {f.level} | {f.control} | `{f.policy}` | {where} | {message} |")
             lines.append("")
     return "\n".join(lines)
 

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
 import sys
 from pathlib import Path
+
+
+class LinterError(Exception):
+    """A linter that could not be installed or run: the check is incomplete, never a pass."""
 
 
 def uv() -> str:
@@ -14,7 +19,7 @@ def uv() -> str:
         return str(beside)
     found = shutil.which("uv")
     if found is None:
-        raise RuntimeError("uv not found: run `make setup` (it is a pinned dependency)")
+        raise LinterError("uv not found: run `make setup` (it is a pinned dependency)")
     return found
 
 
@@ -33,3 +38,12 @@ def tool(package: str, *arguments: str, extra: tuple[str, ...] = ()) -> list[str
         *with_args,
         *arguments,
     ]
+
+
+def run(command: list[str], name: str) -> subprocess.CompletedProcess[str]:
+    """Runs a linter; one that cannot start (uv missing, no registry to install from) is a
+    LinterError naming it."""
+    try:
+        return subprocess.run(command, capture_output=True, text=True, check=False)
+    except OSError as error:
+        raise LinterError(f"{name} could not start: {error}") from None

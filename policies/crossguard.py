@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from pulumi_policy import (
@@ -15,8 +16,18 @@ from pulumi_policy import (
     StackValidationArgs,
     StackValidationPolicy,
 )
+from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 
-from policies.framework import Ctx, NotApplicable, Resource, ResourceRule, StackRule
+from policies import facts
+from policies.framework import (
+    Ctx,
+    NotApplicable,
+    Resource,
+    ResourceRule,
+    StackRule,
+    Undecided,
+    UnknownValueError,
+)
 from policies.rules import all_rules
 
 # Every rule accepts the reason a lowered level or loosened setting carries (see environments/).
@@ -41,7 +52,10 @@ def schema(rule: ResourceRule | StackRule) -> PolicyConfigSchema:
     return PolicyConfigSchema(properties={**properties, "waiverReason": WAIVER_REASON})
 
 
-def resource_policy(rule: ResourceRule) -> ResourceValidationPolicy:
+def resource_policy(rule: ResourceRule) -> ResourceValidationPolicy | StackValidationPolicy:
+    if rule.stack_context:
+        return stack_context_policy(rule)
+
     def validate(args: ResourceValidationArgs, report: ReportViolation) -> None:
         if not rule.applies(args.resource_type):
             return
@@ -62,29 +76,80 @@ def resource_policy(rule: ResourceRule) -> ResourceValidationPolicy:
     return ResourceValidationPolicy(validate=validate, **metadata(rule))
 
 
+def stack_context_policy(rule: ResourceRule) -> StackValidationPolicy:
+    """A resource rule whose Ctx needs the stack (is this policy used as a boundary?): each
+    resource is judged on its own, as a resource policy would, and reported under its URN."""
+
+    def validate(args: StackValidationArgs, report: ReportViolation) -> None:
+        resources = stack_resources(args)
+        boundaries = facts.boundary_urns(resources)
+        config = rule.configured(args.get_config())
+        undecided = []
+        for resource in resources:
+            if not rule.applies(resource.type):
+                continue
+            ctx = Ctx(
+                config=config,
+                urn=resource.urn,
+                name=resource.name,
+                type=resource.type,
+                protect=resource.protect,
+                provider_props=resource.provider_props,
+                used_as_boundary=resource.urn in boundaries,
+            )
+            try:
+                for message in rule.evaluate(resource.props, ctx):
+                    report(message, resource.urn)
+            except NotApplicable:
+                continue
+            except UnknownValueError as unknown:
+                undecided.append((resource.urn, Undecided(unknown.message)))
+        raise_undecided(undecided)
+
+    return StackValidationPolicy(validate=validate, **metadata(rule))
+
+
+def raise_undecided(undecided: Sequence[tuple[str, str]]) -> None:
+    """Reports unknowns like any unknown during preview (the SDK's advisory diagnostic), after
+    every decided violation has been reported."""
+    if undecided:
+        error = UnknownValueError(UNKNOWN_STRING_VALUE, [])
+        error.message = "; ".join(f"{urn}: {message}" for urn, message in undecided)
+        raise error
+
+
+def stack_resources(args: StackValidationArgs) -> list[Resource]:
+    return [
+        Resource(
+            urn=r.urn,
+            type=r.resource_type,
+            name=r.name,
+            props=r.props,
+            protect=bool(r.opts.protect),
+            parent=r.parent.urn if r.parent else "",
+            dependencies=[d.urn for d in r.dependencies],
+            property_dependencies={
+                prop: [d.urn for d in deps] for prop, deps in r.property_dependencies.items()
+            },
+            provider_props=r.provider.props if r.provider else {},
+        )
+        for r in args.resources
+    ]
+
+
 def stack_policy(rule: StackRule) -> StackValidationPolicy:
     def validate(args: StackValidationArgs, report: ReportViolation) -> None:
-        resources = [
-            Resource(
-                urn=r.urn,
-                type=r.resource_type,
-                name=r.name,
-                props=r.props,
-                protect=bool(r.opts.protect),
-                parent=r.parent.urn if r.parent else "",
-                dependencies=[d.urn for d in r.dependencies],
-                property_dependencies={
-                    prop: [d.urn for d in deps] for prop, deps in r.property_dependencies.items()
-                },
-                provider_props=r.provider.props if r.provider else {},
-            )
-            for r in args.resources
-        ]
+        resources = stack_resources(args)
         try:
-            for urn, message in rule.evaluate(resources, rule.configured(args.get_config())):
-                report(message, urn or None)
+            found = rule.evaluate(resources, rule.configured(args.get_config()))
         except NotApplicable as reason:
             args.not_applicable(str(reason))
+            return
+        undecided = [(urn, m) for urn, m in found if isinstance(m, Undecided)]
+        for urn, message in found:
+            if not isinstance(message, Undecided):
+                report(message, urn or None)
+        raise_undecided(undecided)
 
     return StackValidationPolicy(validate=validate, **metadata(rule))
 

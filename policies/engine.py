@@ -18,6 +18,7 @@ from policies.framework import (
     ResourceRule,
     Resources,
     StackRule,
+    Undecided,
     UnknownValueError,
     unknown_checking_proxy,
 )
@@ -29,6 +30,8 @@ Status = Literal["pass", "fail", "not_applicable", "unknown"]
 class Outcome:
     status: Status
     messages: tuple[tuple[str, str], ...] = ()  # (urn, message)
+    # A stack rule's resources whose verdict is unknown, while it judged the others.
+    unknowns: tuple[tuple[str, str], ...] = ()
 
 
 def run_resource_rule(
@@ -67,4 +70,8 @@ def run_stack_rule(
         return Outcome("not_applicable", (("", str(reason)),))
     except UnknownValueError as unknown:
         return Outcome("unknown", (("", unknown.message),))
-    return Outcome("fail", tuple(found)) if found else Outcome("pass")
+    unknowns = tuple((urn, str(m)) for urn, m in found if isinstance(m, Undecided))
+    failed = tuple((urn, m) for urn, m in found if not isinstance(m, Undecided))
+    if failed:
+        return Outcome("fail", failed, unknowns)
+    return Outcome("unknown", unknowns) if unknowns else Outcome("pass")

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import fnmatch
+import ipaddress
 import json
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from policies.framework import Props, of_types
+from policies.framework import NotApplicable, Props, UnknownValueError, of_types
 
 # Config properties that carry the environment's facts; every rule that needs them declares them
 # in its schema, and `mlplat` fills them from the environment files.
 ENVIRONMENT = {"type": "string", "description": "this stack's environment name"}
 ACCOUNT_ID = {"type": "string", "description": "this environment's AWS account id"}
+# For rules that are stricter without it (any team's stack), rather than skipped.
+OPTIONAL_ACCOUNT_ID = {**ACCOUNT_ID, "default": ""}
 OTHER_ENVIRONMENTS = {
     "type": "object",
     "description": "the other environments: name -> {accountId, vpcCidr}",
@@ -25,6 +28,24 @@ PROMOTION_READERS = {
     "default": [],
 }
 VPC_CIDR = {"type": "string", "description": "this environment's VPC range"}
+ORGANIZATION_ID = {
+    "type": "string",
+    "description": "this environment's AWS organization",
+    "default": "",
+}
+NAME_PREFIX = {
+    "type": "string",
+    "description": "the prefix of every role and policy the environment creates (`mlplat-<env>`)",
+    "default": "",
+}
+# Without an environment, its own ranges are the private ones: anything else is the internet.
+PRIVATE_RANGES = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "fc00::/7"]
+OWN_RANGES = {
+    "type": "array",
+    "items": {"type": "string"},
+    "description": "the environment's own address ranges; every other source is the internet",
+    "default": PRIVATE_RANGES,
+}
 REQUIRED_TAGS = {
     "type": "array",
     "items": {"type": "string"},
@@ -39,6 +60,35 @@ def as_list(value: Any) -> list[Any]:
     if isinstance(value, str) or not isinstance(value, Sequence):
         return [value]
     return list(value)
+
+
+# pulumi-aws (the Terraform bridge) reads a string where a boolean or a number is expected with
+# Go's strconv: these are the spellings it accepts.
+TRUE_STRINGS = {"1", "t", "T", "TRUE", "true", "True"}
+FALSE_STRINGS = {"0", "f", "F", "FALSE", "false", "False"}
+
+
+def true(value: Any) -> bool:
+    """Whether the provider reads `value` as true (`True`, `"true"`, `"1"`, ...)."""
+    return value is True or (isinstance(value, str) and value in TRUE_STRINGS)
+
+
+def false(value: Any) -> bool:
+    """Whether the provider reads `value` as false; absent (None) is neither."""
+    return value is False or (isinstance(value, str) and value in FALSE_STRINGS)
+
+
+def number(value: Any, default: int = 0) -> int:
+    """An integer as the provider reads it (`22`, `"22"`, `22.0`); absent is `default`.
+    A value it cannot read is -1, which no port or limit range contains."""
+    if value is None or value == "":
+        return default
+    if isinstance(value, bool):
+        return int(value)
+    try:
+        return int(float(value)) if isinstance(value, (int, float, str)) else -1
+    except ValueError:
+        return -1
 
 
 def document(value: Any) -> Mapping[str, Any] | None:
@@ -82,8 +132,87 @@ def action_matches(action: str, pattern: str) -> bool:
     )
 
 
+def grants_action(statement: Mapping[str, Any], action: str) -> bool:
+    """Whether an Allow statement grants `action`: through `Action`, or through `NotAction`,
+    which grants everything it does not list."""
+    if not allows(statement):
+        return False
+    if "NotAction" in statement:
+        listed = [str(a) for a in as_list(statement.get("NotAction"))]
+        return not any(fnmatch.fnmatchcase(action.lower(), n.lower()) for n in listed)
+    return any(action_matches(granted, action) for granted in actions(statement))
+
+
+def granted_actions(statement: Mapping[str, Any], candidates: Sequence[str]) -> list[str]:
+    """The candidates an Allow statement grants, sorted."""
+    return sorted({c for c in candidates if grants_action(statement, c)})
+
+
+def grants_everything(statement: Mapping[str, Any]) -> bool:
+    """Every action: `*`, a pattern that matches any action (`*:*`, `*?`), or a `NotAction`."""
+    if not allows(statement):
+        return False
+    if "NotAction" in statement:
+        return True
+    return any(_matches_any_action(a) for a in actions(statement))
+
+
+def _matches_any_action(pattern: str) -> bool:
+    # A pattern that matches two unrelated made-up actions matches every action.
+    return all(fnmatch.fnmatchcase(probe, pattern.lower()) for probe in ("zz0:qq1", "a-b:c", "x:y"))
+
+
+def wildcard_services(statement: Mapping[str, Any]) -> list[str]:
+    """Whole services or everything an Allow statement grants: `*`, `s3:*`, `i*:*`, NotAction."""
+    if not allows(statement):
+        return []
+    if "NotAction" in statement:
+        return ["NotAction (every action it does not list)"]
+    return sorted(a for a in actions(statement) if _whole_service(a))
+
+
+def _whole_service(pattern: str) -> bool:
+    # A pattern that matches two made-up actions of its service matches the whole service.
+    service = pattern.split(":", 1)[0].lower()
+    return _matches_any_action(pattern) or all(
+        fnmatch.fnmatchcase(f"{service}:{probe}", pattern.lower()) for probe in ("zzqq0", "a-b")
+    )
+
+
+def on_every_resource(statement: Mapping[str, Any]) -> bool:
+    """`Resource: "*"` or its equivalents: a pattern that matches any ARN, or a `NotResource`."""
+    if "NotResource" in statement:
+        return True
+    return any(_matches_any_arn(r) for r in resources(statement))
+
+
+def _matches_any_arn(pattern: str) -> bool:
+    return all(
+        fnmatch.fnmatchcase(probe, pattern)
+        for probe in ("arn:aws:s3:::zz-bucket/key", "arn:aws:kms:eu-west-1:000000000000:key/x")
+    )
+
+
+def within_prefix(resource: str, account_id: str, name_prefix: str) -> bool:
+    """Whether an IAM resource ARN stays within the environment's own roles and policies:
+    no wildcard at all, or this account's `role/<prefix>-…` / `policy/<prefix>-…` with the
+    wildcard only after the prefix."""
+    if not any(c in resource for c in "*?"):
+        return resource.startswith("arn:")
+    if not (account_id and name_prefix):
+        return False
+    for kind in ("role", "policy"):
+        head = f"arn:aws:iam::{account_id}:{kind}/{name_prefix}-"
+        if resource.startswith(head) and not any(c in head for c in "*?"):
+            return True
+    return False
+
+
 def principals(statement: Mapping[str, Any]) -> list[str]:
-    """Every principal of a statement, flattened: '*' or ARNs, account ids, service names."""
+    """Every principal of a statement, flattened: '*' or ARNs, account ids, service names. An
+    Allow with `NotPrincipal` admits everyone it does not list: '*'."""
+    if "NotPrincipal" in statement:
+        return ["*"]
     principal = statement.get("Principal")
     if principal == "*":
         return ["*"]
@@ -93,7 +222,10 @@ def principals(statement: Mapping[str, Any]) -> list[str]:
 
 
 def aws_principal_accounts(statement: Mapping[str, Any]) -> list[str]:
-    """Account ids named by the AWS principals of a statement ('*' kept as '*')."""
+    """Account ids named by the AWS principals of a statement ('*' kept as '*'; `NotPrincipal`
+    and wildcarded ARNs admit anyone: '*')."""
+    if "NotPrincipal" in statement:
+        return ["*"]
     principal = statement.get("Principal")
     if principal == "*":
         return ["*"]
@@ -102,7 +234,7 @@ def aws_principal_accounts(statement: Mapping[str, Any]) -> list[str]:
     found = []
     for value in as_list(principal.get("AWS")):
         value = str(value)
-        if value == "*":
+        if value == "*" or any(c in arn_account(value) for c in "*?"):
             found.append("*")
         elif value.isdigit():
             found.append(value)
@@ -119,6 +251,58 @@ def arn_account(arn: Any) -> str:
         return ""
     parts = arn.split(":", 5)
     return parts[4] if len(parts) > 4 else ""
+
+
+# Condition keys that can confine a `*` principal, and which environment fact their value must name.
+CONFINING_KEYS = {
+    "aws:principalaccount": "account",
+    "aws:sourceaccount": "account",
+    "aws:sourceowner": "account",
+    "kms:calleraccount": "account",
+    "aws:principalorgid": "organization",
+    "aws:principalarn": "arn",
+    "aws:sourcearn": "arn",
+    "aws:sourcevpce": "endpoint",
+    "aws:sourcevpc": "endpoint",
+}
+POSITIVE_OPERATORS = {
+    "stringequals", "stringequalsignorecase", "stringlike", "arnequals", "arnlike",
+}  # fmt: skip
+
+
+def confined(statement: Mapping[str, Any], config: Mapping[str, Any]) -> bool:
+    """Whether a condition confines the statement to this environment: a positive operator
+    (not `IfExists`, not `ForAllValues`, which an absent key satisfies) on a confining key, every
+    value naming this environment's account, organization or own principals, or a literal VPC
+    endpoint. A wildcard never confines; without the environment's facts, only endpoints do."""
+    condition = statement.get("Condition")
+    if not isinstance(condition, Mapping):
+        return False
+    account = str(config.get("accountId") or "")
+    organization = str(config.get("organizationId") or "")
+    for operator, block in condition.items():
+        name = str(operator).lower()
+        if name.startswith("forallvalues:") or name.endswith("ifexists"):
+            continue
+        name = name.removeprefix("foranyvalue:")
+        if name not in POSITIVE_OPERATORS or not isinstance(block, Mapping):
+            continue
+        for key, values in block.items():
+            kind = CONFINING_KEYS.get(str(key).lower())
+            names = [str(v) for v in as_list(values)]
+            if kind and names and all(_names_own(kind, v, account, organization) for v in names):
+                return True
+    return False
+
+
+def _names_own(kind: str, value: str, account: str, organization: str) -> bool:
+    if kind == "endpoint":
+        return value.startswith(("vpce-", "vpc-")) and not any(c in value for c in "*?")
+    if kind == "account":
+        return bool(account) and value == account
+    if kind == "organization":
+        return bool(organization) and value == organization
+    return bool(account) and arn_account(value) == account  # an ARN of this account
 
 
 def has_condition_key(statement: Mapping[str, Any], *keys: str) -> bool:
@@ -176,7 +360,29 @@ def other_accounts(config: Mapping[str, Any]) -> dict[str, str]:
     }
 
 
-OPEN_TO_WORLD = ("0.0.0.0/0", "::/0")
+def public_sources(sources: Sequence[Any], own_ranges: Sequence[str]) -> list[str]:
+    """The sources outside the environment's own ranges: the internet, however it is split
+    (`0.0.0.0/1` + `128.0.0.0/1`, a public /32, `::/0`). A source that is no CIDR is named too."""
+    own = [ipaddress.ip_network(r, strict=False) for r in own_ranges]
+    found = []
+    for source in sources:
+        try:
+            network = ipaddress.ip_network(str(source).strip(), strict=False)
+        except ValueError:
+            found.append(str(source))
+            continue
+        if not any(network.version == o.version and network.subnet_of(o) for o in own):  # type: ignore[arg-type]
+            found.append(str(source))
+    return found
+
+
+def covers(outer: str, inner: str) -> bool:
+    """Whether CIDR `outer` contains all of `inner` (False for anything that is no CIDR)."""
+    try:
+        a, b = ipaddress.ip_network(outer, strict=False), ipaddress.ip_network(inner, strict=False)
+    except ValueError:
+        return False
+    return a.version == b.version and b.subnet_of(a)  # type: ignore[arg-type]
 
 
 def ingress_rules(type_: str, props: Props) -> Iterator[tuple[str, int, int, list[str]]]:
@@ -184,25 +390,27 @@ def ingress_rules(type_: str, props: Props) -> Iterator[tuple[str, int, int, lis
     declares, across the three ways pulumi-aws can express one."""
     if type_ == "aws:ec2/securityGroup:SecurityGroup":
         for rule in as_list(props.get("ingress")):
+            if not isinstance(rule, Mapping):
+                continue
             yield (
                 str(rule.get("protocol")),
-                int(rule.get("fromPort") or 0),
-                int(rule.get("toPort") or 0),
+                number(rule.get("fromPort")),
+                number(rule.get("toPort")),
                 [*as_list(rule.get("cidrBlocks")), *as_list(rule.get("ipv6CidrBlocks"))],
             )
     elif type_ == "aws:ec2/securityGroupRule:SecurityGroupRule":
         if props.get("type") == "ingress":
             yield (
                 str(props.get("protocol")),
-                int(props.get("fromPort") or 0),
-                int(props.get("toPort") or 0),
+                number(props.get("fromPort")),
+                number(props.get("toPort")),
                 [*as_list(props.get("cidrBlocks")), *as_list(props.get("ipv6CidrBlocks"))],
             )
     elif type_ == "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule":
         yield (
             str(props.get("ipProtocol")),
-            int(props.get("fromPort") or 0),
-            int(props.get("toPort") or 0),
+            number(props.get("fromPort")),
+            number(props.get("toPort")),
             [s for s in (props.get("cidrIpv4"), props.get("cidrIpv6")) if s],
         )
 
@@ -215,7 +423,7 @@ SECURITY_GROUP_TYPES = [
 
 
 def all_protocols(protocol: str) -> bool:
-    return protocol in ("-1", "all")
+    return protocol.lower() in ("-1", "all")
 
 
 # --- S3: both token generations of every bucket resource (pulumi-aws v7 keeps both) -------------
@@ -298,22 +506,74 @@ def strings(value: Any) -> Iterator[str]:
             yield from strings(item)
 
 
-# --- permission boundaries --------------------------------------------------------------------
+# --- permission boundaries and the documents that grant -------------------------------------
 
 BOUNDARY_TAG = ("mlplat.io/policy-kind", "permissions-boundary")
+# Every place an identity policy document can live: standalone and inline policies.
+GRANT_TYPES = [
+    "aws:iam/policy:Policy",
+    "aws:iam/rolePolicy:RolePolicy",
+    "aws:iam/userPolicy:UserPolicy",
+    "aws:iam/groupPolicy:GroupPolicy",
+    "aws:iam/role:Role",  # its inlinePolicies
+]
+ATTACHMENTS = (
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+    "aws:iam/groupPolicyAttachment:GroupPolicyAttachment",
+    "aws:iam/userPolicyAttachment:UserPolicyAttachment",
+    "aws:iam/policyAttachment:PolicyAttachment",
+)
+BOUNDARY_HOLDERS = ("aws:iam/role:Role", "aws:iam/user:User")
 
 
 def is_permissions_boundary(props: Props) -> bool:
-    """A policy marked as a permission boundary (the boundary rule keeps the mark honest: such a
-    policy is never attached as a grant)."""
+    """A policy that claims, by its tag, to be the environment's boundary. The claim names which
+    boundary roles must carry; it never exempts the policy from the grant rules (`boundary_urns`
+    decides that, by use)."""
     tags = tags_of(props, {})
     return tags.get(BOUNDARY_TAG[0]) == BOUNDARY_TAG[1]
 
 
-def granted_statements(props: Props) -> Iterator[Mapping[str, Any]]:
-    """The statements a policy grants; a permission boundary grants nothing (it caps)."""
-    if is_permissions_boundary(props):
-        from policies.framework import NotApplicable
+def boundary_urns(resources: Sequence[Any]) -> set[str]:
+    """The policies used as a permission boundary by a role or user, and never attached as a
+    grant: those cap and grant nothing. A tag alone makes no policy a boundary."""
+    policies = list(of_types(resources, "aws:iam/policy:Policy"))
+    holders = list(of_types(resources, *BOUNDARY_HOLDERS))
+    attachments = list(of_types(resources, *ATTACHMENTS))
+    used = {
+        p.urn
+        for p in policies
+        if any(h.refers_to("permissionsBoundary", p) or _names(h, p) for h in holders)
+    }
+    granted = {
+        p.urn
+        for p in policies
+        if any(a.refers_to("policyArn", p) for a in attachments)
+        or any(h.refers_to("managedPolicyArns", p) for h in holders)
+    }
+    return used - granted
 
+
+def _names(holder: Any, policy: Any) -> bool:
+    """Whether a holder's boundary ARN names the policy (when no dependency links them)."""
+    try:
+        arn, name = holder.props.get("permissionsBoundary"), policy.props.get("name")
+    except UnknownValueError:
+        return False
+    return isinstance(arn, str) and isinstance(name, str) and arn.endswith(f":policy/{name}")
+
+
+def granted_statements(props: Props, ctx: Any) -> Iterator[tuple[str, Mapping[str, Any]]]:
+    """(where, statement) for every statement a granting document holds: the policy's own, or each
+    inline policy of a role (`where` names it). A policy used as a boundary grants nothing."""
+    if ctx.type == "aws:iam/role:Role":
+        for index, inline in enumerate(as_list(props.get("inlinePolicies"))):
+            if isinstance(inline, Mapping):
+                label = f"inline policy {inline.get('name') or index!r}: "
+                for statement in statements(inline.get("policy")):
+                    yield label, statement
+        return
+    if ctx.used_as_boundary:
         raise NotApplicable("a permission boundary caps permissions; it grants none")
-    return statements(props.get("policy"))
+    for statement in statements(props.get("policy")):
+        yield "", statement

@@ -37,13 +37,33 @@ __all__ = [
     "Rule",
     "StackFindings",
     "StackRule",
+    "Undecided",
     "UnknownValueError",
+    "each",
     "unknown_checking_proxy",
 ]
 
 
 class NotApplicable(Exception):
     """Raised by a rule when the resource is of its type but the control does not apply."""
+
+
+class Undecided(str):
+    """A stack rule's verdict on one resource that depends on an unknown value: that resource is
+    unknown, and the rule goes on judging the others (see `each`)."""
+
+
+def each(
+    resources: Iterable[Resource], judge: Callable[[Resource], Iterable[str]]
+) -> StackFindings:
+    """Judges every resource on its own: an unknown value in one resource makes that resource's
+    verdict unknown (an `Undecided` message), never the whole rule's, so it hides nothing else."""
+    for resource in resources:
+        try:
+            for message in list(judge(resource)):
+                yield resource.urn, message
+        except UnknownValueError as unknown:
+            yield resource.urn, Undecided(unknown.message)
 
 
 @dataclass(frozen=True)
@@ -78,6 +98,9 @@ class Ctx:
     protect: bool = False
     retain_on_delete: bool = False
     provider_props: Props = field(default_factory=dict)
+    # A policy a role or user uses as its permission boundary (and nothing attaches as a grant):
+    # known only with the stack in view, so rules that need it declare `stack_context`.
+    used_as_boundary: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -89,6 +112,14 @@ class Rule:
     remediation: str
     # Config properties (JSON schema each); every `default` is the secure value.
     config_schema: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    # Judges the account's baseline (trail, detectors, account-wide blocks), not one resource:
+    # reported in a section of its own, so a stack that is not the baseline is not buried in it.
+    account_baseline: bool = False
+
+    @property
+    def needed_facts(self) -> list[str]:
+        """Config properties with no default: facts only an environment's config supplies."""
+        return sorted(k for k, v in self.config_schema.items() if "default" not in v)
 
     def defaults(self) -> dict[str, Any]:
         return {k: v["default"] for k, v in self.config_schema.items() if "default" in v}
@@ -106,6 +137,9 @@ StackCheck = Callable[[Sequence[Resource], Mapping[str, Any]], Iterable[tuple[st
 class ResourceRule(Rule):
     types: tuple[str, ...]  # exact tokens, or a prefix ending in `*` ("aws:*")
     check: ResourceCheck
+    # Judges each resource on its own but needs the stack for its Ctx (`used_as_boundary`): the
+    # pack runs it as a stack policy.
+    stack_context: bool = False
 
     def applies(self, type_: str) -> bool:
         return any(type_ == t or (t.endswith("*") and type_.startswith(t[:-1])) for t in self.types)
@@ -135,6 +169,7 @@ def resource_rule(
     severity: Severity,
     remediation: str,
     config_schema: Mapping[str, Mapping[str, Any]] | None = None,
+    stack_context: bool = False,
 ) -> Callable[[ResourceCheck], ResourceRule]:
     """Decorates a check function into a ResourceRule (the module's RULE)."""
 
@@ -147,6 +182,7 @@ def resource_rule(
             severity=severity,
             remediation=remediation,
             config_schema=dict(config_schema or {}),
+            stack_context=stack_context,
             check=check,
         )
 
@@ -161,6 +197,7 @@ def stack_rule(
     severity: Severity,
     remediation: str,
     config_schema: Mapping[str, Mapping[str, Any]] | None = None,
+    account_baseline: bool = False,
 ) -> Callable[[StackCheck], StackRule]:
     def wrap(check: StackCheck) -> StackRule:
         return StackRule(
@@ -170,6 +207,7 @@ def stack_rule(
             severity=severity,
             remediation=remediation,
             config_schema=dict(config_schema or {}),
+            account_baseline=account_baseline,
             check=check,
         )
 

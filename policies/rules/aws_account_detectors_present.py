@@ -12,6 +12,7 @@ RECORDER_STATUS = "aws:cfg/recorderStatus:RecorderStatus"
 
 @stack_rule(
     name="aws-account-detectors-present",
+    account_baseline=True,
     control="DET-02",
     description="The account runs Security Hub, an IAM Access Analyzer and a recording AWS "
     "Config recorder.",

@@ -35,6 +35,7 @@ def _alarmed_metrics(resources: Sequence[Resource]) -> set[tuple[str, str]]:
 
 @stack_rule(
     name="aws-cloudwatch-cis-alarms",
+    account_baseline=True,
     control="CW-03",
     description="Each CIS metric filter on the trail's log group exists and its alarm notifies "
     "someone.",

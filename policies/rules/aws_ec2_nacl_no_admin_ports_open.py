@@ -1,3 +1,5 @@
+from collections.abc import Mapping
+
 from policies import facts
 from policies.framework import Ctx, Findings, Props, resource_rule
 
@@ -5,12 +7,11 @@ ADMIN_PORTS = (22, 3389)
 
 
 def _covers(entry: Props, port: int) -> bool:
-    protocol = str(entry.get("protocol"))
+    protocol = str(entry.get("protocol")).lower()
     if facts.all_protocols(protocol):
         return True
-    return protocol in ("6", "tcp") and int(entry.get("fromPort") or 0) <= port <= int(
-        entry.get("toPort") or 0
-    )
+    low, high = facts.number(entry.get("fromPort")), facts.number(entry.get("toPort"))
+    return protocol in ("6", "tcp") and low <= port <= high
 
 
 def _source(entry: Props) -> str:
@@ -28,6 +29,7 @@ def _source(entry: Props) -> str:
     description="Network ACLs do not admit the internet to SSH or RDP (evaluated in rule order).",
     severity="high",
     remediation="Add lower-numbered deny entries for 22 and 3389 from 0.0.0.0/0 and ::/0.",
+    config_schema={"ownRanges": facts.OWN_RANGES},
 )
 def check(props: Props, ctx: Ctx) -> Findings:
     if ctx.type == "aws:ec2/networkAclRule:NetworkAclRule":
@@ -36,13 +38,26 @@ def check(props: Props, ctx: Ctx) -> Findings:
         entries = [{**props, "action": props.get("ruleAction"), "ruleNo": props.get("ruleNumber")}]
     else:
         entries = list(facts.as_list(props.get("ingress")))
-    ordered = sorted(entries, key=lambda e: int(e.get("ruleNo") or 0))
+    ordered = sorted(
+        (e for e in entries if isinstance(e, Mapping)), key=lambda e: facts.number(e.get("ruleNo"))
+    )
     for port in ADMIN_PORTS:
-        for world in facts.OPEN_TO_WORLD:
-            # NACLs stop at the first matching entry, lowest number first.
-            first = next((e for e in ordered if _source(e) == world and _covers(e, port)), None)
-            if first is not None and first.get("action") == "allow":
-                yield f"entry {first.get('ruleNo')} admits {world} to port {port}"
+        # NACLs stop at the first matching entry, lowest number first: an allow from outside the
+        # environment's ranges counts unless an earlier deny covers all of its source.
+        for index, entry in enumerate(ordered):
+            source = _source(entry)
+            if str(entry.get("action")).lower() != "allow" or not _covers(entry, port):
+                continue
+            if not facts.public_sources([source], ctx.config["ownRanges"]):
+                continue
+            denied = any(
+                str(e.get("action")).lower() == "deny"
+                and _covers(e, port)
+                and facts.covers(_source(e), source)
+                for e in ordered[:index]
+            )
+            if not denied:
+                yield f"entry {entry.get('ruleNo')} admits {source} to port {port}"
 
 
 RULE = check

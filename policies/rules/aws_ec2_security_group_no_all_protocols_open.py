@@ -9,10 +9,11 @@ from policies.framework import Ctx, Findings, Props, resource_rule
     description="No security group admits all protocols from the internet.",
     severity="critical",
     remediation="Admit specific protocols and ports from specific sources.",
+    config_schema={"ownRanges": facts.OWN_RANGES},
 )
 def check(props: Props, ctx: Ctx) -> Findings:
     for protocol, _, _, sources in facts.ingress_rules(ctx.type, props):
-        world = [s for s in sources if s in facts.OPEN_TO_WORLD]
+        world = facts.public_sources(sources, ctx.config["ownRanges"])
         if world and facts.all_protocols(protocol):
             yield f"all protocols open to {world}"
 

@@ -1,6 +1,20 @@
+from policies import facts
 from policies.framework import Ctx, Findings, Props, resource_rule
 
-BROAD = ["AdministratorAccess", "IAMFullAccess", "PowerUserAccess", "AmazonS3FullAccess"]
+# AWS-managed policies are allowed by name, never by the absence of a bad one: these are the
+# service-role policies EKS, its add-ons and RDS document, and InfoSec's read-only audit pair.
+ALLOWED = [
+    "AmazonEC2ContainerRegistryPullOnly",
+    "AmazonEC2ContainerRegistryReadOnly",
+    "AmazonEKSClusterPolicy",
+    "AmazonEKSWorkerNodePolicy",
+    "AmazonEKS_CNI_Policy",
+    "AmazonSSMManagedInstanceCore",
+    "SecurityAudit",
+    "job-function/ViewOnlyAccess",
+    "service-role/AmazonEBSCSIDriverPolicy",
+    "service-role/AmazonRDSEnhancedMonitoringRole",
+]
 
 
 @resource_rule(
@@ -13,24 +27,29 @@ BROAD = ["AdministratorAccess", "IAMFullAccess", "PowerUserAccess", "AmazonS3Ful
         "aws:iam/policyAttachment:PolicyAttachment",
         "aws:iam/role:Role",
     ],
-    description="AWS-managed administrator and full-access policies are never attached.",
+    description="Only allow-listed AWS-managed policies are attached; never an administrator "
+    "or full-access one.",
     severity="critical",
-    remediation="Attach a least-privilege policy written for the role.",
+    remediation="Attach a least-privilege policy written for the role, or add the AWS-managed "
+    "policy to `allowedManagedPolicies` with a reason.",
     config_schema={
-        "forbiddenManagedPolicies": {"type": "array", "items": {"type": "string"}, "default": BROAD}
+        "allowedManagedPolicies": {
+            "type": "array",
+            "items": {"type": "string"},
+            "default": ALLOWED,
+        }
     },
 )
 def check(props: Props, ctx: Ctx) -> Findings:
-    arns = list(props.get("managedPolicyArns") or [])
+    arns = list(facts.as_list(props.get("managedPolicyArns")))
     if props.get("policyArn"):
         arns.append(props.get("policyArn"))
+    allowed = set(ctx.config["allowedManagedPolicies"])
     for arn in arns:
-        name = str(arn).rsplit("/", 1)[-1]
-        if (
-            str(arn).startswith("arn:aws:iam::aws:policy/")
-            and name in ctx.config["forbiddenManagedPolicies"]
-        ):
-            yield f"attaches the AWS-managed {name}"
+        # Every partition's AWS-managed policies: arn:aws:, arn:aws-cn:, arn:aws-us-gov:.
+        head, _, name = str(arn).partition(":iam::aws:policy/")
+        if head.startswith("arn:aws") and name and name not in allowed:
+            yield f"attaches the AWS-managed {name}, which is not on the allow-list"
 
 
 RULE = check

@@ -3,13 +3,6 @@ from collections.abc import Sequence
 from policies import facts
 from policies.framework import Config, Resource, StackFindings, of_types, stack_rule
 
-ATTACHMENTS = (
-    "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
-    "aws:iam/groupPolicyAttachment:GroupPolicyAttachment",
-    "aws:iam/userPolicyAttachment:UserPolicyAttachment",
-    "aws:iam/policyAttachment:PolicyAttachment",
-)
-
 
 @stack_rule(
     name="aws-iam-permissions-boundary",
@@ -35,7 +28,7 @@ def check(resources: Sequence[Resource], config: Config) -> StackFindings:
         }
         if "iam:DeleteRolePermissionsBoundary" not in denied:
             yield boundary.urn, "the boundary does not deny iam:DeleteRolePermissionsBoundary"
-        for attachment in of_types(resources, *ATTACHMENTS):
+        for attachment in of_types(resources, *facts.ATTACHMENTS):
             if attachment.refers_to("policyArn", boundary):
                 yield attachment.urn, "attaches the permission boundary as a grant"
     for role in of_types(resources, "aws:iam/role:Role"):

@@ -29,25 +29,25 @@ ESCALATION = [
     severity="critical",
     remediation="Scope iam:PassRole / sts:AssumeRole to named roles (and iam:PassedToService); "
     "drop policy-editing actions from workload roles.",
+    config_schema={"accountId": facts.OPTIONAL_ACCOUNT_ID, "namePrefix": facts.NAME_PREFIX},
+    stack_context=True,
 )
 def check(props: Props, ctx: Ctx) -> Findings:
-    for statement in facts.granted_statements(props):
-        if not facts.allows(statement):
+    account, prefix = ctx.config.get("accountId") or "", ctx.config.get("namePrefix") or ""
+    for where, statement in facts.granted_statements(props, ctx):
+        hits = facts.granted_actions(statement, ESCALATION)
+        if not hits:
             continue
-        if "*" not in facts.resources(statement) or statement.get("Condition"):
-            continue
-        hits = sorted(
-            {
-                escalation
-                for escalation in ESCALATION
-                for action in facts.actions(statement)
-                if facts.action_matches(action, escalation)
-            }
+        # A condition does not narrow which roles or policies: only the resources do.
+        broad = sorted(
+            r for r in facts.resources(statement) if not facts.within_prefix(r, account, prefix)
         )
-        if hits:
+        if "NotResource" in statement:
+            broad.append("NotResource (every resource it does not list)")
+        if broad:
             yield (
-                f"statement {statement.get('Sid', '')!r} allows {hits} on Resource '*' "
-                "with no condition"
+                f"{where}statement {statement.get('Sid', '')!r} allows {hits} on {broad}, "
+                "beyond the environment's own roles and policies"
             )
 
 

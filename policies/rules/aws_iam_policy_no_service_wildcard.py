@@ -10,14 +10,13 @@ from policies.rules.aws_iam_policy_no_admin import POLICY_TYPES
     description="No IAM policy allows a whole service (`s3:*`, `iam:*`) or every action.",
     severity="high",
     remediation="Replace `<service>:*` with the specific actions needed.",
+    stack_context=True,
 )
 def check(props: Props, ctx: Ctx) -> Findings:
-    for statement in facts.granted_statements(props):
-        if not facts.allows(statement):
-            continue
-        wild = sorted(a for a in facts.actions(statement) if a == "*" or a.endswith(":*"))
+    for where, statement in facts.granted_statements(props, ctx):
+        wild = facts.wildcard_services(statement)
         if wild:
-            yield f"statement {statement.get('Sid', '')!r} allows whole services: {wild}"
+            yield f"{where}statement {statement.get('Sid', '')!r} allows whole services: {wild}"
 
 
 RULE = check

@@ -36,24 +36,28 @@ SCOPABLE = [
     description="Actions that can be scoped to resources are never granted on Resource '*'.",
     severity="high",
     remediation="Name the bucket, prefix, secret or queue ARNs instead of '*'.",
+    stack_context=True,
     config_schema={
         "scopableActions": {"type": "array", "items": {"type": "string"}, "default": SCOPABLE}
     },
 )
 def check(props: Props, ctx: Ctx) -> Findings:
     scopable = ctx.config["scopableActions"]
-    for statement in facts.granted_statements(props):
-        if not facts.allows(statement) or "*" not in facts.resources(statement):
+    for where, statement in facts.granted_statements(props, ctx):
+        if not facts.allows(statement) or not facts.on_every_resource(statement):
             continue
-        hits = sorted(
-            {
-                action
-                for action in facts.actions(statement)
-                if action != "*" and any(facts.action_matches(action, p) for p in scopable)
-            }
-        )
+        if "NotAction" in statement:
+            hits = facts.granted_actions(statement, scopable)
+        else:  # `*` itself is IAM-01's and IAM-02's finding
+            hits = sorted(
+                {
+                    action
+                    for action in facts.actions(statement)
+                    if action != "*" and any(facts.action_matches(action, p) for p in scopable)
+                }
+            )
         if hits:
-            yield f"statement {statement.get('Sid', '')!r} grants {hits} on Resource '*'"
+            yield f"{where}statement {statement.get('Sid', '')!r} grants {hits} on Resource '*'"
 
 
 RULE = check

@@ -91,7 +91,7 @@ CASES = [
                 ["statement 'S' allows Action '*' on Resource '*'"],
             ),
         ],
-        not_applicable=("aws:iam/role:Role", TRUST_SERVICE),
+        not_applicable=(ATTACHMENT, {"policyArn": "arn:aws:iam::aws:policy/X"}),
         unknown={"policy": UNKNOWN_STRING},
     ),
     Case(
@@ -135,7 +135,7 @@ CASES = [
                 ["statement 'S' grants ['s3:Get*'] on Resource '*'"],
             ),
         ],
-        not_applicable=("aws:iam/role:Role", TRUST_SERVICE),
+        not_applicable=(ATTACHMENT, {"policyArn": "arn:aws:iam::aws:policy/X"}),
         unknown={"policy": UNKNOWN_STRING},
     ),
     Case(
@@ -150,23 +150,23 @@ CASES = [
             (
                 "passrole on star",
                 allowing("iam:PassRole"),
-                ["statement 'S' allows ['iam:PassRole'] on Resource '*' with no condition"],
+                ["statement 'S' allows ['iam:PassRole'] on ['*'], beyond the environment's own roles and policies"],
             ),
             (
                 "policy editing",
                 allowing(["iam:CreatePolicyVersion", "iam:AttachRolePolicy"]),
                 [
                     "statement 'S' allows ['iam:AttachRolePolicy', 'iam:CreatePolicyVersion'] "
-                    "on Resource '*' with no condition"
+                    "on ['*'], beyond the environment's own roles and policies"
                 ],
             ),
             (
                 "assume anything",
                 allowing("sts:AssumeRole"),
-                ["statement 'S' allows ['sts:AssumeRole'] on Resource '*' with no condition"],
+                ["statement 'S' allows ['sts:AssumeRole'] on ['*'], beyond the environment's own roles and policies"],
             ),
         ],
-        not_applicable=("aws:iam/role:Role", TRUST_SERVICE),
+        not_applicable=(ATTACHMENT, {"policyArn": "arn:aws:iam::aws:policy/X"}),
         unknown={"policy": UNKNOWN_STRING},
     ),
     Case(
@@ -179,11 +179,15 @@ CASES = [
                 allowing("kms:Decrypt"),
                 ["statement 'S' allows ['kms:Decrypt'] on every key"],
             ),
-            ("kms star", allowing("kms:*"), ["statement 'S' allows ['kms:*'] on every key"]),
+            (
+                "kms star",
+                allowing("kms:*"),
+                ["statement 'S' allows ['kms:Decrypt', 'kms:ReEncryptFrom'] on every key"],
+            ),
             (
                 "reencrypt",
                 allowing("kms:ReEncrypt*"),
-                ["statement 'S' allows ['kms:ReEncrypt*'] on every key"],
+                ["statement 'S' allows ['kms:ReEncryptFrom'] on every key"],
             ),
         ],
         not_applicable=("aws:kms/key:Key", {"policy": "{}"}),
@@ -237,12 +241,12 @@ CASES = [
             (
                 "admin",
                 {"role": "ci", "policyArn": "arn:aws:iam::aws:policy/AdministratorAccess"},
-                ["attaches the AWS-managed AdministratorAccess"],
+                ["attaches the AWS-managed AdministratorAccess, which is not on the allow-list"],
             ),
             (
                 "s3 full",
                 {"role": "node", "policyArn": "arn:aws:iam::aws:policy/AmazonS3FullAccess"},
-                ["attaches the AWS-managed AmazonS3FullAccess"],
+                ["attaches the AWS-managed AmazonS3FullAccess, which is not on the allow-list"],
             ),
         ],
         not_applicable=(POLICY, SCOPED),

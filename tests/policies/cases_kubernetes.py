@@ -425,7 +425,7 @@ CASES = [
             ),
         ],
         not_applicable=(NS, RESTRICTED),
-        unknown={"data": {"config.yaml": UNKNOWN_STRING}},
+        unknown={"metadata": {"name": "dex", "namespace": "auth"}, "data": UNKNOWN_STRING},
     ),
     Case(
         rule="karpenter-nodepool-gpu-limit",

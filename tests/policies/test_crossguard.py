@@ -60,7 +60,9 @@ def test_every_rule_is_a_mandatory_policy_with_its_schema():
     assert len(BY_NAME) == len(all_rules())
     for rule in all_rules():
         policy = BY_NAME[rule.name]
-        expected = ResourceValidationPolicy if hasattr(rule, "types") else StackValidationPolicy
+        # A resource rule that needs the stack for its context runs as a stack policy.
+        resource = hasattr(rule, "types") and not rule.stack_context
+        expected = ResourceValidationPolicy if resource else StackValidationPolicy
         assert isinstance(policy, expected)
         assert policy.enforcement_level == EnforcementLevel.MANDATORY
         assert policy.description.startswith(f"[{rule.control}] ")
@@ -126,3 +128,37 @@ def test_the_pack_imports_only_the_standard_library_pulumi_policy_and_itself():
                 names = [node.module]
             for name in names:
                 assert name.split(".")[0] in allowed, f"{path.name} imports {name}"
+
+
+def stack_resource(type_: str, name: str, props: dict, deps: dict | None = None) -> PolicyResource:
+    return PolicyResource(
+        type_, unknown_checking_proxy(props), f"urn:pulumi:prod::mlplat::{type_}::{name}", name,
+        options(), None, None, [], deps or {},
+    )  # fmt: skip
+
+
+ADMIN = '{"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}'
+
+
+def test_a_policy_is_a_boundary_by_use_never_by_its_tag():
+    tagged = {"policy": ADMIN, "tags": {"mlplat.io/policy-kind": "permissions-boundary"}}
+    boundary = stack_resource("aws:iam/policy:Policy", "boundary", tagged)
+    posing = stack_resource("aws:iam/policy:Policy", "posing", tagged)
+    role = stack_resource(
+        "aws:iam/role:Role", "r", {"permissionsBoundary": "x"},
+        {"permissionsBoundary": [boundary]},
+    )  # fmt: skip
+    reported = validate("aws-iam-policy-no-admin", StackValidationArgs([boundary, posing, role]))
+    assert reported == [("statement '' allows Action '*' on Resource '*'", posing.urn)]
+
+
+def test_a_stack_rule_reports_what_it_decided_before_an_unknown():
+    known = stack_resource("aws:iam/rolePolicy:RolePolicy", "known", {"policy": ADMIN})
+    unknown = stack_resource("aws:iam/rolePolicy:RolePolicy", "unknown", {"policy": UNKNOWN_BOOL})
+    reported: list = []
+    with pytest.raises(UnknownValueError) as raised:
+        BY_NAME["aws-iam-policy-no-admin"].validate(
+            StackValidationArgs([unknown, known]), lambda m, urn=None: reported.append((m, urn))
+        )
+    assert raised.value.message.startswith(f"{unknown.urn}: ")
+    assert reported == [("statement '' allows Action '*' on Resource '*'", known.urn)]

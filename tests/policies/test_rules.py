@@ -147,7 +147,7 @@ def test_stack_rule_fixtures(case):
         "aws-iam-policy-no-kms-decrypt-all",
     ],
 )
-def test_grant_rules_do_not_judge_a_permission_boundary(name):
+def test_grant_rules_judge_a_policy_unless_it_is_used_as_a_boundary(name):
     from tests.policies.cases_iam import BOUNDARY
 
     case = Case(
@@ -158,15 +158,17 @@ def test_grant_rules_do_not_judge_a_permission_boundary(name):
         not_applicable=("", {}),
         unknown={},
     )
-    assert run(case, dict(BOUNDARY.props)).status == "not_applicable"
-    unmarked = {k: v for k, v in BOUNDARY.props.items() if k != "tags"}
-    # Unmarked, the same document is a grant of everything: the admin rules catch it.
+    rule = resource_rule(name)
+    ctx = Ctx(config=rule.configured({}), type=case.type, used_as_boundary=True)
+    assert run_resource_rule(rule, dict(BOUNDARY.props), ctx).status == "not_applicable"
+    # Not used as one, the same document is a grant of everything, its boundary tag or not: the
+    # admin rules catch it (a tag is a claim anyone can write).
     failing = {
         "aws-iam-policy-no-admin",
         "aws-iam-policy-no-service-wildcard",
         "aws-iam-policy-no-privilege-escalation",
     }
-    assert run(case, unmarked).status == ("fail" if name in failing else "pass")
+    assert run(case, dict(BOUNDARY.props)).status == ("fail" if name in failing else "pass")
 
 
 RUNTIME = "kubernetes:serving.kserve.io/v1alpha1:ClusterServingRuntime"
