@@ -146,7 +146,13 @@ def _decoded(value: Any, path: str, source: str, secrets: list[str], track: bool
                     secrets.append(_prop_path(path))
                 return UNKNOWN_STRING_VALUE
             raise _shape(source, path, value, "a secret with `ciphertext` or `plaintext`")
-        return {k: _decoded(v, f"{path}.{k}", source, secrets, track) for k, v in value.items()}
+        # `__defaults` is the Terraform bridge's note of which properties it defaulted (engines
+        # of 2023): bookkeeping, not a property AWS holds.
+        return {
+            k: _decoded(v, f"{path}.{k}", source, secrets, track)
+            for k, v in value.items()
+            if k != "__defaults"
+        }
     if isinstance(value, list):
         return [_decoded(v, f"{path}[{i}]", source, secrets, track) for i, v in enumerate(value)]
     return value

@@ -212,7 +212,7 @@ def principals(statement: Mapping[str, Any]) -> list[str]:
     """Every principal of a statement, flattened: '*' or ARNs, account ids, service names. An
     Allow with `NotPrincipal` admits everyone it does not list: '*'."""
     if "NotPrincipal" in statement:
-        return ["*"]
+        return ["*"] if allows(statement) else []
     principal = statement.get("Principal")
     if principal == "*":
         return ["*"]
@@ -225,7 +225,7 @@ def aws_principal_accounts(statement: Mapping[str, Any]) -> list[str]:
     """Account ids named by the AWS principals of a statement ('*' kept as '*'; `NotPrincipal`
     and wildcarded ARNs admit anyone: '*')."""
     if "NotPrincipal" in statement:
-        return ["*"]
+        return ["*"] if allows(statement) else []
     principal = statement.get("Principal")
     if principal == "*":
         return ["*"]
@@ -291,6 +291,27 @@ def confined(statement: Mapping[str, Any], config: Mapping[str, Any]) -> bool:
             kind = CONFINING_KEYS.get(str(key).lower())
             names = [str(v) for v in as_list(values)]
             if kind and names and all(_names_own(kind, v, account, organization) for v in names):
+                return True
+    return False
+
+
+def named_principals(statement: Mapping[str, Any]) -> bool:
+    """Whether a condition narrows the statement to principals named one by one: a positive
+    operator on `aws:PrincipalArn` whose every value is an ARN without a wildcard."""
+    condition = statement.get("Condition")
+    if not isinstance(condition, Mapping):
+        return False
+    for operator, block in condition.items():
+        name = str(operator).lower().removeprefix("foranyvalue:")
+        if name not in POSITIVE_OPERATORS or not isinstance(block, Mapping):
+            continue
+        for key, values in block.items():
+            arns = [str(v) for v in as_list(values)]
+            if (
+                str(key).lower() == "aws:principalarn"
+                and arns
+                and all(v.startswith("arn:") and not any(c in v for c in "*?") for v in arns)
+            ):
                 return True
     return False
 
@@ -448,31 +469,102 @@ def data_class(bucket: Any) -> str:
 
 # --- Kubernetes workloads -------------------------------------------------------------------
 
-POD_SPEC_PATHS: dict[str, tuple[str, ...]] = {
-    "kubernetes:core/v1:Pod": ("spec",),
-    "kubernetes:apps/v1:Deployment": ("spec", "template", "spec"),
-    "kubernetes:apps/v1:StatefulSet": ("spec", "template", "spec"),
-    "kubernetes:apps/v1:DaemonSet": ("spec", "template", "spec"),
-    "kubernetes:apps/v1:ReplicaSet": ("spec", "template", "spec"),
-    "kubernetes:batch/v1:Job": ("spec", "template", "spec"),
-    "kubernetes:batch/v1:CronJob": ("spec", "jobTemplate", "spec", "template", "spec"),
+# Where each kind holds its pod templates ("[]": every item of a list, "*": every value of a map).
+TEMPLATE = ("spec", "template", "spec")
+POD_SPEC_PATHS: dict[str, tuple[tuple[str, ...], ...]] = {
+    "kubernetes:core/v1:Pod": (("spec",),),
+    "kubernetes:apps/v1:Deployment": (TEMPLATE,),
+    "kubernetes:apps/v1:StatefulSet": (TEMPLATE,),
+    "kubernetes:apps/v1:DaemonSet": (TEMPLATE,),
+    "kubernetes:apps/v1:ReplicaSet": (TEMPLATE,),
+    "kubernetes:batch/v1:Job": (TEMPLATE,),
+    "kubernetes:batch/v1:CronJob": (("spec", "jobTemplate", *TEMPLATE),),
 }
 WORKLOADS = list(POD_SPEC_PATHS)
-# KServe's serving runtimes carry the containers every InferenceService on them runs: the
-# container rules hold them to the same bar.
+# Custom resources that embed pod specs, at the paths of their CRDs in the pinned Kubeflow 1.11
+# manifests (KServe 0.15, Notebooks, Trainer v2) and of JobSet and the v1 training operator:
+# KServe's serving runtimes carry the containers every InferenceService on them runs.
 SERVING_RUNTIMES = [
     "kubernetes:serving.kserve.io/v1alpha1:ClusterServingRuntime",
     "kubernetes:serving.kserve.io/v1alpha1:ServingRuntime",
 ]
-POD_SPEC_PATHS.update(dict.fromkeys(SERVING_RUNTIMES, ("spec",)))
-CONTAINER_HOSTS = [*WORKLOADS, *SERVING_RUNTIMES]
+EMBEDDED_POD_SPECS: dict[str, tuple[tuple[str, ...], ...]] = {
+    **dict.fromkeys(SERVING_RUNTIMES, (("spec",), ("spec", "workerSpec"))),
+    "kubernetes:serving.kserve.io/v1beta1:InferenceService": (
+        ("spec", "predictor"),
+        ("spec", "predictor", "workerSpec"),
+        ("spec", "transformer"),
+        ("spec", "explainer"),
+    ),
+    **{f"kubernetes:kubeflow.org/{v}:Notebook": (TEMPLATE,) for v in ("v1", "v1beta1", "v1alpha1")},
+    "kubernetes:trainer.kubeflow.org/v1alpha1:TrainJob": (
+        ("spec", "podTemplateOverrides", "[]", "spec"),
+    ),
+    **dict.fromkeys(
+        [
+            "kubernetes:trainer.kubeflow.org/v1alpha1:TrainingRuntime",
+            "kubernetes:trainer.kubeflow.org/v1alpha1:ClusterTrainingRuntime",
+        ],
+        (("spec", "template", "spec", "replicatedJobs", "[]", "template", *TEMPLATE),),
+    ),
+    "kubernetes:jobset.x-k8s.io/v1alpha2:JobSet": (
+        ("spec", "replicatedJobs", "[]", "template", *TEMPLATE),
+    ),
+    **{
+        f"kubernetes:kubeflow.org/v1:{kind}": (("spec", replicas, "*", "template", "spec"),)
+        for kind, replicas in (
+            ("PyTorchJob", "pytorchReplicaSpecs"),
+            ("TFJob", "tfReplicaSpecs"),
+            ("MPIJob", "mpiReplicaSpecs"),
+            ("XGBoostJob", "xgbReplicaSpecs"),
+            ("PaddleJob", "paddleReplicaSpecs"),
+            ("JAXJob", "jaxReplicaSpecs"),
+        )
+    },
+}
+POD_SPEC_PATHS.update(EMBEDDED_POD_SPECS)
+CONTAINER_HOSTS = list(POD_SPEC_PATHS)
+# Kinds whose pods run as the account their template names (a serving runtime's pods run as
+# the InferenceService's).
+POD_OWNERS = [t for t in CONTAINER_HOSTS if t not in SERVING_RUNTIMES]
+# A KServe predictor's model server is declared under its framework's key: an overlay that KServe
+# merges onto its serving runtime's container. What it sets is judged; what it leaves out comes
+# from the runtime, which is judged as itself.
+MODEL_OVERLAYS = (
+    "model", "sklearn", "xgboost", "tensorflow", "pytorch", "triton", "onnx", "huggingface",
+    "lightgbm", "paddle", "pmml",
+)  # fmt: skip
+
+
+def pod_specs(type_: str, props: Props) -> Iterator[tuple[str, Mapping[str, Any]]]:
+    """(where, pod spec) for every pod template of a resource; `where` is "" for the kind's main
+    template (its first, when that is one object), else its path ("spec.transformer: ")."""
+    for number, path in enumerate(POD_SPEC_PATHS[type_]):
+        main = number == 0 and not any(k in ("[]", "*") for k in path)
+        for where, spec in _descend(props, path, []):
+            if isinstance(spec, Mapping):
+                yield ("" if main else ".".join(where) + ": "), spec
+
+
+def _descend(value: Any, path: Sequence[str], where: list[str]) -> Iterator[tuple[list[str], Any]]:
+    if not path:
+        yield where, value
+        return
+    key, rest = path[0], path[1:]
+    if key == "[]":
+        for index, item in enumerate(as_list(value) if not isinstance(value, Mapping) else []):
+            yield from _descend(item, rest, [*where[:-1], f"{where[-1]}[{index}]"])
+    elif key == "*":
+        if isinstance(value, Mapping):
+            for name in value:
+                yield from _descend(value[name], rest, [*where, str(name)])
+    elif isinstance(value, Mapping) and value.get(key) is not None:
+        yield from _descend(value.get(key), rest, [*where, key])
 
 
 def pod_spec(type_: str, props: Props) -> Mapping[str, Any]:
-    spec: Any = props
-    for key in POD_SPEC_PATHS[type_]:
-        spec = spec.get(key) if isinstance(spec, Mapping) else None
-    return spec if isinstance(spec, Mapping) else {}
+    """The first pod template of a resource (the only one of most kinds)."""
+    return next((spec for _, spec in pod_specs(type_, props)), {})
 
 
 def containers(spec: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
@@ -482,11 +574,20 @@ def containers(spec: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
                 yield container
 
 
+def overlays(spec: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
+    """A predictor's model-server overlays, named by their key (`model`, `sklearn`, ...)."""
+    for key in MODEL_OVERLAYS:
+        container = spec.get(key)
+        if isinstance(container, Mapping):
+            yield {"name": key, **container}
+
+
 def namespace_of(props: Props) -> str:
     return str((props.get("metadata") or {}).get("namespace") or "")
 
 
 HELM = ("kubernetes:helm.sh/v3:Release", "kubernetes:helm.sh/v4:Chart")
+EC2_NODE_CLASS = "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass"
 
 
 def chart_name(props: Props) -> str:

@@ -1,5 +1,6 @@
 from collections.abc import Sequence
 
+from policies import facts
 from policies.framework import Config, NotApplicable, Resource, StackFindings, of_types, stack_rule
 
 # Must-have services, as the stack declares them.
@@ -27,7 +28,7 @@ def check(resources: Sequence[Resource], config: Config) -> StackFindings:
     for type_, service in SERVICES.items():
         if not any(True for _ in of_types(resources, type_)):
             yield "", f"no {service} in the account"
-    if not any(s.props.get("isEnabled") is True for s in of_types(resources, RECORDER_STATUS)):
+    if not any(facts.true(s.props.get("isEnabled")) for s in of_types(resources, RECORDER_STATUS)):
         yield "", "no AWS Config recorder is recording: resource changes go unrecorded"
 
 

@@ -1,3 +1,4 @@
+from policies import facts
 from policies.framework import Ctx, Findings, Props, resource_rule
 from policies.rules.aws_cloudtrail_trail_multi_region import TRAIL
 
@@ -11,7 +12,7 @@ from policies.rules.aws_cloudtrail_trail_multi_region import TRAIL
     remediation="Set enable_log_file_validation=True.",
 )
 def check(props: Props, ctx: Ctx) -> Findings:
-    if props.get("enableLogFileValidation") is not True:
+    if not facts.true(props.get("enableLogFileValidation")):
         yield "enableLogFileValidation is not true: edited or deleted log files go unnoticed"
 
 

@@ -14,14 +14,14 @@ TRAIL = "aws:cloudtrail/trail:Trail"
     "enable_logging=True and read_write_type='All' for management events.",
 )
 def check(props: Props, ctx: Ctx) -> Findings:
-    if props.get("isMultiRegionTrail") is not True:
+    if not facts.true(props.get("isMultiRegionTrail")):
         yield "isMultiRegionTrail is not true"
-    if props.get("enableLogging") is False:
+    if facts.false(props.get("enableLogging")):
         yield "enableLogging is false: the trail records nothing"
-    if props.get("includeGlobalServiceEvents") is False:
+    if facts.false(props.get("includeGlobalServiceEvents")):
         yield "includeGlobalServiceEvents is false: IAM and STS events are missed"
     for index, selector in enumerate(facts.as_list(props.get("eventSelectors"))):
-        if selector.get("includeManagementEvents") is False:
+        if facts.false(selector.get("includeManagementEvents")):
             yield f"eventSelectors[{index}] excludes management events"
         elif (selector.get("readWriteType") or "All") != "All":
             yield f"eventSelectors[{index}] logs only {selector.get('readWriteType')} events"

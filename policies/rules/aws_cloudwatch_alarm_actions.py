@@ -1,3 +1,4 @@
+from policies import facts
 from policies.framework import Ctx, Findings, Props, resource_rule
 
 
@@ -10,7 +11,7 @@ from policies.framework import Ctx, Findings, Props, resource_rule
     remediation="Set alarm_actions to the environment's (encrypted) SNS topic.",
 )
 def check(props: Props, ctx: Ctx) -> Findings:
-    if props.get("actionsEnabled") is False:
+    if facts.false(props.get("actionsEnabled")):
         yield "actionsEnabled is false: the alarm changes state silently"
     elif not list(props.get("alarmActions") or []):
         yield "no alarmActions: the alarm notifies no one"

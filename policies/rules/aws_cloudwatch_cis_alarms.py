@@ -1,5 +1,6 @@
 from collections.abc import Sequence
 
+from policies import facts
 from policies.framework import Config, NotApplicable, Resource, StackFindings, of_types, stack_rule
 
 FILTER = "aws:cloudwatch/logMetricFilter:LogMetricFilter"
@@ -29,7 +30,8 @@ def _alarmed_metrics(resources: Sequence[Resource]) -> set[tuple[str, str]]:
     return {
         (str(a.props.get("namespace")), str(a.props.get("metricName")))
         for a in of_types(resources, ALARM)
-        if a.props.get("actionsEnabled") is not False and list(a.props.get("alarmActions") or [])
+        if not facts.false(a.props.get("actionsEnabled"))
+        and list(a.props.get("alarmActions") or [])
     }
 
 

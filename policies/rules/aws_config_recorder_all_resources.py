@@ -1,3 +1,4 @@
+from policies import facts
 from policies.framework import Ctx, Findings, Props, resource_rule
 
 
@@ -11,7 +12,7 @@ from policies.framework import Ctx, Findings, Props, resource_rule
 )
 def check(props: Props, ctx: Ctx) -> Findings:
     group = props.get("recordingGroup") or {}
-    if group.get("allSupported") is False:
+    if facts.false(group.get("allSupported")):
         yield "recordingGroup.allSupported is false: unlisted resource types change unrecorded"
 
 

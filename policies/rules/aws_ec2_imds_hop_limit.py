@@ -1,3 +1,4 @@
+from policies import facts
 from policies.framework import Ctx, Findings, Props, resource_rule
 from policies.rules.aws_ec2_imdsv2_required import TYPES, metadata
 
@@ -17,7 +18,7 @@ def check(props: Props, ctx: Ctx) -> Findings:
     limit = options.get("httpPutResponseHopLimit")
     if limit is None:
         yield "httpPutResponseHopLimit unset: the AMI's default (2 on EKS AMIs) applies"
-    elif limit > 1:
+    elif facts.number(limit) != 1:
         yield f"httpPutResponseHopLimit is {limit}: containers can fetch node credentials"
 
 

@@ -1,3 +1,4 @@
+from policies import facts
 from policies.framework import Ctx, Findings, Props, resource_rule
 
 
@@ -10,7 +11,7 @@ from policies.framework import Ctx, Findings, Props, resource_rule
     remediation="Set map_public_ip_on_launch=False.",
 )
 def check(props: Props, ctx: Ctx) -> Findings:
-    if props.get("mapPublicIpOnLaunch") is True:
+    if facts.true(props.get("mapPublicIpOnLaunch")):
         yield "mapPublicIpOnLaunch is true: every instance launched here gets a public IP"
 
 

@@ -12,7 +12,7 @@ from policies.framework import Ctx, Findings, Props, resource_rule
     "'IMMUTABLE', encryption_configurations=[{encryption_type: 'KMS', kms_key: ...}].",
 )
 def check(props: Props, ctx: Ctx) -> Findings:
-    if (props.get("imageScanningConfiguration") or {}).get("scanOnPush") is not True:
+    if not facts.true((props.get("imageScanningConfiguration") or {}).get("scanOnPush")):
         yield "scanOnPush is off"
     mutability = props.get("imageTagMutability") or "MUTABLE"
     if mutability != "IMMUTABLE":

@@ -1,3 +1,4 @@
+from policies import facts
 from policies.framework import Ctx, Findings, Props, resource_rule
 from policies.rules.aws_eks_cluster_endpoint_private import CLUSTER
 
@@ -23,7 +24,7 @@ def check(props: Props, ctx: Ctx) -> Findings:
         mode = access.get("authenticationMode")
         if mode != "API":
             yield f"authenticationMode is {mode or 'unset (CONFIG_MAP)'}, not API"
-        if access.get("bootstrapClusterCreatorAdminPermissions") is not False:
+        if not facts.false(access.get("bootstrapClusterCreatorAdminPermissions")):
             yield "the cluster creator is bootstrapped as cluster-admin"
         return
     policy = str(props.get("policyArn") or "").rsplit("/", 1)[-1]

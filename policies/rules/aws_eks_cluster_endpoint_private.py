@@ -1,3 +1,4 @@
+from policies import facts
 from policies.framework import Ctx, Findings, Props, resource_rule
 
 CLUSTER = "aws:eks/cluster:Cluster"
@@ -14,9 +15,9 @@ CLUSTER = "aws:eks/cluster:Cluster"
 )
 def check(props: Props, ctx: Ctx) -> Findings:
     vpc = props.get("vpcConfig") or {}
-    if vpc.get("endpointPublicAccess") is not False:
+    if not facts.false(vpc.get("endpointPublicAccess")):
         yield "endpointPublicAccess is not false: the API server is reachable from the internet"
-    if vpc.get("endpointPrivateAccess") is not True:
+    if not facts.true(vpc.get("endpointPrivateAccess")):
         yield "endpointPrivateAccess is not true: nodes reach the API through the internet"
 
 

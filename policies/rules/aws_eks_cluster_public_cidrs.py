@@ -1,3 +1,4 @@
+from policies import facts
 from policies.framework import Ctx, Findings, NotApplicable, Props, resource_rule
 from policies.rules.aws_eks_cluster_endpoint_private import CLUSTER
 
@@ -12,7 +13,7 @@ from policies.rules.aws_eks_cluster_endpoint_private import CLUSTER
 )
 def check(props: Props, ctx: Ctx) -> Findings:
     vpc = props.get("vpcConfig") or {}
-    if vpc.get("endpointPublicAccess") is False:
+    if facts.false(vpc.get("endpointPublicAccess")):
         raise NotApplicable("the endpoint is private")
     cidrs = list(vpc.get("publicAccessCidrs") or [])
     if not cidrs:

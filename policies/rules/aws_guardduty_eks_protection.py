@@ -1,3 +1,4 @@
+from policies import facts
 from policies.framework import Ctx, Findings, NotApplicable, Props, resource_rule
 
 FEATURES = ("EKS_AUDIT_LOGS", "RUNTIME_MONITORING")
@@ -14,7 +15,7 @@ FEATURES = ("EKS_AUDIT_LOGS", "RUNTIME_MONITORING")
 )
 def check(props: Props, ctx: Ctx) -> Findings:
     if ctx.type == "aws:guardduty/detector:Detector":
-        if props.get("enable") is False:
+        if facts.false(props.get("enable")):
             yield "the detector is disabled"
         return
     name = props.get("name")

@@ -21,7 +21,7 @@ def check(props: Props, ctx: Ctx) -> Findings:
             f"deletionWindowInDays is {effective}; "
             f"at least {ctx.config['minDeletionWindowDays']} required"
         )
-    if props.get("isEnabled") is False:
+    if facts.false(props.get("isEnabled")):
         yield "key is disabled"
 
 

@@ -1,3 +1,4 @@
+from policies import facts
 from policies.framework import Ctx, Findings, NotApplicable, Props, resource_rule
 
 
@@ -14,7 +15,7 @@ def check(props: Props, ctx: Ctx) -> Findings:
     spec = props.get("customerMasterKeySpec") or "SYMMETRIC_DEFAULT"
     if spec != "SYMMETRIC_DEFAULT":
         raise NotApplicable(f"{spec} keys cannot rotate automatically")
-    if props.get("enableKeyRotation") is not True:
+    if not facts.true(props.get("enableKeyRotation")):
         yield "key rotation is off: set enableKeyRotation to true"
         return
     period = props.get("rotationPeriodInDays")

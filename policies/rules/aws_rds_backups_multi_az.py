@@ -1,3 +1,4 @@
+from policies import facts
 from policies.framework import Ctx, Findings, Props, resource_rule
 
 
@@ -17,7 +18,7 @@ def check(props: Props, ctx: Ctx) -> Findings:
     days = props.get("backupRetentionPeriod") or 0
     if days < ctx.config["minBackupDays"]:
         yield f"backupRetentionPeriod is {days}; at least {ctx.config['minBackupDays']} required"
-    if ctx.config["requireMultiAz"] and props.get("multiAz") is not True:
+    if ctx.config["requireMultiAz"] and not facts.true(props.get("multiAz")):
         yield "multiAz is not true: one AZ failure takes the database down"
 
 

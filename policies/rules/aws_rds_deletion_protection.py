@@ -1,3 +1,4 @@
+from policies import facts
 from policies.framework import Ctx, Findings, NotApplicable, Props, resource_rule
 from policies.rules.aws_rds_not_public import DATABASES
 
@@ -14,9 +15,9 @@ from policies.rules.aws_rds_not_public import DATABASES
 def check(props: Props, ctx: Ctx) -> Findings:
     if ctx.type == "aws:rds/clusterInstance:ClusterInstance":
         raise NotApplicable("deletion protection is the cluster's")
-    if props.get("deletionProtection") is not True:
+    if not facts.true(props.get("deletionProtection")):
         yield "deletionProtection is not true"
-    if props.get("skipFinalSnapshot") is True:
+    if facts.true(props.get("skipFinalSnapshot")):
         yield "skipFinalSnapshot is true: deleting the database keeps nothing"
     elif not props.get("finalSnapshotIdentifier"):
         yield "no finalSnapshotIdentifier: the provider cannot take the final snapshot"

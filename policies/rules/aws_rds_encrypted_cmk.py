@@ -1,3 +1,4 @@
+from policies import facts
 from policies.framework import Ctx, Findings, NotApplicable, Props, resource_rule
 from policies.rules.aws_rds_not_public import DATABASES
 
@@ -13,7 +14,7 @@ from policies.rules.aws_rds_not_public import DATABASES
 def check(props: Props, ctx: Ctx) -> Findings:
     if ctx.type == "aws:rds/clusterInstance:ClusterInstance":
         raise NotApplicable("storage encryption is the cluster's")
-    if props.get("storageEncrypted") is not True:
+    if not facts.true(props.get("storageEncrypted")):
         yield "storageEncrypted is not true"
     elif not props.get("kmsKeyId"):
         yield "encrypted with the AWS-managed RDS key, not the environment's key"

@@ -1,3 +1,4 @@
+from policies import facts
 from policies.framework import Ctx, Findings, NotApplicable, Props, resource_rule
 from policies.rules.aws_rds_not_public import DATABASES
 
@@ -15,11 +16,11 @@ from policies.rules.aws_rds_not_public import DATABASES
 def check(props: Props, ctx: Ctx) -> Findings:
     if ctx.type == "aws:rds/clusterInstance:ClusterInstance":
         raise NotApplicable("authentication is the cluster's")
-    if props.get("iamDatabaseAuthenticationEnabled") is not True:
+    if not facts.true(props.get("iamDatabaseAuthenticationEnabled")):
         yield "IAM database authentication is off"
     if "password" in props or "masterPassword" in props:
         yield "master password is set in the program (it lands in state); let RDS manage it"
-    elif props.get("manageMasterUserPassword") is not True:
+    elif not facts.true(props.get("manageMasterUserPassword")):
         yield "manageMasterUserPassword is not true"
 
 

@@ -1,3 +1,4 @@
+from policies import facts
 from policies.framework import Ctx, Findings, Props, resource_rule
 from policies.rules.aws_rds_not_public import DATABASES
 
@@ -16,7 +17,7 @@ def check(props: Props, ctx: Ctx) -> Findings:
         props.get("enabledCloudwatchLogsExports") or []
     ):
         yield "no enabledCloudwatchLogsExports: database logs never reach CloudWatch"
-    if ctx.type != "aws:rds/cluster:Cluster" and props.get("autoMinorVersionUpgrade") is False:
+    if ctx.type != "aws:rds/cluster:Cluster" and facts.false(props.get("autoMinorVersionUpgrade")):
         yield "autoMinorVersionUpgrade is false: security patches wait for a human"
 
 

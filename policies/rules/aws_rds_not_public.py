@@ -1,3 +1,4 @@
+from policies import facts
 from policies.framework import Ctx, Findings, Props, resource_rule
 
 INSTANCES = ["aws:rds/instance:Instance", "aws:rds/clusterInstance:ClusterInstance"]
@@ -13,7 +14,7 @@ DATABASES = [*INSTANCES, "aws:rds/cluster:Cluster"]
     remediation="Set publicly_accessible=False and use a subnet group of intra subnets.",
 )
 def check(props: Props, ctx: Ctx) -> Findings:
-    if props.get("publiclyAccessible") is True:
+    if facts.true(props.get("publiclyAccessible")):
         yield "publiclyAccessible is true: the database gets a public DNS name and IP"
 
 

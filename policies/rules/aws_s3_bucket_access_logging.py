@@ -1,7 +1,7 @@
 from collections.abc import Sequence
 
 from policies import facts
-from policies.framework import Config, Resource, StackFindings, of_types, stack_rule
+from policies.framework import Config, Findings, Resource, StackFindings, each, of_types, stack_rule
 
 LOGGING = facts.s3_side("bucketLogging", "BucketLogging")
 
@@ -16,14 +16,19 @@ LOGGING = facts.s3_side("bucketLogging", "BucketLogging")
     config_schema={"logTargetDataClasses": {"type": "array", "default": ["access-logs"]}},
 )
 def check(resources: Sequence[Resource], config: Config) -> StackFindings:
-    for bucket in of_types(resources, *facts.BUCKETS):
-        if facts.data_class(bucket) in config["logTargetDataClasses"]:
-            continue
-        logs = facts.attached(resources, bucket, LOGGING)
-        targets = [entry.props.get("targetBucket") for entry in logs]
-        inline = bucket.props.get("logging") or {}
-        if not any(targets) and not inline.get("targetBucket"):
-            yield bucket.urn, "no server access logging"
+    yield from each(
+        of_types(resources, *facts.BUCKETS), lambda bucket: _bucket(resources, config, bucket)
+    )
+
+
+def _bucket(resources: Sequence[Resource], config: Config, bucket: Resource) -> Findings:
+    if facts.data_class(bucket) in config["logTargetDataClasses"]:
+        return
+    logs = facts.attached(resources, bucket, LOGGING)
+    targets = [entry.props.get("targetBucket") for entry in logs]
+    inline = bucket.props.get("logging") or {}
+    if not any(targets) and not inline.get("targetBucket"):
+        yield "no server access logging"
 
 
 RULE = check

@@ -1,7 +1,7 @@
 from collections.abc import Sequence
 
 from policies import facts
-from policies.framework import Config, Resource, StackFindings, of_types, stack_rule
+from policies.framework import Config, Findings, Resource, StackFindings, each, of_types, stack_rule
 from policies.rules.aws_s3_bucket_versioning import VERSIONING
 
 LIFECYCLE = facts.s3_side("bucketLifecycleConfiguration", "BucketLifecycleConfiguration")
@@ -16,26 +16,26 @@ LIFECYCLE = facts.s3_side("bucketLifecycleConfiguration", "BucketLifecycleConfig
     "and abort_incomplete_multipart_upload rules (status Enabled).",
 )
 def check(resources: Sequence[Resource], config: Config) -> StackFindings:
-    for bucket in of_types(resources, *facts.BUCKETS):
-        versioned = (
-            any(
-                (v.props.get("versioningConfiguration") or {}).get("status") == "Enabled"
-                for v in facts.attached(resources, bucket, VERSIONING)
-            )
-            or (bucket.props.get("versioning") or {}).get("enabled") is True
-        )
-        if not versioned:
-            continue
-        rules = [
-            rule
-            for config_ in facts.attached(resources, bucket, LIFECYCLE)
-            for rule in facts.as_list(config_.props.get("rules"))
-            if rule.get("status") == "Enabled"
-        ]
-        if not any(rule.get("noncurrentVersionExpiration") for rule in rules):
-            yield bucket.urn, "noncurrent versions never expire"
-        if not any(rule.get("abortIncompleteMultipartUpload") for rule in rules):
-            yield bucket.urn, "incomplete multipart uploads are never aborted"
+    yield from each(of_types(resources, *facts.BUCKETS), lambda bucket: _bucket(resources, bucket))
+
+
+def _bucket(resources: Sequence[Resource], bucket: Resource) -> Findings:
+    versioned = any(
+        (v.props.get("versioningConfiguration") or {}).get("status") == "Enabled"
+        for v in facts.attached(resources, bucket, VERSIONING)
+    ) or facts.true((bucket.props.get("versioning") or {}).get("enabled"))
+    if not versioned:
+        return
+    rules = [
+        rule
+        for config_ in facts.attached(resources, bucket, LIFECYCLE)
+        for rule in facts.as_list(config_.props.get("rules"))
+        if rule.get("status") == "Enabled"
+    ]
+    if not any(rule.get("noncurrentVersionExpiration") for rule in rules):
+        yield "noncurrent versions never expire"
+    if not any(rule.get("abortIncompleteMultipartUpload") for rule in rules):
+        yield "incomplete multipart uploads are never aborted"
 
 
 RULE = check

@@ -1,16 +1,6 @@
 from policies import facts
 from policies.framework import Ctx, Findings, Props, resource_rule
 
-CONFINING = (
-    "aws:PrincipalArn",
-    "aws:PrincipalOrgID",
-    "aws:PrincipalAccount",
-    "aws:SourceAccount",
-    "aws:SourceArn",
-    "aws:SourceVpce",
-    "aws:SourceVpc",
-)
-
 
 @resource_rule(
     name="aws-s3-bucket-policy-not-public",
@@ -21,17 +11,17 @@ CONFINING = (
     severity="critical",
     remediation="Name principals of this account, or confine with aws:PrincipalOrgID, "
     "aws:SourceAccount or aws:SourceVpce.",
-    config_schema={"accountId": facts.ACCOUNT_ID},
+    config_schema={"accountId": facts.ACCOUNT_ID, "organizationId": facts.ORGANIZATION_ID},
 )
 def check(props: Props, ctx: Ctx) -> Findings:
     own = ctx.config.get("accountId")
     for statement in facts.statements(props.get("policy")):
-        if not facts.allows(statement) or facts.has_condition_key(statement, *CONFINING):
+        if not facts.allows(statement) or facts.confined(statement, ctx.config):
             continue
         for account in facts.aws_principal_accounts(statement):
             if account == "*":
                 yield f"statement {statement.get('Sid', '')!r} allows anyone"
-            elif own and account != own:
+            elif own and account != own and not facts.named_principals(statement):
                 yield f"statement {statement.get('Sid', '')!r} allows account {account}"
 
 

@@ -1,7 +1,7 @@
 from collections.abc import Sequence
 
 from policies import facts
-from policies.framework import Config, Resource, StackFindings, of_types, stack_rule
+from policies.framework import Config, Findings, Resource, StackFindings, each, of_types, stack_rule
 
 FLAGS = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
 BPA = ("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",)
@@ -15,13 +15,19 @@ BPA = ("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",)
     remediation="Declare aws.s3.BucketPublicAccessBlock(bucket=..., all four flags True).",
 )
 def check(resources: Sequence[Resource], config: Config) -> StackFindings:
-    for block in of_types(resources, *BPA):
-        off = [flag for flag in FLAGS if block.props.get(flag) is not True]
-        if off:
-            yield block.urn, f"public access block leaves {off} off"
-    for bucket in of_types(resources, *facts.BUCKETS):
-        if not facts.attached(resources, bucket, BPA):
-            yield bucket.urn, "bucket has no public access block"
+    yield from each(of_types(resources, *BPA), _block)
+    yield from each(of_types(resources, *facts.BUCKETS), lambda bucket: _bucket(resources, bucket))
+
+
+def _block(block: Resource) -> Findings:
+    off = [flag for flag in FLAGS if not facts.true(block.props.get(flag))]
+    if off:
+        yield f"public access block leaves {off} off"
+
+
+def _bucket(resources: Sequence[Resource], bucket: Resource) -> Findings:
+    if not facts.attached(resources, bucket, BPA):
+        yield "bucket has no public access block"
 
 
 RULE = check

@@ -2,7 +2,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from policies import facts
-from policies.framework import Config, Resource, StackFindings, of_types, stack_rule
+from policies.framework import Config, Findings, Resource, StackFindings, each, of_types, stack_rule
 
 POLICY = ("aws:s3/bucketPolicy:BucketPolicy",)
 
@@ -23,11 +23,14 @@ def denies_plain_http(statement: Mapping[str, Any]) -> bool:
     remediation="Add a Deny for Principal '*' with Condition Bool aws:SecureTransport=false.",
 )
 def check(resources: Sequence[Resource], config: Config) -> StackFindings:
-    for bucket in of_types(resources, *facts.BUCKETS):
-        documents = [p.props.get("policy") for p in facts.attached(resources, bucket, POLICY)]
-        documents.append(bucket.props.get("policy"))
-        if not any(denies_plain_http(s) for d in documents for s in facts.statements(d)):
-            yield bucket.urn, "no policy statement denies aws:SecureTransport=false"
+    yield from each(of_types(resources, *facts.BUCKETS), lambda bucket: _bucket(resources, bucket))
+
+
+def _bucket(resources: Sequence[Resource], bucket: Resource) -> Findings:
+    documents = [p.props.get("policy") for p in facts.attached(resources, bucket, POLICY)]
+    documents.append(bucket.props.get("policy"))
+    if not any(denies_plain_http(s) for d in documents for s in facts.statements(d)):
+        yield "no policy statement denies aws:SecureTransport=false"
 
 
 RULE = check

@@ -1,7 +1,7 @@
 from collections.abc import Sequence
 
 from policies import facts
-from policies.framework import Config, Resource, StackFindings, of_types, stack_rule
+from policies.framework import Config, Findings, Resource, StackFindings, each, of_types, stack_rule
 
 VERSIONING = facts.s3_side("bucketVersioning", "BucketVersioning")
 
@@ -15,15 +15,18 @@ VERSIONING = facts.s3_side("bucketVersioning", "BucketVersioning")
     remediation="Declare aws.s3.BucketVersioning(bucket=..., status='Enabled').",
 )
 def check(resources: Sequence[Resource], config: Config) -> StackFindings:
-    for bucket in of_types(resources, *facts.BUCKETS):
-        statuses = [
-            (v.props.get("versioningConfiguration") or {}).get("status")
-            for v in facts.attached(resources, bucket, VERSIONING)
-        ]
-        inline = bucket.props.get("versioning") or {}
-        if "Enabled" not in statuses and inline.get("enabled") is not True:
-            shown = statuses[0] if statuses else "absent"
-            yield bucket.urn, f"versioning is {shown}, not Enabled"
+    yield from each(of_types(resources, *facts.BUCKETS), lambda bucket: _bucket(resources, bucket))
+
+
+def _bucket(resources: Sequence[Resource], bucket: Resource) -> Findings:
+    statuses = [
+        (v.props.get("versioningConfiguration") or {}).get("status")
+        for v in facts.attached(resources, bucket, VERSIONING)
+    ]
+    inline = bucket.props.get("versioning") or {}
+    if "Enabled" not in statuses and not facts.true(inline.get("enabled")):
+        shown = statuses[0] if statuses else "absent"
+        yield f"versioning is {shown}, not Enabled"
 
 
 RULE = check

@@ -1,7 +1,7 @@
 import json
 
 from policies import facts
-from policies.framework import Ctx, Findings, NotApplicable, Props, resource_rule
+from policies.framework import Ctx, Findings, NotApplicable, Props, UnknownValueError, resource_rule
 
 
 @resource_rule(
@@ -22,8 +22,18 @@ def check(props: Props, ctx: Ctx) -> Findings:
         tags = dict(defaults.get("tags") or {})
         where = "provider defaultTags"
     elif "tags" in props or "tagsAll" in props:
-        tags = dict(facts.tags_of(props, ctx.provider_props))
         where = "tags"
+        try:
+            tags = dict(facts.tags_of(props, ctx.provider_props))
+        except UnknownValueError:
+            # tagsAll unknown (a secret in an export, or computed): it holds at least what the
+            # resource and its provider declare, so those decide when they suffice.
+            tags = dict(facts.tags_of({"tags": props.get("tags")}, ctx.provider_props))
+            env = ctx.config.get("environment")
+            if any(not str(tags.get(t) or "").strip() for t in ctx.config["requiredTags"]) or (
+                env is not None and "env" in tags and tags["env"] != env
+            ):
+                raise
     else:
         raise NotApplicable("resource type has no tags")
     missing = [t for t in ctx.config["requiredTags"] if not str(tags.get(t) or "").strip()]

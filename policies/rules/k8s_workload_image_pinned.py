@@ -23,7 +23,14 @@ def tag_of(image: str) -> str:
     config_schema={"requireDigest": {"type": "boolean", "default": False}},
 )
 def check(props: Props, ctx: Ctx) -> Findings:
-    for container in facts.containers(facts.pod_spec(ctx.type, props)):
+    for where, spec in facts.pod_specs(ctx.type, props):
+        yield from (where + message for message in _judge(spec, ctx))
+
+
+def _judge(spec: Props, ctx: Ctx) -> Findings:
+    # An overlay without an image runs its runtime's (judged as the runtime).
+    overlays = [o for o in facts.overlays(spec) if o.get("image")]
+    for container in [*facts.containers(spec), *overlays]:
         image = str(container.get("image") or "")
         name = container.get("name")
         if DIGEST.search(image):

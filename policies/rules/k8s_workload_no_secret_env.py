@@ -12,7 +12,12 @@ from policies.framework import Ctx, Findings, Props, resource_rule
     "child processes).",
 )
 def check(props: Props, ctx: Ctx) -> Findings:
-    for container in facts.containers(facts.pod_spec(ctx.type, props)):
+    for where, spec in facts.pod_specs(ctx.type, props):
+        yield from (where + message for message in _judge(spec, ctx))
+
+
+def _judge(spec: Props, ctx: Ctx) -> Findings:
+    for container in [*facts.containers(spec), *facts.overlays(spec)]:
         name = container.get("name")
         for variable in facts.as_list(container.get("env")):
             if (variable.get("valueFrom") or {}).get("secretKeyRef"):

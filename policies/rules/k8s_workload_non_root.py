@@ -12,18 +12,30 @@ from policies.framework import Ctx, Findings, Props, resource_rule
     "allowPrivilegeEscalation: false.",
 )
 def check(props: Props, ctx: Ctx) -> Findings:
-    spec = facts.pod_spec(ctx.type, props)
+    for where, spec in facts.pod_specs(ctx.type, props):
+        yield from (where + message for message in _judge(spec, ctx))
+
+
+def _judge(spec: Props, ctx: Ctx) -> Findings:
     pod = spec.get("securityContext") or {}
     for container in facts.containers(spec):
         own = container.get("securityContext") or {}
         name = container.get("name")
-        if own.get("allowPrivilegeEscalation") is not False:
+        if not facts.false(own.get("allowPrivilegeEscalation")):
             yield f"container {name!r} may escalate privileges"
         non_root = own.get("runAsNonRoot", pod.get("runAsNonRoot"))
         user = own.get("runAsUser", pod.get("runAsUser"))
-        if non_root is not True:
+        if not facts.true(non_root):
             yield f"container {name!r} does not set runAsNonRoot"
-        elif user == 0:
+        elif user is not None and facts.number(user) == 0:
+            yield f"container {name!r} runs as UID 0"
+    for overlay in facts.overlays(spec):
+        own, name = overlay.get("securityContext") or {}, overlay.get("name")
+        if facts.true(own.get("allowPrivilegeEscalation")):
+            yield f"container {name!r} may escalate privileges"
+        if facts.false(own.get("runAsNonRoot")):
+            yield f"container {name!r} does not set runAsNonRoot"
+        if own.get("runAsUser") is not None and facts.number(own.get("runAsUser")) == 0:
             yield f"container {name!r} runs as UID 0"
 
 

@@ -13,7 +13,12 @@ GPU = "nvidia.com/gpu"
     remediation="Set resources.limits.cpu and .memory; for GPUs set limits['nvidia.com/gpu'].",
 )
 def check(props: Props, ctx: Ctx) -> Findings:
-    for container in facts.containers(facts.pod_spec(ctx.type, props)):
+    for where, spec in facts.pod_specs(ctx.type, props):
+        yield from (where + message for message in _judge(spec, ctx))
+
+
+def _judge(spec: Props, ctx: Ctx) -> Findings:
+    for container in facts.containers(spec):
         resources = container.get("resources") or {}
         limits = resources.get("limits") or {}
         name = container.get("name")
@@ -22,6 +27,10 @@ def check(props: Props, ctx: Ctx) -> Findings:
             yield f"container {name!r} has no {' or '.join(missing)} limit"
         if GPU in (resources.get("requests") or {}) and GPU not in limits:
             yield f"container {name!r} requests GPUs without a GPU limit"
+    for overlay in facts.overlays(spec):
+        resources = overlay.get("resources") or {}
+        if GPU in (resources.get("requests") or {}) and GPU not in (resources.get("limits") or {}):
+            yield f"container {overlay.get('name')!r} requests GPUs without a GPU limit"
 
 
 RULE = check

@@ -13,12 +13,20 @@ PROFILES = ("RuntimeDefault", "Localhost")
     remediation="Set spec.securityContext.seccompProfile.type: RuntimeDefault.",
 )
 def check(props: Props, ctx: Ctx) -> Findings:
-    spec = facts.pod_spec(ctx.type, props)
+    for where, spec in facts.pod_specs(ctx.type, props):
+        yield from (where + message for message in _judge(spec, ctx))
+
+
+def _judge(spec: Props, ctx: Ctx) -> Findings:
     pod = ((spec.get("securityContext") or {}).get("seccompProfile") or {}).get("type")
     for container in facts.containers(spec):
         own = ((container.get("securityContext") or {}).get("seccompProfile") or {}).get("type")
         if (own or pod) not in PROFILES:
             yield f"container {container.get('name')!r} runs {own or pod or 'Unconfined'} seccomp"
+    for overlay in facts.overlays(spec):
+        own = ((overlay.get("securityContext") or {}).get("seccompProfile") or {}).get("type")
+        if own is not None and own not in PROFILES:
+            yield f"container {overlay.get('name')!r} runs {own} seccomp"
 
 
 RULE = check

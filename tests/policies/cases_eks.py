@@ -251,9 +251,21 @@ CASES = [
                 "public ip",
                 changed(LAUNCH_TEMPLATE, networkInterfaces=[{"associatePublicIpAddress": "true"}]),
                 ["networkInterfaces[0] associates a public IP"],
-            )
+            ),
+            (
+                "instance with a public ip",
+                {"associatePublicIpAddress": True},
+                ["associatePublicIpAddress is true"],
+                "aws:ec2/instance:Instance",
+            ),
+            (
+                "karpenter node class with a public ip",
+                {"spec": {"associatePublicIPAddress": "true"}},
+                ["spec.associatePublicIPAddress is true"],
+                "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass",
+            ),
         ],
-        not_applicable=("aws:ec2/instance:Instance", {}),
+        not_applicable=("aws:eks/nodeGroup:NodeGroup", {}),
         unknown=changed(
             LAUNCH_TEMPLATE, networkInterfaces=[{"associatePublicIpAddress": UNKNOWN_STRING}]
         ),
@@ -274,8 +286,20 @@ CASES = [
                 ["httpTokens is unset (optional): IMDSv1 stays open to SSRF"],
                 "aws:ec2/instanceMetadataDefaults:InstanceMetadataDefaults",
             ),
+            (
+                "karpenter node class that allows IMDSv1",
+                {"spec": {"metadataOptions": {"httpTokens": "optional"}}},
+                ["httpTokens is optional: IMDSv1 stays open to SSRF"],
+                "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass",
+            ),
+            (
+                "node group on EKS's own launch template",
+                {"instanceTypes": ["m7i.xlarge"]},
+                ["httpTokens is unset (optional): IMDSv1 stays open to SSRF"],
+                "aws:eks/nodeGroup:NodeGroup",
+            ),
         ],
-        not_applicable=("aws:eks/nodeGroup:NodeGroup", {}),
+        not_applicable=("aws:eks/nodeGroup:NodeGroup", {"launchTemplate": {"id": "lt-1"}}),
         unknown=metadata(httpTokens=UNKNOWN_STRING),
     ),
     Case(
@@ -293,8 +317,19 @@ CASES = [
                 changed(LAUNCH_TEMPLATE, metadataOptions={"httpTokens": "required"}),
                 ["httpPutResponseHopLimit unset: the AMI's default (2 on EKS AMIs) applies"],
             ),
+            (
+                "two hops as a string",
+                metadata(httpPutResponseHopLimit="2"),
+                ["httpPutResponseHopLimit is 2: containers can fetch node credentials"],
+            ),
+            (
+                "karpenter node class with two hops",
+                {"spec": {"metadataOptions": {"httpPutResponseHopLimit": 2}}},
+                ["httpPutResponseHopLimit is 2: containers can fetch node credentials"],
+                "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass",
+            ),
         ],
-        not_applicable=("aws:eks/nodeGroup:NodeGroup", {}),
+        not_applicable=("aws:eks/nodeGroup:NodeGroup", {"launchTemplate": {"id": "lt-1"}}),
         unknown=metadata(httpPutResponseHopLimit=UNKNOWN_NUMBER),
     ),
     Case(
@@ -323,6 +358,24 @@ CASES = [
                 {"enabled": False},
                 ["account default EBS encryption is off"],
                 "aws:ebs/encryptionByDefault:EncryptionByDefault",
+            ),
+            (
+                "karpenter node class volume unencrypted",
+                {
+                    "spec": {
+                        "blockDeviceMappings": [
+                            {"deviceName": "/dev/xvda", "ebs": {"encrypted": "false"}}
+                        ]
+                    }
+                },
+                ["blockDeviceMappings[0] (/dev/xvda) is not encrypted"],
+                "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass",
+            ),
+            (
+                "instance root volume unencrypted",
+                {"rootBlockDevice": {"volumeSize": 50}},
+                ["rootBlockDevice is not encrypted"],
+                "aws:ec2/instance:Instance",
             ),
         ],
         not_applicable=("aws:ec2/instanceMetadataDefaults:InstanceMetadataDefaults", {}),

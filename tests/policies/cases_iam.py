@@ -150,7 +150,9 @@ CASES = [
             (
                 "passrole on star",
                 allowing("iam:PassRole"),
-                ["statement 'S' allows ['iam:PassRole'] on ['*'], beyond the environment's own roles and policies"],
+                [
+                    "statement 'S' allows ['iam:PassRole'] on ['*'], beyond the environment's own roles and policies"
+                ],
             ),
             (
                 "policy editing",
@@ -163,7 +165,9 @@ CASES = [
             (
                 "assume anything",
                 allowing("sts:AssumeRole"),
-                ["statement 'S' allows ['sts:AssumeRole'] on ['*'], beyond the environment's own roles and policies"],
+                [
+                    "statement 'S' allows ['sts:AssumeRole'] on ['*'], beyond the environment's own roles and policies"
+                ],
             ),
         ],
         not_applicable=(ATTACHMENT, {"policyArn": "arn:aws:iam::aws:policy/X"}),

@@ -146,6 +146,85 @@ CASES = [
                 ["volume 'root' mounts host path /"],
             ),
             ("privileged", security(privileged=True), ["container 'server' is privileged"]),
+            ("host network as a string", pod(hostNetwork="true"), ["hostNetwork is true"]),
+            (
+                "a privileged, host-namespace InferenceService",
+                {
+                    "spec": {
+                        "predictor": {
+                            "hostPID": True,
+                            "model": {"securityContext": {"privileged": True}},
+                        },
+                        "transformer": {
+                            "containers": [{"name": "t", "securityContext": {"privileged": True}}]
+                        },
+                    }
+                },
+                [
+                    "hostPID is true",
+                    "container 'model' is privileged",
+                    "spec.transformer: container 't' is privileged",
+                ],
+                "kubernetes:serving.kserve.io/v1beta1:InferenceService",
+            ),
+            (
+                "a privileged notebook",
+                {
+                    "spec": {
+                        "template": {
+                            "spec": {
+                                "containers": [
+                                    {"name": "nb", "securityContext": {"privileged": True}}
+                                ]
+                            }
+                        }
+                    }
+                },
+                ["container 'nb' is privileged"],
+                "kubernetes:kubeflow.org/v1:Notebook",
+            ),
+            (
+                "a training runtime on the host network",
+                {
+                    "spec": {
+                        "template": {
+                            "spec": {
+                                "replicatedJobs": [
+                                    {
+                                        "name": "node",
+                                        "template": {
+                                            "spec": {
+                                                "template": {
+                                                    "spec": {"hostNetwork": True, "containers": []}
+                                                }
+                                            }
+                                        },
+                                    }
+                                ]
+                            }
+                        }
+                    }
+                },
+                [
+                    "spec.template.spec.replicatedJobs[0].template.spec.template.spec: hostNetwork is true"
+                ],
+                "kubernetes:trainer.kubeflow.org/v1alpha1:ClusterTrainingRuntime",
+            ),
+            (
+                "a train job whose pod override mounts the host",
+                {
+                    "spec": {
+                        "podTemplateOverrides": [
+                            {
+                                "targetJobs": [{"name": "node"}],
+                                "spec": {"volumes": [{"name": "h", "hostPath": {"path": "/var"}}]},
+                            }
+                        ]
+                    }
+                },
+                ["spec.podTemplateOverrides[0].spec: volume 'h' mounts host path /var"],
+                "kubernetes:trainer.kubeflow.org/v1alpha1:TrainJob",
+            ),
         ],
         not_applicable=(NS, RESTRICTED),
         unknown=pod(hostPID=UNKNOWN_BOOL),
@@ -172,6 +251,17 @@ CASES = [
                 ["container 'server' runs as UID 0"],
             ),
             ("unset", pod(securityContext={}), ["container 'server' does not set runAsNonRoot"]),
+            (
+                "root as a string",
+                pod(
+                    securityContext={
+                        "runAsUser": "0",
+                        "runAsNonRoot": "true",
+                        "seccompProfile": {"type": "RuntimeDefault"},
+                    }
+                ),
+                ["container 'server' runs as UID 0"],
+            ),
         ],
         not_applicable=(NS, RESTRICTED),
         unknown=security(allowPrivilegeEscalation=UNKNOWN_BOOL),

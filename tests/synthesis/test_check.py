@@ -147,11 +147,14 @@ def test_unknown_values_are_reported_as_unknown(build):
         )
 
     result = check_mutated(build, "prod", unknown_cidr, "json")
-    assert result.exit_code == 0
+    # A mandatory rule that cannot decide is never a pass: exit 1, the verdict UNDECIDED.
+    assert result.exit_code == 1
     (finding,) = violations(result)
     assert finding["level"] == "unknown"
     assert finding["policy"] == "aws-vpc-cidr-separated"
     assert "can't be known during preview" in finding["message"]
+    text = check_mutated(build, "prod", unknown_cidr, "text")
+    assert text.exit_code == 1 and "prod: UNDECIDED" in text.stdout
 
 
 def test_sarif_is_2_1_0_with_rules_and_located_results(build):
@@ -192,9 +195,11 @@ def test_bad_input_exits_2(build, tmp_path):
         "cannot read the state (FileNotFoundError); run `mlplat synth dev` first" in missing.output
     )
     not_json = check("--state", "-", "--env", "dev", stdin="{")
-    assert not_json.exit_code == 2 and "-: not JSON" in not_json.output
-    no_env = check("--state", "x.json")
-    assert no_env.exit_code == 2 and "--state needs --env ENV" in no_env.output
+    assert not_json.exit_code == 2 and "stdin: not JSON" in not_json.output
+    both = check("dev", "--state", "x.json")
+    assert both.exit_code == 2 and "--state FILE checks one state" in both.output
+    absent = check("--state", str(tmp_path / "x.json"))
+    assert absent.exit_code == 2 and "x.json: cannot read the state" in absent.output
     unknown_env = check("--state", "-", "--env", "qa", stdin="{}")
     assert unknown_env.exit_code == 2 and "unknown environment" in unknown_env.output
 
