@@ -158,4 +158,7 @@ def test_any_structurally_wrong_export_is_read_or_refused_never_a_crash(fields, 
     try:
         parse(text, "s.json")
     except StateError as error:
-        assert str(error).startswith("s.json")
+        message = str(error)
+    else:
+        message = "s.json"
+    assert message.startswith("s.json")
