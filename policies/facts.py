@@ -316,6 +316,21 @@ def named_principals(statement: Mapping[str, Any]) -> bool:
     return False
 
 
+def exposed(document: Any, config: Mapping[str, Any]) -> Iterator[str]:
+    """What a resource policy (bucket, queue, topic) opens beyond the environment: anyone
+    (`*`, `NotPrincipal`, a wildcard account) not confined to it, or another account's root
+    not narrowed to principals named one by one."""
+    own = config.get("accountId")
+    for statement in statements(document):
+        if not allows(statement) or confined(statement, config):
+            continue
+        for account in aws_principal_accounts(statement):
+            if account == "*":
+                yield f"statement {statement.get('Sid', '')!r} allows anyone"
+            elif own and account != own and not named_principals(statement):
+                yield f"statement {statement.get('Sid', '')!r} allows account {account}"
+
+
 def _names_own(kind: str, value: str, account: str, organization: str) -> bool:
     if kind == "endpoint":
         return value.startswith(("vpce-", "vpc-")) and not any(c in value for c in "*?")

@@ -1,3 +1,4 @@
+from policies import facts
 from policies.framework import Ctx, Findings, Props, resource_rule
 
 
@@ -12,7 +13,7 @@ from policies.framework import Ctx, Findings, Props, resource_rule
     config_schema={"minRetentionDays": {"type": "integer", "default": 365}},
 )
 def check(props: Props, ctx: Ctx) -> Findings:
-    days = props.get("retentionInDays")
+    days = facts.number(props.get("retentionInDays"))
     if not days:
         yield "no retention: logs are kept forever, unbounded cost and no lifecycle"
     elif days < ctx.config["minRetentionDays"]:

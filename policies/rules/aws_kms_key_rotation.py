@@ -19,7 +19,7 @@ def check(props: Props, ctx: Ctx) -> Findings:
         yield "key rotation is off: set enableKeyRotation to true"
         return
     period = props.get("rotationPeriodInDays")
-    if period is not None and period > ctx.config["maxRotationDays"]:
+    if period is not None and not 0 <= facts.number(period) <= ctx.config["maxRotationDays"]:
         yield f"rotationPeriodInDays is {period}; at most {ctx.config['maxRotationDays']} allowed"
 
 

@@ -15,7 +15,7 @@ from policies.framework import Ctx, Findings, Props, resource_rule
     },
 )
 def check(props: Props, ctx: Ctx) -> Findings:
-    days = props.get("backupRetentionPeriod") or 0
+    days = facts.number(props.get("backupRetentionPeriod"))
     if days < ctx.config["minBackupDays"]:
         yield f"backupRetentionPeriod is {days}; at least {ctx.config['minBackupDays']} required"
     if ctx.config["requireMultiAz"] and not facts.true(props.get("multiAz")):

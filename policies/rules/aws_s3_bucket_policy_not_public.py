@@ -14,15 +14,7 @@ from policies.framework import Ctx, Findings, Props, resource_rule
     config_schema={"accountId": facts.ACCOUNT_ID, "organizationId": facts.ORGANIZATION_ID},
 )
 def check(props: Props, ctx: Ctx) -> Findings:
-    own = ctx.config.get("accountId")
-    for statement in facts.statements(props.get("policy")):
-        if not facts.allows(statement) or facts.confined(statement, ctx.config):
-            continue
-        for account in facts.aws_principal_accounts(statement):
-            if account == "*":
-                yield f"statement {statement.get('Sid', '')!r} allows anyone"
-            elif own and account != own and not facts.named_principals(statement):
-                yield f"statement {statement.get('Sid', '')!r} allows account {account}"
+    yield from facts.exposed(props.get("policy"), ctx.config)
 
 
 RULE = check

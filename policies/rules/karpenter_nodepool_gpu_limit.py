@@ -48,7 +48,7 @@ def check(props: Props, ctx: Ctx) -> Findings:
             (props.get("scalingConfig") or {}).get("minSize", 0),
             ctx.config["minGpuNodes"],
         )
-        if minimum > allowed:
+        if facts.number(minimum) > allowed or facts.number(minimum) < 0:
             yield f"GPU node group keeps {minimum} nodes running; at most {allowed}"
         return
     spec = props.get("spec") or {}
@@ -57,7 +57,7 @@ def check(props: Props, ctx: Ctx) -> Findings:
     limit = (spec.get("limits") or {}).get(GPU_KEY)
     if limit is None:
         yield "no limits['nvidia.com/gpu']: the pool can grow without bound"
-    elif int(limit) > ctx.config["maxGpusPerPool"]:
+    elif not 0 <= facts.number(limit) <= ctx.config["maxGpusPerPool"]:
         yield f"GPU limit {limit} exceeds the environment's ceiling {ctx.config['maxGpusPerPool']}"
     if not (spec.get("disruption") or {}).get("consolidationPolicy"):
         yield "no disruption.consolidationPolicy: idle GPU nodes are never removed"

@@ -443,3 +443,115 @@ CASES.append(
         ],
     )
 )
+CASES.append(
+    Case(
+        rule="aws-messaging-policy-not-public",
+        type="aws:sns/topicPolicy:TopicPolicy",
+        config={"accountId": ACCOUNT, "organizationId": "o-staging1"},
+        passing={
+            "policy": policy(
+                {
+                    "Sid": "Alarms",
+                    "Effect": "Allow",
+                    "Principal": {"Service": "cloudwatch.amazonaws.com"},
+                    "Action": "sns:Publish",
+                    "Resource": "*",
+                    "Condition": {"StringEquals": {"aws:SourceAccount": ACCOUNT}},
+                },
+                {
+                    "Sid": "Org",
+                    "Effect": "Allow",
+                    "Principal": "*",
+                    "Action": "sns:Publish",
+                    "Resource": "*",
+                    "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-staging1"}},
+                },
+            )
+        },
+        failing=[
+            (
+                "anyone",
+                {
+                    "policy": policy(
+                        {
+                            "Sid": "A",
+                            "Effect": "Allow",
+                            "Principal": "*",
+                            "Action": "sns:Publish",
+                            "Resource": "*",
+                        }
+                    )
+                },
+                ["statement 'A' allows anyone"],
+            ),
+            (
+                "a foreign organization looks confining",
+                {
+                    "policy": policy(
+                        {
+                            "Sid": "A",
+                            "Effect": "Allow",
+                            "Principal": {"AWS": "*"},
+                            "Action": "sqs:SendMessage",
+                            "Resource": "*",
+                            "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-attacker"}},
+                        }
+                    )
+                },
+                ["statement 'A' allows anyone"],
+                "aws:sqs/queuePolicy:QueuePolicy",
+            ),
+            (
+                "a wildcard account value confines nothing",
+                {
+                    "policy": policy(
+                        {
+                            "Sid": "A",
+                            "Effect": "Allow",
+                            "Principal": "*",
+                            "Action": "sqs:SendMessage",
+                            "Resource": "*",
+                            "Condition": {"StringLike": {"aws:PrincipalAccount": "*"}},
+                        }
+                    )
+                },
+                ["statement 'A' allows anyone"],
+                "aws:sqs/queue:Queue",
+            ),
+            (
+                "NotPrincipal admits everyone else",
+                {
+                    "policy": policy(
+                        {
+                            "Sid": "A",
+                            "Effect": "Allow",
+                            "NotPrincipal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+                            "Action": "sns:Subscribe",
+                            "Resource": "*",
+                        }
+                    )
+                },
+                ["statement 'A' allows anyone"],
+                "aws:sns/topic:Topic",
+            ),
+            (
+                "IfExists confines nothing when the key is absent",
+                {
+                    "policy": policy(
+                        {
+                            "Sid": "A",
+                            "Effect": "Allow",
+                            "Principal": "*",
+                            "Action": "sns:Publish",
+                            "Resource": "*",
+                            "Condition": {"StringEqualsIfExists": {"aws:SourceAccount": ACCOUNT}},
+                        }
+                    )
+                },
+                ["statement 'A' allows anyone"],
+            ),
+        ],
+        not_applicable=("aws:s3/bucketPolicy:BucketPolicy", {"policy": "{}"}),
+        unknown={"policy": UNKNOWN_STRING},
+    )
+)

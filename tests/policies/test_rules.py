@@ -69,7 +69,7 @@ def test_every_rule_has_fixtures():
 def test_every_rule_names_a_control_severity_and_remediation():
     for rule in RULES.values():
         assert rule.control.split("-")[0] in {
-            "S3", "IAM", "KMS", "CT", "CW", "DET", "EKS", "NET", "RDS", "K8S", "ENV", "FIN", "REL"
+            "S3", "IAM", "KMS", "CT", "CW", "DET", "EKS", "NET", "RDS", "K8S", "ENV", "FIN", "REL", "RES"
         }  # fmt: skip
         assert rule.description.endswith(".") and rule.remediation
         for prop in rule.config_schema.values():
