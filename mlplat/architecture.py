@@ -5,7 +5,6 @@ cluster, account-wide). One layout, written as SVG and PNG; both deterministic.
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -14,6 +13,8 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from PIL import Image, ImageDraw, ImageFont
+
+from mlplat import state
 
 
 @dataclass(frozen=True)
@@ -283,8 +284,8 @@ def png(environment: str, drawn: Sequence[Tier], path: Path) -> None:
 def draw(environment: str, build_dir: Path) -> list[Path]:
     """Writes build/<env>/architecture.svg and .png from build/<env>/state.json."""
     directory = build_dir / environment
-    state = json.loads((directory / "state.json").read_text(encoding="utf-8"))
-    drawn = tiers(state["deployment"]["resources"])
+    checkpoint = state.read(directory / "state.json")
+    drawn = tiers([r for r in checkpoint.resources if not r["delete"]])
     svg_path, png_path = directory / "architecture.svg", directory / "architecture.png"
     svg_path.write_text(svg(environment, drawn), encoding="utf-8")
     png(environment, drawn, png_path)

@@ -145,25 +145,25 @@ def check_state(
         settings = rule.configured(rule_config or {})
         reason = str((rule_config or {}).get("waiverReason") or "")
         runs: list[tuple[Outcome, str]] = []
-        try:
-            if isinstance(rule, ResourceRule):
-                applicable = {t for t in types if rule.applies(t)}
-                for copy, group in (("", judged), (OLD_COPY, old_entries)):
-                    runs += [
-                        (
-                            run_resource_rule(
-                                rule, e.props, _ctx(e, settings, boundaries), proxied=True
-                            ),
-                            copy,
+        # A rule that raises on a malformed value is reported against that resource, and the
+        # rule goes on with the others; the verdict is then incomplete (exit 2).
+        if isinstance(rule, ResourceRule):
+            applicable = {t for t in types if rule.applies(t)}
+            for copy, group in (("", judged), (OLD_COPY, old_entries)):
+                for entry in (e for e in group if e.type in applicable):
+                    try:
+                        outcome = run_resource_rule(
+                            rule, entry.props, _ctx(entry, settings, boundaries), proxied=True
                         )
-                        for e in group
-                        if e.type in applicable
-                    ]
-            else:
+                    except Exception as error:
+                        errors.append(_rule_error(rule.name, error, entry.urn))
+                        continue
+                    runs.append((outcome, copy))
+        else:
+            try:
                 runs = [(run_stack_rule(rule, entries, settings, proxied=True), "")]
-        except Exception as error:  # a rule's own bug must not hide the other rules' verdicts
-            errors.append(f"rule {rule.name} raised {error.__class__.__name__}: {error}")
-            continue
+            except Exception as error:
+                errors.append(_rule_error(rule.name, error, ""))
         for outcome, copy in runs:
             if outcome.status == "not_applicable":
                 continue
@@ -204,6 +204,14 @@ def check_state(
         passed,
         notices=tuple(notices),
         errors=tuple(errors),
+    )
+
+
+def _rule_error(rule: str, error: Exception, urn: str) -> str:
+    where = f" on {urn}" if urn else ""
+    return (
+        f"rule {rule} could not judge{where}: {error.__class__.__name__}: {error} (a value of a "
+        "shape the provider would not accept)"
     )
 
 

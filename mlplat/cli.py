@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import shutil
 import sys
+import tempfile
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, NoReturn
@@ -15,6 +16,7 @@ from typing import Annotated, NoReturn
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from mlplat import cost as cost_model
 from mlplat.tools import LinterError
@@ -49,9 +51,32 @@ def chosen_environments(environment: str | None, all_environments: bool) -> list
     return known_environments() if all_environments else [environment or ""]
 
 
-def validated(environments: list[str]) -> None:
-    """Every environment is validated before anything is written, so bad input writes nothing."""
+def writable(directory: Path) -> None:
+    """Fails, before any work starts, unless `directory` is a folder that can be written, or can
+    be made in one: a file, a link to nothing or a read-only place in its way is named."""
+    probe = directory
+    while True:
+        if probe.is_symlink() and not probe.exists():
+            fail(f"{directory}: {probe} is a link to nothing; expected a folder to write into")
+        if probe.exists():
+            if not probe.is_dir():
+                fail(f"{directory}: {probe} is a file; expected a folder to write into")
+            break
+        probe = probe.parent
+    try:
+        with tempfile.TemporaryFile(dir=probe):
+            pass
+    except OSError as error:
+        fail(f"{directory}: cannot write in {probe} ({error.strerror}); expected a writable folder")
+
+
+def validated(environments: list[str], *, siblings: bool = False) -> None:
+    """Every environment is validated before anything is written, so bad input writes nothing.
+    `siblings`: the result depends on the other environments too (cross-environment checks, the
+    policy config), so an invalid sibling file is named as itself before any work."""
     problems = []
+    if siblings:
+        environments = list(dict.fromkeys([*environments, *known_environments()]))
     for name in environments:
         try:
             load_environment(name)
@@ -74,7 +99,9 @@ def synth(
     from stacks.overlays import stale
 
     names = chosen_environments(environment, all_environments)
-    validated(names)
+    validated(names, siblings=True)
+    for name in names:
+        writable(build_dir / name)
     # The program refuses stale generated overlays too; said here, before anything is written.
     if problems := [p for n in names if (p := stale(load_environment(n)))]:
         fail("\n".join(problems))
@@ -117,9 +144,9 @@ def check(
     `--state FILE` alone checks any team's stack: the rules that need an environment's facts are
     skipped (and said so); with `--env ENV` the state must be that environment's stack."""
     from mlplat import report as render
-    from mlplat.check import check_state, parse_state, with_linters
+    from mlplat.check import check_state, with_linters
     from mlplat.policy_config import checkov_waivers, policy_config_file
-    from mlplat.state import StateError
+    from mlplat.state import StateError, read, read_stream
 
     if state is not None:
         if environment is not None or all_environments:
@@ -132,19 +159,15 @@ def check(
             (n, str(build_dir / n / "state.json"))
             for n in chosen_environments(environment, all_environments)
         ]
-    validated([name for name, _ in sources if name is not None])
-    reports = []
+    validated([name for name, _ in sources if name is not None], siblings=True)
+    reports, incomplete = [], []
     for name, source in sources:
         shown = "stdin" if source == "-" else source
         try:
-            text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as error:
-            hint = f"; run `mlplat synth {name}` first" if state is None else ""
-            fail(f"{shown}: cannot read the state ({error.__class__.__name__}){hint}")
-        try:
-            checkpoint = parse_state(text, shown)
+            checkpoint = read_stream(sys.stdin, shown) if source == "-" else read(Path(source))
         except StateError as error:
-            fail(str(error))
+            hint = f"; run `mlplat synth {name}` first" if state is None else ""
+            fail(f"{error}{hint}")
         if name is not None and checkpoint.stack and checkpoint.stack != name:
             fail(
                 f"{shown}: the state is of stack {checkpoint.stack!r}; expected {name!r} "
@@ -160,6 +183,7 @@ def check(
             except LinterError as error:
                 fail(f"{error} (or run with --no-linters to check without them)")
         reports.append(result)
+        incomplete += [f"{shown}: {e}" for e in result.errors]
     if output_format is Format.text:
         out.print(render.text(reports))
     else:
@@ -169,8 +193,8 @@ def check(
             Format.markdown: render.markdown,
         }
         print(writer[output_format](reports))
-    if errors := [e for r in reports for e in r.errors]:
-        fail("the verdict is incomplete: " + "; ".join(errors))
+    if incomplete:
+        fail("the verdict is incomplete: " + "; ".join(incomplete))
     if any(r.mandatory or r.undecided for r in reports):
         raise typer.Exit(1)
 
@@ -238,8 +262,8 @@ def cost_table(estimate: cost_model.Estimate) -> Table:
     total = estimate.ceiling or 1.0
     for line in estimate.lines:
         table.add_row(
-            line.component,
-            line.item,
+            Text(line.component),
+            Text(line.item),
             f"${line.idle:,.0f}",
             f"${line.ceiling:,.0f}",
             f"{line.ceiling / total:.0%}",
@@ -257,14 +281,21 @@ def draw(
 ) -> None:
     """Write build/<env>/architecture.svg and .png from build/<env>/state.json."""
     from mlplat.architecture import draw as draw_environment
+    from mlplat.state import StateError
 
     names = chosen_environments(environment, all_environments)
     validated(names)
     for name in names:
+        writable(build_dir / name)
+    for name in names:
         if not (build_dir / name / "state.json").is_file():
             fail(f"{build_dir / name / 'state.json'}: missing; run `mlplat synth {name}` first")
-        for path in draw_environment(name, build_dir):
-            out.print(f"wrote {path}", highlight=False)
+        try:
+            written = draw_environment(name, build_dir)
+        except (StateError, OSError) as error:
+            fail(str(error))
+        for path in written:
+            out.print(f"wrote {path}", highlight=False, markup=False)
 
 
 @app.command("pr-comment")
@@ -279,13 +310,14 @@ def pr_comment(
     """The pull-request comment (markdown, on stdout): steps, dangers, policy results and cost
     delta per environment, from two synthesized build dirs."""
     from mlplat import pr_comment as comment
-    from mlplat.check import check_state, parse_state
+    from mlplat.check import check_state
     from mlplat.policy_config import policy_config_file
-    from mlplat.state import StateError
+    from mlplat.state import StateError, read
 
     names = [n for n in known_environments() if (head / n / "state.json").is_file()]
     if not names:
         fail(f"{head}: no <env>/state.json; run `mlplat synth --all --out {head}` first")
+    validated(names, siblings=True)
     try:
         previews = comment.load_previews(preview_json or [])
     except ValueError as error:
@@ -293,16 +325,11 @@ def pr_comment(
     changes = []
     for name in names:
         try:
-            head_path = head / name / "state.json"
-            head_checkpoint = parse_state(head_path.read_text(encoding="utf-8"), str(head_path))
+            head_checkpoint = read(head / name / "state.json")
             head_state = list(head_checkpoint.resources)
             base_path = base / name / "state.json"
-            base_state = (
-                list(parse_state(base_path.read_text(encoding="utf-8"), str(base_path)).resources)
-                if base_path.is_file()
-                else []
-            )
-        except (OSError, UnicodeDecodeError, StateError) as error:
+            base_state = list(read(base_path).resources) if base_path.is_file() else []
+        except StateError as error:
             fail(str(error))
         change = comment.EnvironmentChange(name, comment.diff_states(base_state, head_state))
         if name in previews:
@@ -331,6 +358,7 @@ def bootstrap(
     """Create, idempotently, the Pulumi state bucket and secrets key in the environment's own
     account (ambient AWS credentials); print the `pulumi login` and secrets-provider settings."""
     import boto3
+    from botocore.exceptions import BotoCoreError, ClientError
 
     from mlplat import bootstrap as steps
 
@@ -339,12 +367,14 @@ def bootstrap(
         outcome, _ = steps.bootstrap(boto3.Session(region_name=spec.region), spec)
     except steps.BootstrapError as error:
         fail(str(error))
+    except (BotoCoreError, ClientError) as error:  # the endpoint went away mid-way
+        fail(f"AWS did not answer as expected: {error}; run it again (it is idempotent)")
     for what, status in outcome.steps:
-        out.print(f"{status:>9}  {what}", highlight=False)
+        out.print(f"{status:>9}  {what}", highlight=False, markup=False)
     out.print("changed nothing" if not outcome.changed else "done", highlight=False)
     out.print("next:", highlight=False)
     for line in steps.pulumi_settings(spec):
-        out.print(f"  {line}", highlight=False, soft_wrap=True)
+        out.print(f"  {line}", highlight=False, soft_wrap=True, markup=False)
 
 
 @app.command()
@@ -354,16 +384,20 @@ def preflight(
     """Read-only checks that the account can hold the environment (account, AZs, GPU types,
     quotas). Exit 1 if one fails."""
     import boto3
+    from botocore.exceptions import BotoCoreError, ClientError
 
     from mlplat import preflight as checks
 
     spec = environment_spec(environment)
-    results = checks.run(boto3.Session(region_name=spec.region), spec)
+    try:
+        results = checks.run(boto3.Session(region_name=spec.region), spec)
+    except (BotoCoreError, ClientError) as error:
+        fail(f"AWS did not answer as expected: {error}")
     table = Table(title=f"preflight {spec.name} ({spec.account_id}, {spec.region})")
     for column in ("check", "result", "detail"):
         table.add_column(column)
     for check in results:
-        table.add_row(check.name, check.status.upper(), check.detail)
+        table.add_row(Text(check.name), check.status.upper(), Text(check.detail))
     out.print(table)
     if any(check.status == "fail" for check in results):
         raise typer.Exit(1)
@@ -378,7 +412,8 @@ def policy_config(
     from mlplat.policy_config import generate, policy_config_file
 
     names = chosen_environments(environment, all_environments)
-    validated(names)
+    validated(names, siblings=True)
+    writable(policy_config_file(names[0]).parent)
     rendered = {}
     for name in names:
         try:
@@ -403,8 +438,8 @@ def summary_table(
     previous = None
     for component, type_ in rows:
         table.add_row(
-            component if component != previous else "",
-            type_,
+            Text(component if component != previous else ""),
+            Text(type_),
             *(str(counts[n].get((component, type_), "")) for n in names),
         )
         previous = component
@@ -419,3 +454,12 @@ def main() -> None:
         app()
     except KeyboardInterrupt:
         sys.exit(130)
+    except Exception as error:  # the last line of defence: one message, never a traceback
+        err.print(
+            f"mlplat: error: {error.__class__.__name__}: {error} (an mlplat bug: please report it "
+            "with the command that caused it)",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
+        sys.exit(EXIT_BAD_INPUT)

@@ -17,6 +17,7 @@ from typing import Any
 
 from components.placement import SYSTEM_TAINT_KEY
 from components.pricing import Prices, PriceTableError, load_prices
+from mlplat import state
 
 GPU = "nvidia.com/gpu"
 NODE_POOL = "kubernetes:karpenter.sh/v1:NodePool"
@@ -568,16 +569,12 @@ def estimate(resources: Sequence[Mapping[str, Any]], environment: str) -> Estima
 
 
 def read_state(path: Path) -> list[Mapping[str, Any]]:
+    """The live resources of a checkpoint (old copies awaiting deletion cost nothing more)."""
     try:
-        state = json.loads(path.read_text(encoding="utf-8"))
-        resources = state["deployment"]["resources"]
-    except (OSError, UnicodeDecodeError) as error:
-        raise CostError(f"{path}: cannot read the state ({error.__class__.__name__})") from None
-    except (ValueError, KeyError, TypeError):
-        raise CostError(f"{path}: not a Pulumi state (expected deployment.resources)") from None
-    if not isinstance(resources, list):
-        raise CostError(f"{path}: deployment.resources is not a list")
-    return resources
+        checkpoint = state.read(path)
+    except state.StateError as error:
+        raise CostError(str(error)) from None
+    return [r for r in checkpoint.resources if not r["delete"]]
 
 
 # --- rendering -----------------------------------------------------------------------------------

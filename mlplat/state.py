@@ -18,7 +18,8 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import Any, TextIO
 
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 
@@ -26,6 +27,8 @@ SECRET_SIG = "4dabf18193072939515e22adb298388d"
 SECRET_VALUE = "1b47061264138c4ac30d75fd1eb44270"
 VERSIONS = (3, 4)  # what engines v3 write: 3, or 4 when a stack uses features that need it
 STACK_TYPE = "pulumi:pulumi:Stack"
+# The largest state read: the 14,000-resource benchmark state is about 60 MB.
+MAX_STATE_BYTES = 256 * 1024 * 1024
 # Resource options and markers whose absence means false.
 FLAGS = ("custom", "protect", "retainOnDelete", "delete", "pendingReplacement", "external")
 
@@ -46,6 +49,31 @@ class Checkpoint:
     secret_inputs: Mapping[int, tuple[str, ...]] = field(default_factory=dict)
     pending_operations: tuple[str, ...] = ()  # "creating urn:…"
     init_errors: tuple[tuple[str, str], ...] = ()  # (urn, message)
+
+
+def read(path: Path) -> Checkpoint:
+    """The checkpoint in a file."""
+    try:
+        if path.stat().st_size > MAX_STATE_BYTES:
+            raise StateError(
+                f"{path}: {path.stat().st_size} bytes; expected a state of at most "
+                f"{MAX_STATE_BYTES} bytes"
+            )
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise StateError(f"{path}: cannot read the state ({error.__class__.__name__})") from None
+    return parse(text, str(path))
+
+
+def read_stream(stream: TextIO, source: str) -> Checkpoint:
+    """The checkpoint on a stream (standard input), read up to the limit."""
+    try:
+        text = stream.read(MAX_STATE_BYTES + 1)
+    except (OSError, UnicodeDecodeError) as error:
+        raise StateError(f"{source}: cannot read the state ({error.__class__.__name__})") from None
+    if len(text) > MAX_STATE_BYTES:
+        raise StateError(f"{source}: more than {MAX_STATE_BYTES} bytes; expected a smaller state")
+    return parse(text, source)
 
 
 def parse(text: str, source: str) -> Checkpoint:

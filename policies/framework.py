@@ -152,6 +152,7 @@ class ResourceRule(Rule):
 @dataclass(frozen=True, kw_only=True)
 class StackRule(Rule):
     check: StackCheck
+    types: tuple[str, ...] = ()  # the kinds it judges together (documentation: the README matrix)
 
     def evaluate(
         self, resources: Sequence[Resource], config: Mapping[str, Any]
@@ -198,9 +199,11 @@ def stack_rule(
     remediation: str,
     config_schema: Mapping[str, Mapping[str, Any]] | None = None,
     account_baseline: bool = False,
+    types: Sequence[str] = (),
 ) -> Callable[[StackCheck], StackRule]:
     def wrap(check: StackCheck) -> StackRule:
         return StackRule(
+            types=tuple(types),
             name=name,
             control=control,
             description=description,

@@ -684,10 +684,29 @@ def known_environments(env_dir: Path | None = None) -> list[str]:
     )
 
 
+# An environment file is a page of YAML: anything much larger, or a web of aliases (whose
+# expansion grows exponentially, the "billion laughs"), is refused before it is expanded.
+MAX_STACK_FILE_BYTES = 1024 * 1024
+MAX_ALIASES = 16
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, refusing more than MAX_ALIASES aliases."""
+
+    aliases = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            self.aliases += 1
+            if self.aliases > MAX_ALIASES:
+                raise yaml.YAMLError(f"more than {MAX_ALIASES} aliases (*name)")
+        return super().compose_node(parent, index)
+
+
 def parse_stack_file(text: str, source: str) -> dict[str, Any]:
     """The raw environment mapping from a stack file's text. Raises SpecError, nothing else."""
     try:
-        document = yaml.safe_load(text)
+        document = yaml.load(text, Loader=_BoundedLoader)  # a SafeLoader: no object tags
     except (yaml.YAMLError, RecursionError, ValueError) as err:
         where = getattr(err, "problem_mark", None)
         at = f" at line {where.line + 1}, column {where.column + 1}" if where else ""
@@ -804,6 +823,11 @@ def promotion_targets(spec: EnvironmentSpec, env_dir: Path | None = None) -> lis
 
 def _read(path: Path, source: str) -> str:
     try:
+        size = path.stat().st_size
+        if size > MAX_STACK_FILE_BYTES:
+            raise SpecError(
+                source, [Problem("(file)", f"{size} bytes", f"at most {MAX_STACK_FILE_BYTES}")]
+            )
         return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as err:
         raise SpecError(source, [Problem("(file)", str(err), "a readable UTF-8 file")]) from None

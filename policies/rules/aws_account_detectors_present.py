@@ -13,6 +13,11 @@ RECORDER_STATUS = "aws:cfg/recorderStatus:RecorderStatus"
 
 @stack_rule(
     name="aws-account-detectors-present",
+    types=[
+        "aws:securityhub/account:Account",
+        "aws:cfg/recorderStatus:RecorderStatus",
+        "aws:accessanalyzer/analyzer:Analyzer",
+    ],
     account_baseline=True,
     control="DET-02",
     description="The account runs Security Hub, an IAM Access Analyzer and a recording AWS "

@@ -7,6 +7,7 @@ from policies.rules.aws_cloudtrail_trail_multi_region import TRAIL
 
 @stack_rule(
     name="aws-cloudtrail-present",
+    types=["aws:cloudtrail/trail:Trail"],
     account_baseline=True,
     control="CT-01",
     description="The account has a multi-region CloudTrail trail.",

@@ -37,6 +37,10 @@ def _alarmed_metrics(resources: Sequence[Resource]) -> set[tuple[str, str]]:
 
 @stack_rule(
     name="aws-cloudwatch-cis-alarms",
+    types=[
+        "aws:cloudwatch/logMetricFilter:LogMetricFilter",
+        "aws:cloudwatch/metricAlarm:MetricAlarm",
+    ],
     account_baseline=True,
     control="CW-03",
     description="Each CIS metric filter on the trail's log group exists and its alarm notifies "

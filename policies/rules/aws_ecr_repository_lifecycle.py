@@ -6,6 +6,7 @@ from policies.framework import Config, Resource, StackFindings, of_types, stack_
 
 @stack_rule(
     name="aws-ecr-repository-lifecycle",
+    types=["aws:ecr/repository:Repository", "aws:ecr/lifecyclePolicy:LifecyclePolicy"],
     control="EKS-13",
     description="Every image repository has a lifecycle policy with at least one rule.",
     severity="low",

@@ -9,6 +9,7 @@ FEATURE = "aws:guardduty/detectorFeature:DetectorFeature"
 
 @stack_rule(
     name="aws-guardduty-present",
+    types=["aws:guardduty/detector:Detector", "aws:guardduty/detectorFeature:DetectorFeature"],
     account_baseline=True,
     control="DET-01",
     description="The account has a GuardDuty detector with EKS audit-log and runtime monitoring.",

@@ -30,6 +30,11 @@ def is_node_role(role: Resource) -> bool:
 
 @stack_rule(
     name="aws-iam-node-role-no-workload-permissions",
+    types=[
+        "aws:iam/role:Role",
+        "aws:iam/rolePolicy:RolePolicy",
+        "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+    ],
     control="IAM-10",
     description="Node roles hold only what nodes need; workloads get their own roles through "
     "Pod Identity.",

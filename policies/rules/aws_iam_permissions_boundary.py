@@ -6,6 +6,7 @@ from policies.framework import Config, Resource, StackFindings, of_types, stack_
 
 @stack_rule(
     name="aws-iam-permissions-boundary",
+    types=["aws:iam/role:Role", "aws:iam/policy:Policy", *facts.ATTACHMENTS],
     control="IAM-04",
     description="Every role carries the environment's permission boundary; a boundary is never "
     "attached as a grant and forbids its own removal.",

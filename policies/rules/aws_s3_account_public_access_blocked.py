@@ -7,6 +7,7 @@ from policies.rules.aws_s3_bucket_public_access_blocked import FLAGS
 
 @stack_rule(
     name="aws-s3-account-public-access-blocked",
+    types=["aws:s3/accountPublicAccessBlock:AccountPublicAccessBlock"],
     account_baseline=True,
     control="S3-02",
     description="The account blocks public S3 access for every bucket, present and future.",

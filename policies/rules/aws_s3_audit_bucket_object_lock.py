@@ -8,6 +8,7 @@ LOCK = facts.s3_side("bucketObjectLockConfiguration", "BucketObjectLockConfigura
 
 @stack_rule(
     name="aws-s3-audit-bucket-object-lock",
+    types=[*facts.BUCKETS, *LOCK],
     control="S3-06",
     description="Audit-log buckets (data class `audit-logs`) lock objects against deletion.",
     severity="high",

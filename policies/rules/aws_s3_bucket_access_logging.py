@@ -8,6 +8,7 @@ LOGGING = facts.s3_side("bucketLogging", "BucketLogging")
 
 @stack_rule(
     name="aws-s3-bucket-access-logging",
+    types=[*facts.BUCKETS, *LOGGING],
     control="S3-08",
     description="Every bucket logs server access to the log bucket (the log bucket itself "
     "excepted).",

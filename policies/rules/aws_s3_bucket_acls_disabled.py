@@ -10,6 +10,7 @@ PUBLIC_ACLS = ("public-read", "public-read-write", "authenticated-read")
 
 @stack_rule(
     name="aws-s3-bucket-acls-disabled",
+    types=[*facts.BUCKETS, *ACLS, *OWNERSHIP],
     control="S3-07",
     description="Every bucket disables ACLs (owner enforced) and none grants a public ACL.",
     severity="high",

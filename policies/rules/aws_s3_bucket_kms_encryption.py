@@ -16,6 +16,7 @@ def _defaults(rules: Any) -> list[Mapping[str, Any]]:
 
 @stack_rule(
     name="aws-s3-bucket-kms-encryption",
+    types=[*facts.BUCKETS, *SSE],
     control="S3-05",
     description="Every bucket encrypts by default with a customer-managed KMS key and bucket keys.",
     severity="high",

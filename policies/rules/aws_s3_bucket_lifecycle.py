@@ -9,6 +9,7 @@ LIFECYCLE = facts.s3_side("bucketLifecycleConfiguration", "BucketLifecycleConfig
 
 @stack_rule(
     name="aws-s3-bucket-lifecycle",
+    types=[*facts.BUCKETS, *LIFECYCLE],
     control="S3-10",
     description="Versioned buckets expire noncurrent versions and abort incomplete uploads.",
     severity="medium",

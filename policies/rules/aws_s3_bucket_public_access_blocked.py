@@ -9,6 +9,7 @@ BPA = ("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",)
 
 @stack_rule(
     name="aws-s3-bucket-public-access-blocked",
+    types=[*facts.BUCKETS, *BPA],
     control="S3-01",
     description="Every bucket has a public access block with all four flags on.",
     severity="critical",

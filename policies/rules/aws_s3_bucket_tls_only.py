@@ -17,6 +17,7 @@ def denies_plain_http(statement: Mapping[str, Any]) -> bool:
 
 @stack_rule(
     name="aws-s3-bucket-tls-only",
+    types=[*facts.BUCKETS, *POLICY],
     control="S3-03",
     description="Every bucket's policy denies requests not made over TLS.",
     severity="high",

@@ -8,6 +8,7 @@ VERSIONING = facts.s3_side("bucketVersioning", "BucketVersioning")
 
 @stack_rule(
     name="aws-s3-bucket-versioning",
+    types=[*facts.BUCKETS, *VERSIONING],
     control="S3-04",
     description="Every bucket keeps versions: a model, artifact or log overwritten stays "
     "recoverable.",

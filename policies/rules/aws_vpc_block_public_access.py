@@ -7,6 +7,7 @@ BLOCKING = ("block-ingress", "block-bidirectional")
 
 @stack_rule(
     name="aws-vpc-block-public-access",
+    types=["aws:ec2/vpc:Vpc", "aws:ec2/vpcBlockPublicAccessOptions:VpcBlockPublicAccessOptions"],
     account_baseline=True,
     control="NET-10",
     description="VPC Block Public Access is on for the region: nothing is reachable from the "

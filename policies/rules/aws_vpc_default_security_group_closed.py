@@ -8,6 +8,7 @@ DEFAULT_SG = "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup"
 
 @stack_rule(
     name="aws-vpc-default-security-group-closed",
+    types=["aws:ec2/vpc:Vpc", "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup"],
     control="NET-03",
     description="Every VPC's default security group is adopted and has no rules.",
     severity="high",

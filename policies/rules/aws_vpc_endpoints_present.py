@@ -7,6 +7,7 @@ REQUIRED = ["s3", "ecr.api", "ecr.dkr", "sts", "ssm", "logs"]
 
 @stack_rule(
     name="aws-vpc-endpoints-present",
+    types=["aws:ec2/vpc:Vpc", "aws:ec2/vpcEndpoint:VpcEndpoint"],
     control="NET-07",
     description="Every VPC has endpoints for S3 (gateway), ECR, STS, SSM and CloudWatch Logs.",
     severity="medium",

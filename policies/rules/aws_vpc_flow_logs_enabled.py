@@ -5,6 +5,7 @@ from policies.framework import Config, Resource, StackFindings, of_types, stack_
 
 @stack_rule(
     name="aws-vpc-flow-logs-enabled",
+    types=["aws:ec2/vpc:Vpc", "aws:ec2/flowLog:FlowLog"],
     control="NET-05",
     description="Every VPC has flow logs capturing ALL traffic.",
     severity="high",

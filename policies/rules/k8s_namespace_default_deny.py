@@ -12,6 +12,7 @@ def _name(resource: Resource) -> str:
 
 @stack_rule(
     name="k8s-namespace-default-deny",
+    types=["kubernetes:core/v1:Namespace", "kubernetes:networking.k8s.io/v1:NetworkPolicy"],
     control="EKS-12",
     description="Every namespace the platform creates has a default-deny NetworkPolicy.",
     severity="high",

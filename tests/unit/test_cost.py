@@ -274,7 +274,7 @@ def test_a_missing_state_exits_2_with_the_hint(tmp_path):
 def test_a_file_that_is_not_a_state_is_named(tmp_path):
     path = tmp_path / "state.json"
     path.write_text('{"resources": []}')
-    with pytest.raises(CostError, match=r"state.json: not a Pulumi state"):
+    with pytest.raises(CostError, match=r"state.json: version: got null; expected a checkpoint"):
         read_state(Path(path))
 
 
