@@ -5,6 +5,7 @@ cluster, account-wide). One layout, written as SVG and PNG; both deterministic.
 
 from __future__ import annotations
 
+import io
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -258,7 +259,7 @@ def svg(environment: str, drawn: Sequence[Tier]) -> str:
     return "\n".join(parts) + "\n"
 
 
-def png(environment: str, drawn: Sequence[Tier], path: Path) -> None:
+def png(environment: str, drawn: Sequence[Tier]) -> bytes:
     height, shapes = _layout(environment, drawn)
     image = Image.new("RGB", (WIDTH, height), "#ffffff")
     draw = ImageDraw.Draw(image)
@@ -278,15 +279,17 @@ def png(environment: str, drawn: Sequence[Tier], path: Path) -> None:
             draw.text((x + 8, y + 6), item.title, fill="#000000", font=bold)
             for i, line in enumerate(item.lines[:2]):
                 draw.text((x + 8, y + 30 + 16 * i), line, fill="#222222", font=small)
-    image.save(path, format="PNG", optimize=True)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", optimize=True)
+    return buffer.getvalue()
 
 
-def draw(environment: str, build_dir: Path) -> list[Path]:
-    """Writes build/<env>/architecture.svg and .png from build/<env>/state.json."""
+def drawing(environment: str, build_dir: Path) -> dict[Path, bytes]:
+    """build/<env>/architecture.svg and .png, drawn from build/<env>/state.json (not written)."""
     directory = build_dir / environment
     checkpoint = state.read(directory / "state.json")
     drawn = tiers([r for r in checkpoint.resources if not r["delete"]])
-    svg_path, png_path = directory / "architecture.svg", directory / "architecture.png"
-    svg_path.write_text(svg(environment, drawn), encoding="utf-8")
-    png(environment, drawn, png_path)
-    return [svg_path, png_path]
+    return {
+        directory / "architecture.svg": svg(environment, drawn).encode("utf-8"),
+        directory / "architecture.png": png(environment, drawn),
+    }

@@ -127,7 +127,11 @@ def check_state(
     entries = proxy([_resource(r, by_urn) for r in live])
     judged = [e for e in entries if e.urn not in external]
     old_entries = list(proxy([_resource(r, by_urn) for r in old]))
-    types = {entry.type for entry in [*judged, *old_entries]}
+    by_type: dict[tuple[str, str], list[Resource]] = {}
+    for copy, group in (("", judged), (OLD_COPY, old_entries)):
+        for entry in group:
+            by_type.setdefault((copy, entry.type), []).append(entry)
+    types = {entry_type for _, entry_type in by_type}
     boundaries = boundary_urns(entries)
     findings: list[Finding] = []
     errors: list[str] = []
@@ -149,8 +153,9 @@ def check_state(
         # rule goes on with the others; the verdict is then incomplete (exit 2).
         if isinstance(rule, ResourceRule):
             applicable = {t for t in types if rule.applies(t)}
-            for copy, group in (("", judged), (OLD_COPY, old_entries)):
-                for entry in (e for e in group if e.type in applicable):
+            for copy in ("", OLD_COPY):
+                group = [e for t in sorted(applicable) for e in by_type.get((copy, t), ())]
+                for entry in group:
                     try:
                         outcome = run_resource_rule(
                             rule, entry.props, _ctx(entry, settings, boundaries), proxied=True

@@ -24,7 +24,8 @@ from typing import Any
 import yaml
 
 from mlplat.tools import LinterError, run, tool
-from policies.facts import is_permissions_boundary
+from policies.facts import boundary_urns
+from policies.framework import Resource
 
 CHECKOV_VERSION = "3.3.30"
 SKIPS_FILE = Path(__file__).resolve().parent.parent / "policies" / "checkov" / "skips.yaml"
@@ -129,12 +130,23 @@ def to_terraform_plan(resources: Sequence[Mapping[str, Any]]) -> Plan:
     taken: set[str] = set()
     unmapped = set()
     withheld = []
+    # A boundary by use (a role carries it, nothing attaches it), as the pack decides it.
+    boundaries = boundary_urns(
+        [
+            Resource(
+                urn=r["urn"],
+                type=r["type"],
+                name="",
+                props=r.get("inputs") or {},
+                property_dependencies=r.get("propertyDependencies") or {},
+            )
+            for r in resources
+        ]
+    )
     for resource in resources:
         if not resource.get("custom") or resource["type"].startswith("pulumi:"):
             continue
-        if resource["type"] == "aws:iam/policy:Policy" and is_permissions_boundary(
-            resource.get("inputs") or {}
-        ):
+        if resource["urn"] in boundaries:
             withheld.append((resource["urn"], BOUNDARY_WITHHELD))
             continue
         tf_type = terraform_type(resource["type"])

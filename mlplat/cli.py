@@ -95,7 +95,7 @@ def synth(
     ),
 ) -> None:
     """Run the stack program offline; write build/<env>/state.json and build/<env>/k8s/."""
-    from mlplat.synth import count_by, timed_synthesis, write_outputs
+    from mlplat.synth import count_by, timed_synthesis, write_all
     from stacks.overlays import stale
 
     names = chosen_environments(environment, all_environments)
@@ -106,9 +106,12 @@ def synth(
     if problems := [p for n in names if (p := stale(load_environment(n)))]:
         fail("\n".join(problems))
     results = {name: timed_synthesis(name) for name in names}
-    # Written once every environment has synthesized: a program error leaves build/ as it was.
-    for name, (result, _) in results.items():
-        write_outputs(build_dir / name, result.state, result.manifests)
+    # Written once every environment has synthesized, all or none: a program error or a failed
+    # write leaves build/ as it was.
+    try:
+        write_all({build_dir / n: (r.state, r.manifests) for n, (r, _) in results.items()})
+    except OSError as error:
+        fail(f"{build_dir}: cannot write the synthesis ({error}); nothing was replaced")
     counts = {name: count_by(result.state) for name, (result, _) in results.items()}
     seconds = {name: took for name, (_, took) in results.items()}
     out.print(summary_table(counts, seconds, build_dir))
@@ -280,7 +283,7 @@ def draw(
     build_dir: Annotated[Path, typer.Option("--out", help="where build/<env>/ is")] = Path("build"),
 ) -> None:
     """Write build/<env>/architecture.svg and .png from build/<env>/state.json."""
-    from mlplat.architecture import draw as draw_environment
+    from mlplat.architecture import drawing
     from mlplat.state import StateError
 
     names = chosen_environments(environment, all_environments)
@@ -290,12 +293,20 @@ def draw(
     for name in names:
         if not (build_dir / name / "state.json").is_file():
             fail(f"{build_dir / name / 'state.json'}: missing; run `mlplat synth {name}` first")
+    # Every environment drawn before any file is written: all or none.
+    files: dict[Path, bytes] = {}
+    for name in names:
         try:
-            written = draw_environment(name, build_dir)
-        except (StateError, OSError) as error:
+            files.update(drawing(name, build_dir))
+        except StateError as error:
             fail(str(error))
-        for path in written:
-            out.print(f"wrote {path}", highlight=False, markup=False)
+    try:
+        for path, content in files.items():
+            path.write_bytes(content)
+    except OSError as error:
+        fail(f"{error.filename}: cannot write the drawing ({error.strerror})")
+    for path in files:
+        out.print(f"wrote {path}", highlight=False, markup=False)
 
 
 @app.command("pr-comment")

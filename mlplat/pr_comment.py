@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mlplat.check import Finding, Report
+from mlplat.check import Report
 from mlplat.cost import Estimate
-from mlplat.report import short
+from mlplat.report import markdown_rows, short
 
 MARKER = "<!-- mlplat-pr-comment -->"
 GITHUB_LIMIT = 65536
@@ -129,22 +129,36 @@ def diff_states(base: Sequence[Mapping[str, Any]], head: Sequence[Mapping[str, A
     return steps
 
 
-def preview_steps(preview: Mapping[str, Any]) -> dict[str, list[Step]]:
-    """Steps of a `pulumi preview --json` document, by the stack named in their URNs."""
+def preview_steps(preview: Any, source: str = "preview") -> dict[str, list[Step]]:
+    """Steps of a `pulumi preview --json` document, by the stack named in their URNs. A document
+    of another shape is a ValueError naming the field, the value and what was expected."""
+    if not isinstance(preview, Mapping):
+        raise ValueError(
+            f"{source}: got {type(preview).__name__}; expected the object of a preview"
+        )
+    steps = preview.get("steps") or []
+    if not isinstance(steps, list):
+        raise ValueError(f"{source}: steps: got {type(steps).__name__}; expected a list of steps")
     by_stack: dict[str, list[Step]] = {}
-    for raw in preview.get("steps") or []:
+    for index, raw in enumerate(steps):
+        if not isinstance(raw, Mapping):
+            raise ValueError(f"{source}: steps[{index}]: got {raw!r:.60}; expected a step object")
         op = PREVIEW_OPS.get(str(raw.get("op")))
         urn = str(raw.get("urn") or "")
         if op is None or not urn.startswith("urn:pulumi:"):
             continue
-        stack = urn.split("::", 1)[0].removeprefix("urn:pulumi:")
-        state = raw.get("newState") or raw.get("oldState") or {}
-        type_ = str(state.get("type") or urn.split("::")[2].rsplit("$", 1)[-1])
-        by_stack.setdefault(stack, []).append(
-            Step(
-                op, urn, type_, type_ in STATEFUL, bool((raw.get("oldState") or {}).get("protect"))
+        parts = urn.split("::")
+        if len(parts) < 4:
+            raise ValueError(
+                f"{source}: steps[{index}].urn: got {urn!r:.80}; expected "
+                "urn:pulumi:<stack>::<project>::<type>::<name>"
             )
-        )
+        stack = parts[0].removeprefix("urn:pulumi:")
+        new, old = raw.get("newState"), raw.get("oldState")
+        state = new if isinstance(new, Mapping) else old if isinstance(old, Mapping) else {}
+        type_ = str(state.get("type") or parts[2].rsplit("$", 1)[-1])
+        protected = isinstance(old, Mapping) and bool(old.get("protect"))
+        by_stack.setdefault(stack, []).append(Step(op, urn, type_, type_ in STATEFUL, protected))
     return by_stack
 
 
@@ -155,7 +169,7 @@ def load_previews(paths: Sequence[Path]) -> dict[str, list[Step]]:
             document = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as error:
             raise ValueError(f"{path}: not a `pulumi preview --json` document ({error})") from None
-        for stack, steps in preview_steps(document).items():
+        for stack, steps in preview_steps(document, str(path)).items():
             merged.setdefault(stack, []).extend(steps)
     return merged
 
@@ -184,24 +198,15 @@ def summary_table(changes: Sequence[EnvironmentChange]) -> list[str]:
             base_ceiling = change.base_cost.ceiling if change.base_cost else 0.0
             idle = _usd_delta(base_idle, change.head_cost.idle)
             ceiling = _usd_delta(base_ceiling, change.head_cost.ceiling)
-        verdict = "❌" if levels.get("mandatory") else "✅"
+        verdict = {"FAIL": "❌", "UNDECIDED": "⚠️", "PASS": "✅"}[
+            change.report.verdict if change.report else "PASS"
+        ]
         lines.append(
             f"| {verdict} `{change.environment}` | {counts['create']} | {counts['update']} | "
             f"{counts['delete']} | {counts['replace']} | {levels.get('mandatory', 0)} | "
             f"{levels.get('advisory', 0)} | {levels.get('unknown', 0)} | {idle} | {ceiling} |"
         )
     return lines
-
-
-def _findings_table(findings: Sequence[Finding]) -> list[str]:
-    rows = ["| level | control | policy | resource | message |", "|---|---|---|---|---|"]
-    order = {"mandatory": 0, "unknown": 1, "advisory": 2}
-    for f in sorted(findings, key=lambda f: (order.get(f.level, 3), f.control, f.policy)):
-        message = f.message.replace("|", "\\|")
-        if f.waiver_reason:
-            message += f" _(waived: {f.waiver_reason})_"
-        rows.append(f"| {f.level} | {f.control} | `{f.policy}` | `{short(f.urn)}` | {message} |")
-    return rows
 
 
 def details(change: EnvironmentChange) -> list[str]:
@@ -222,7 +227,7 @@ def details(change: EnvironmentChange) -> list[str]:
             lines.append(f"| {step.op} | `{short(step.urn)}` | {flags} |")
         lines.append("")
     if change.report and change.report.findings:
-        lines += ["**Policy results (head)**", "", *_findings_table(change.report.findings), ""]
+        lines += ["**Policy results (head)**", "", *markdown_rows(change.report.findings), ""]
     return lines
 
 

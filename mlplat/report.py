@@ -11,7 +11,7 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from mlplat.check import Finding, Report, rules_by_name
+from mlplat.check import LEVEL_ORDER, Finding, Report, rules_by_name
 
 VERSION = "0.1.0"
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -118,6 +118,18 @@ def escaped(text: str) -> str:
     return text
 
 
+def markdown_rows(findings: Sequence[Finding]) -> list[str]:
+    """The findings as a Markdown table, most severe first, every user text escaped."""
+    rows = ["| level | control | policy | resource | message |", "|---|---|---|---|---|"]
+    for f in sorted(findings, key=lambda f: (LEVEL_ORDER[f.level], f.control, f.policy)):
+        message = escaped(f.message)
+        if f.waiver_reason:
+            message += f" _(waived: {escaped(f.waiver_reason)})_"
+        where = escaped(short(f.urn) + (f" ({f.copy})" if f.copy else ""))
+        rows.append(f"| {f.level} | {f.control} | `{f.policy}` | {where} | {message} |")
+    return rows
+
+
 def markdown(reports: Sequence[Report]) -> str:
     lines = []
     for report in reports:
@@ -134,14 +146,7 @@ def markdown(reports: Sequence[Report]) -> str:
             "",
         ]
         if report.findings:
-            lines += ["| level | control | policy | resource | message |", "|---|---|---|---|---|"]
-            for f in report.findings:
-                message = escaped(f.message)
-                if f.waiver_reason:
-                    message += f" _(waived: {escaped(f.waiver_reason)})_"
-                where = escaped(short(f.urn) + (f" ({f.copy})" if f.copy else ""))
-                lines.append(f"| {f.level} | {f.control} | `{f.policy}` | {where} | {message} |")
-            lines.append("")
+            lines += [*markdown_rows(report.findings), ""]
     return "\n".join(lines)
 
 

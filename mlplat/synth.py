@@ -296,23 +296,34 @@ def _manifest_value(value: Any) -> Any:
 
 def write_outputs(out_dir: Path, state: Mapping[str, Any], manifests: Mapping[str, str]) -> None:
     """Replaces `out_dir` whole, or leaves it as it was: nothing partial is ever visible."""
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-", dir=out_dir.parent))
-    staging.chmod(0o755)
+    write_all({out_dir: (state, manifests)})
+
+
+def write_all(outputs: Mapping[Path, tuple[Mapping[str, Any], Mapping[str, str]]]) -> None:
+    """Replaces every folder whole, or none: each is written beside its target first, and only
+    once all are written are they swapped in (a rename each)."""
+    staged: dict[Path, Path] = {}
     try:
-        (staging / "state.json").write_text(json.dumps(state, indent=2, sort_keys=True) + "\n")
-        k8s = staging / "k8s"
-        k8s.mkdir()
-        for file_name, text in sorted(manifests.items()):
-            (k8s / file_name).write_text(text)
+        for out_dir, (state, manifests) in outputs.items():
+            out_dir.parent.mkdir(parents=True, exist_ok=True)
+            staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-", dir=out_dir.parent))
+            staged[out_dir] = staging
+            staging.chmod(0o755)
+            (staging / "state.json").write_text(json.dumps(state, indent=2, sort_keys=True) + "\n")
+            k8s = staging / "k8s"
+            k8s.mkdir()
+            for file_name, text in sorted(manifests.items()):
+                (k8s / file_name).write_text(text)
+    except BaseException:
+        for staging in staged.values():
+            shutil.rmtree(staging, ignore_errors=True)
+        raise
+    for out_dir, staging in staged.items():
         previous = out_dir.with_name(f".{out_dir.name}-previous-{os.getpid()}")
         if out_dir.exists():
             out_dir.rename(previous)
         staging.rename(out_dir)
         shutil.rmtree(previous, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
 
 
 def stack_config(config_section: Mapping[str, Any]) -> dict[str, str]:

@@ -127,9 +127,12 @@ def resources(statement: Mapping[str, Any]) -> list[str]:
 
 def action_matches(action: str, pattern: str) -> bool:
     """Whether an IAM action (possibly wildcarded) covers `pattern` (case-insensitive)."""
-    return fnmatch.fnmatchcase(pattern.lower(), action.lower()) or fnmatch.fnmatchcase(
-        action.lower(), pattern.lower()
-    )
+    action, pattern = action.lower(), pattern.lower()
+    if action == pattern:
+        return True
+    if not any(c in action or c in pattern for c in "*?["):
+        return False  # two plain actions that differ (the common case, decided without fnmatch)
+    return fnmatch.fnmatchcase(pattern, action) or fnmatch.fnmatchcase(action, pattern)
 
 
 def grants_action(statement: Mapping[str, Any], action: str) -> bool:
@@ -145,7 +148,15 @@ def grants_action(statement: Mapping[str, Any], action: str) -> bool:
 
 def granted_actions(statement: Mapping[str, Any], candidates: Sequence[str]) -> list[str]:
     """The candidates an Allow statement grants, sorted."""
-    return sorted({c for c in candidates if grants_action(statement, c)})
+    if not allows(statement):
+        return []
+    if "NotAction" in statement:
+        listed = [str(a).lower() for a in as_list(statement.get("NotAction"))]
+        return sorted(
+            c for c in candidates if not any(fnmatch.fnmatchcase(c.lower(), n) for n in listed)
+        )
+    granted = actions(statement)  # read once: every candidate is matched against them
+    return sorted({c for c in candidates if any(action_matches(g, c) for g in granted)})
 
 
 def grants_everything(statement: Mapping[str, Any]) -> bool:
@@ -655,28 +666,36 @@ def boundary_urns(resources: Sequence[Any]) -> set[str]:
     grant: those cap and grant nothing. A tag alone makes no policy a boundary."""
     policies = list(of_types(resources, "aws:iam/policy:Policy"))
     holders = list(of_types(resources, *BOUNDARY_HOLDERS))
-    attachments = list(of_types(resources, *ATTACHMENTS))
-    used = {
-        p.urn
-        for p in policies
-        if any(h.refers_to("permissionsBoundary", p) or _names(h, p) for h in holders)
-    }
+    # Indexed once: a stack has hundreds of roles and policies.
+    used_urns = {u for h in holders for u in h.property_dependencies.get("permissionsBoundary", ())}
+    used_arns = {arn for h in holders if isinstance(arn := _boundary_arn(h), str)}
     granted = {
+        u
+        for a in of_types(resources, *ATTACHMENTS)
+        for u in a.property_dependencies.get("policyArn", ())
+    }
+    granted |= {u for h in holders for u in h.property_dependencies.get("managedPolicyArns", ())}
+    return {
         p.urn
         for p in policies
-        if any(a.refers_to("policyArn", p) for a in attachments)
-        or any(h.refers_to("managedPolicyArns", p) for h in holders)
+        if (p.urn in used_urns or _named_by(p, used_arns)) and p.urn not in granted
     }
-    return used - granted
 
 
-def _names(holder: Any, policy: Any) -> bool:
-    """Whether a holder's boundary ARN names the policy (when no dependency links them)."""
+def _boundary_arn(holder: Any) -> Any:
     try:
-        arn, name = holder.props.get("permissionsBoundary"), policy.props.get("name")
+        return holder.props.get("permissionsBoundary")
+    except UnknownValueError:
+        return None
+
+
+def _named_by(policy: Any, arns: set[str]) -> bool:
+    """Whether a boundary ARN names the policy (when no dependency links them)."""
+    try:
+        name = policy.props.get("name")
     except UnknownValueError:
         return False
-    return isinstance(arn, str) and isinstance(name, str) and arn.endswith(f":policy/{name}")
+    return isinstance(name, str) and any(arn.endswith(f":policy/{name}") for arn in arns)
 
 
 def granted_statements(props: Props, ctx: Any) -> Iterator[tuple[str, Mapping[str, Any]]]:

@@ -59,11 +59,12 @@ def each(
     """Judges every resource on its own: an unknown value in one resource makes that resource's
     verdict unknown (an `Undecided` message), never the whole rule's, so it hides nothing else."""
     for resource in resources:
+        found: list[str] = []
         try:
-            for message in list(judge(resource)):
-                yield resource.urn, message
+            found.extend(judge(resource))  # what it decided before an unknown still counts
         except UnknownValueError as unknown:
-            yield resource.urn, Undecided(unknown.message)
+            found.append(Undecided(unknown.message))
+        yield from ((resource.urn, message) for message in found)
 
 
 @dataclass(frozen=True)

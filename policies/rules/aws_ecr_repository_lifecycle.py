@@ -1,7 +1,7 @@
 from collections.abc import Sequence
 
 from policies import facts
-from policies.framework import Config, Resource, StackFindings, of_types, stack_rule
+from policies.framework import Config, Findings, Resource, StackFindings, each, of_types, stack_rule
 
 
 @stack_rule(
@@ -15,15 +15,21 @@ from policies.framework import Config, Resource, StackFindings, of_types, stack_
 )
 def check(resources: Sequence[Resource], config: Config) -> StackFindings:
     policies = list(of_types(resources, "aws:ecr/lifecyclePolicy:LifecyclePolicy"))
-    for repository in of_types(resources, "aws:ecr/repository:Repository"):
-        attached = [p for p in policies if p.refers_to("repository", repository)]
-        rules = [
-            rule
-            for p in attached
-            for rule in facts.as_list((facts.document(p.props.get("policy")) or {}).get("rules"))
-        ]
-        if not rules:
-            yield repository.urn, "repository has no lifecycle rule: images accumulate forever"
+    yield from each(
+        of_types(resources, "aws:ecr/repository:Repository"),
+        lambda repository: _repository(policies, repository),
+    )
+
+
+def _repository(policies: Sequence[Resource], repository: Resource) -> Findings:
+    attached = [p for p in policies if p.refers_to("repository", repository)]
+    rules = [
+        rule
+        for p in attached
+        for rule in facts.as_list((facts.document(p.props.get("policy")) or {}).get("rules"))
+    ]
+    if not rules:
+        yield "repository has no lifecycle rule: images accumulate forever"
 
 
 RULE = check

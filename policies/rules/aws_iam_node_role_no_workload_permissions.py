@@ -1,7 +1,7 @@
 from collections.abc import Sequence
 
 from policies import facts
-from policies.framework import Config, Resource, StackFindings, of_types, stack_rule
+from policies.framework import Config, Findings, Resource, StackFindings, each, of_types, stack_rule
 
 NODE_POLICIES = [
     "AmazonEKSWorkerNodePolicy",
@@ -46,26 +46,34 @@ def is_node_role(role: Resource) -> bool:
 def check(resources: Sequence[Resource], config: Config) -> StackFindings:
     attachments = list(of_types(resources, "aws:iam/rolePolicyAttachment:RolePolicyAttachment"))
     inline = list(of_types(resources, "aws:iam/rolePolicy:RolePolicy"))
-    for role in of_types(resources, "aws:iam/role:Role"):
-        if not is_node_role(role):
-            continue
-        arns = [str(a) for a in facts.as_list(role.props.get("managedPolicyArns"))]
-        arns += [str(a.props.get("policyArn")) for a in attachments if a.refers_to("role", role)]
-        for arn in arns:
-            if arn.rsplit("/", 1)[-1] not in config["nodePolicies"]:
-                yield role.urn, f"node role carries {arn.rsplit('/', 1)[-1]}"
-        for policy in (p for p in inline if p.refers_to("role", role)):
-            for statement in facts.statements(policy.props.get("policy")):
-                hits = sorted(
-                    {
-                        a
-                        for a in facts.actions(statement)
-                        for w in WORKLOAD_ACTIONS
-                        if facts.action_matches(a, w)
-                    }
-                )
-                if facts.allows(statement) and hits:
-                    yield role.urn, f"node role's inline policy grants workload actions {hits}"
+    yield from each(
+        of_types(resources, "aws:iam/role:Role"),
+        lambda role: _role(attachments, inline, config, role),
+    )
+
+
+def _role(
+    attachments: Sequence[Resource], inline: Sequence[Resource], config: Config, role: Resource
+) -> Findings:
+    if not is_node_role(role):
+        return
+    arns = [str(a) for a in facts.as_list(role.props.get("managedPolicyArns"))]
+    arns += [str(a.props.get("policyArn")) for a in attachments if a.refers_to("role", role)]
+    for arn in arns:
+        if arn.rsplit("/", 1)[-1] not in config["nodePolicies"]:
+            yield f"node role carries {arn.rsplit('/', 1)[-1]}"
+    for policy in (p for p in inline if p.refers_to("role", role)):
+        for statement in facts.statements(policy.props.get("policy")):
+            hits = sorted(
+                {
+                    a
+                    for a in facts.actions(statement)
+                    for w in WORKLOAD_ACTIONS
+                    if facts.action_matches(a, w)
+                }
+            )
+            if facts.allows(statement) and hits:
+                yield f"node role's inline policy grants workload actions {hits}"
 
 
 RULE = check

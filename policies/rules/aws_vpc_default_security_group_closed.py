@@ -1,6 +1,6 @@
 from collections.abc import Sequence
 
-from policies.framework import Config, Resource, StackFindings, of_types, stack_rule
+from policies.framework import Config, Findings, Resource, StackFindings, each, of_types, stack_rule
 
 VPC = "aws:ec2/vpc:Vpc"
 DEFAULT_SG = "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup"
@@ -16,13 +16,19 @@ DEFAULT_SG = "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup"
 )
 def check(resources: Sequence[Resource], config: Config) -> StackFindings:
     defaults = list(of_types(resources, DEFAULT_SG))
-    for sg in defaults:
-        rules = [k for k in ("ingress", "egress") if list(sg.props.get(k) or [])]
-        if rules:
-            yield sg.urn, f"default security group still has {' and '.join(rules)} rules"
-    for vpc in of_types(resources, VPC):
-        if not any(sg.refers_to("vpcId", vpc) for sg in defaults):
-            yield vpc.urn, "default security group not adopted and emptied for this VPC"
+    yield from each(defaults, _default_group)
+    yield from each(of_types(resources, VPC), lambda vpc: _vpc(defaults, vpc))
+
+
+def _default_group(group: Resource) -> Findings:
+    rules = [k for k in ("ingress", "egress") if list(group.props.get(k) or [])]
+    if rules:
+        yield f"default security group still has {' and '.join(rules)} rules"
+
+
+def _vpc(defaults: Sequence[Resource], vpc: Resource) -> Findings:
+    if not any(sg.refers_to("vpcId", vpc) for sg in defaults):
+        yield "default security group not adopted and emptied for this VPC"
 
 
 RULE = check

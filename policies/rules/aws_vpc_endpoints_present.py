@@ -1,6 +1,6 @@
 from collections.abc import Sequence
 
-from policies.framework import Config, Resource, StackFindings, of_types, stack_rule
+from policies.framework import Config, Findings, Resource, StackFindings, each, of_types, stack_rule
 
 REQUIRED = ["s3", "ecr.api", "ecr.dkr", "sts", "ssm", "logs"]
 
@@ -18,17 +18,22 @@ REQUIRED = ["s3", "ecr.api", "ecr.dkr", "sts", "ssm", "logs"]
 )
 def check(resources: Sequence[Resource], config: Config) -> StackFindings:
     endpoints = list(of_types(resources, "aws:ec2/vpcEndpoint:VpcEndpoint"))
-    for vpc in of_types(resources, "aws:ec2/vpc:Vpc"):
-        services = {}
-        for endpoint in endpoints:
-            if endpoint.refers_to("vpcId", vpc):
-                service = str(endpoint.props.get("serviceName") or "").split(".", 3)[-1]
-                services[service] = endpoint.props.get("vpcEndpointType") or "Gateway"
-        missing = [s for s in config["requiredEndpoints"] if s not in services]
-        if missing:
-            yield vpc.urn, f"VPC has no endpoint for {missing}"
-        if services.get("s3") == "Interface":
-            yield vpc.urn, "S3 endpoint is Interface; a Gateway endpoint is free and route-based"
+    yield from each(
+        of_types(resources, "aws:ec2/vpc:Vpc"), lambda vpc: _vpc(endpoints, config, vpc)
+    )
+
+
+def _vpc(endpoints: Sequence[Resource], config: Config, vpc: Resource) -> Findings:
+    services = {}
+    for endpoint in endpoints:
+        if endpoint.refers_to("vpcId", vpc):
+            service = str(endpoint.props.get("serviceName") or "").split(".", 3)[-1]
+            services[service] = endpoint.props.get("vpcEndpointType") or "Gateway"
+    missing = [s for s in config["requiredEndpoints"] if s not in services]
+    if missing:
+        yield f"VPC has no endpoint for {missing}"
+    if services.get("s3") == "Interface":
+        yield "S3 endpoint is Interface; a Gateway endpoint is free and route-based"
 
 
 RULE = check

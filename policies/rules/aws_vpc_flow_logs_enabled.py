@@ -1,6 +1,6 @@
 from collections.abc import Sequence
 
-from policies.framework import Config, Resource, StackFindings, of_types, stack_rule
+from policies.framework import Config, Findings, Resource, StackFindings, each, of_types, stack_rule
 
 
 @stack_rule(
@@ -13,15 +13,18 @@ from policies.framework import Config, Resource, StackFindings, of_types, stack_
 )
 def check(resources: Sequence[Resource], config: Config) -> StackFindings:
     flow_logs = list(of_types(resources, "aws:ec2/flowLog:FlowLog"))
-    for flow_log in flow_logs:
-        if flow_log.props.get("trafficType") != "ALL":
-            yield (
-                flow_log.urn,
-                (f"flow log captures {flow_log.props.get('trafficType')!r} traffic, not 'ALL'"),
-            )
-    for vpc in of_types(resources, "aws:ec2/vpc:Vpc"):
-        if not any(f.refers_to("vpcId", vpc) for f in flow_logs):
-            yield vpc.urn, "VPC has no flow log"
+    yield from each(flow_logs, _flow_log)
+    yield from each(of_types(resources, "aws:ec2/vpc:Vpc"), lambda vpc: _vpc(flow_logs, vpc))
+
+
+def _flow_log(flow_log: Resource) -> Findings:
+    if flow_log.props.get("trafficType") != "ALL":
+        yield f"flow log captures {flow_log.props.get('trafficType')!r} traffic, not 'ALL'"
+
+
+def _vpc(flow_logs: Sequence[Resource], vpc: Resource) -> Findings:
+    if not any(f.refers_to("vpcId", vpc) for f in flow_logs):
+        yield "VPC has no flow log"
 
 
 RULE = check

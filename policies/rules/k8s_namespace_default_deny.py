@@ -1,6 +1,16 @@
 from collections.abc import Sequence
 
-from policies.framework import Config, Resource, StackFindings, of_types, stack_rule
+from policies.framework import (
+    Config,
+    Findings,
+    Props,
+    Resource,
+    StackFindings,
+    UnknownValueError,
+    each,
+    of_types,
+    stack_rule,
+)
 
 NAMESPACE = "kubernetes:core/v1:Namespace"
 NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
@@ -20,23 +30,36 @@ def _name(resource: Resource) -> str:
     "what the namespace needs.",
 )
 def check(resources: Sequence[Resource], config: Config) -> StackFindings:
-    denied = set()
+    denied: set[str] = set()
+    unknown: list[UnknownValueError] = []
     for policy in of_types(resources, NETWORK_POLICY):
-        spec = policy.props.get("spec") or {}
-        selects_all = not (spec.get("podSelector") or {}).get("matchLabels") and not (
-            spec.get("podSelector") or {}
-        ).get("matchExpressions")
-        kinds = set(spec.get("policyTypes") or [])
-        if (
-            selects_all
-            and {"Ingress", "Egress"} <= kinds
-            and not spec.get("ingress")
-            and not spec.get("egress")
-        ):
-            denied.add((policy.props.get("metadata") or {}).get("namespace"))
-    for namespace in of_types(resources, NAMESPACE):
-        if _name(namespace) not in denied:
-            yield namespace.urn, f"namespace {_name(namespace)!r} has no default-deny NetworkPolicy"
+        try:
+            if _denies_all(policy.props):
+                denied.add(str((policy.props.get("metadata") or {}).get("namespace")))
+        except UnknownValueError as error:
+            unknown.append(error)  # it may be some namespace's default deny: those are undecided
+    yield from each(of_types(resources, NAMESPACE), lambda n: _namespace(denied, unknown, n))
+
+
+def _denies_all(props: Props) -> bool:
+    spec = props.get("spec") or {}
+    selector = spec.get("podSelector") or {}
+    selects_all = not selector.get("matchLabels") and not selector.get("matchExpressions")
+    kinds = set(spec.get("policyTypes") or [])
+    return (
+        selects_all
+        and {"Ingress", "Egress"} <= kinds
+        and not spec.get("ingress")
+        and not spec.get("egress")
+    )
+
+
+def _namespace(denied: set[str], unknown: list[UnknownValueError], namespace: Resource) -> Findings:
+    if _name(namespace) in denied:
+        return
+    if unknown:
+        raise unknown[0]
+    yield f"namespace {_name(namespace)!r} has no default-deny NetworkPolicy"
 
 
 RULE = check

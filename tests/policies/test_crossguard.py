@@ -23,6 +23,7 @@ from pulumi_policy.policy import _NotApplicableError
 from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
 
 from policies.crossguard import policies
+from policies.framework import ResourceRule
 from policies.rules import all_rules
 from tests.policies.cases import UNKNOWN_BOOL
 
@@ -61,7 +62,7 @@ def test_every_rule_is_a_mandatory_policy_with_its_schema():
     for rule in all_rules():
         policy = BY_NAME[rule.name]
         # A resource rule that needs the stack for its context runs as a stack policy.
-        resource = hasattr(rule, "types") and not rule.stack_context
+        resource = isinstance(rule, ResourceRule) and not rule.stack_context
         expected = ResourceValidationPolicy if resource else StackValidationPolicy
         assert isinstance(policy, expected)
         assert policy.enforcement_level == EnforcementLevel.MANDATORY

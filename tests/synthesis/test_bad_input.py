@@ -170,3 +170,38 @@ def test_any_state_is_checked_costed_or_refused_never_a_crash(tmp_path, resource
     for args in (["cost", "prod", "--out", str(build)], ["pr-comment", "--base", str(build), "--head", str(build)]):  # fmt: skip
         result = mlplat(*args)
         assert result.exception is None or isinstance(result.exception, SystemExit), (args, result.exception)  # fmt: skip
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(STATES)
+def test_any_preview_document_is_folded_in_or_refused_never_a_crash(tmp_path, document):
+    preview = tmp_path / "preview.json"
+    preview.write_text(json.dumps({"steps": document} if isinstance(document, list) else document))
+    build = ROOT / "build"
+    if not (build / "prod" / "state.json").is_file():
+        build = tmp_path / "empty"
+        (build / "prod").mkdir(parents=True, exist_ok=True)
+        (build / "prod" / "state.json").write_text(
+            '{"version": 3, "deployment": {"resources": []}}'
+        )
+    result = mlplat("pr-comment", "--base", str(build), "--head", str(build), "--preview-json", str(preview))  # fmt: skip
+    assert result.exit_code in (0, 2), result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.text(max_size=300),
+    st.sampled_from(["", "config:\n  mlplat:environment: ", "a: &x [1]\nb: "]),
+)
+def test_any_environment_text_is_a_spec_or_one_spec_error(text_, head):
+    from stacks.environment import SpecError, parse_stack_file
+
+    try:
+        parse_stack_file(head + text_, "Pulumi.x.yaml")
+        message = "Pulumi.x.yaml"
+    except SpecError as error:
+        message = str(error)
+    assert message.startswith("Pulumi.x.yaml")

@@ -86,16 +86,24 @@ def test_every_skipped_check_has_a_reason():
         assert len(reason) > 30, check
 
 
-def test_a_permission_boundary_is_withheld_with_its_reason():
+def test_a_permission_boundary_is_withheld_by_its_use_never_by_its_tag():
+    tagged = {"policy": "{}", "tags": {"mlplat.io/policy-kind": "permissions-boundary"}}
     boundary = {
         "urn": "urn:pulumi:dev::mlplat::aws:iam/policy:Policy::boundary",
         "type": "aws:iam/policy:Policy",
         "custom": True,
-        "inputs": {"policy": "{}", "tags": {"mlplat.io/policy-kind": "permissions-boundary"}},
+        "inputs": tagged,
     }
-    grant = {**boundary, "urn": boundary["urn"] + "2", "inputs": {"policy": "{}"}}
-    plan = to_terraform_plan([boundary, grant])
-    assert list(plan.addresses.values()) == [grant["urn"]]
+    posing = {**boundary, "urn": boundary["urn"] + "2"}  # the tag, but no role carries it
+    role = {
+        "urn": "urn:pulumi:dev::mlplat::aws:iam/role:Role::r",
+        "type": "aws:iam/role:Role",
+        "custom": True,
+        "inputs": {"assumeRolePolicy": "{}", "permissionsBoundary": "arn"},
+        "propertyDependencies": {"permissionsBoundary": [boundary["urn"]]},
+    }
+    plan = to_terraform_plan([boundary, posing, role])
+    assert sorted(plan.addresses.values()) == sorted([posing["urn"], role["urn"]])
     assert plan.withheld == ((boundary["urn"], BOUNDARY_WITHHELD),)
 
 
