@@ -17,7 +17,7 @@ from mlplat import state
 from mlplat.state import Checkpoint
 from policies.engine import Outcome, proxy, run_resource_rule, run_stack_rule
 from policies.facts import boundary_urns
-from policies.framework import Ctx, Resource, ResourceRule, StackRule
+from policies.framework import Resource, ResourceRule, StackRule, context
 from policies.rules import all_rules
 
 Level = Literal["mandatory", "advisory", "unknown"]
@@ -158,7 +158,7 @@ def check_state(
                 for entry in group:
                     try:
                         outcome = run_resource_rule(
-                            rule, entry.props, _ctx(entry, settings, boundaries), proxied=True
+                            rule, entry.props, context(entry, settings, boundaries), proxied=True
                         )
                     except Exception as error:
                         errors.append(_rule_error(rule.name, error, entry.urn))
@@ -228,7 +228,8 @@ def _lifecycle_notices(
         f"pending replacement: {r['urn']}" for r in checkpoint.resources if r["pendingReplacement"]
     ]
     if external:
-        notices.append(f"{len(external)} read resources (external) not judged as owned")
+        shown = ", ".join(sorted(external)[:5]) + (" …" if len(external) > 5 else "")
+        notices.append(f"{len(external)} read resources (external) not judged as owned: {shown}")
     return notices
 
 
@@ -372,19 +373,6 @@ def _resource(raw: Mapping[str, Any], by_urn: Mapping[str, Mapping[str, Any]]) -
         dependencies=tuple(raw.get("dependencies") or ()),
         property_dependencies=dict(raw.get("propertyDependencies") or {}),
         provider_props=provider.get("inputs") or {},
-    )
-
-
-def _ctx(resource: Resource, config: Mapping[str, Any], boundaries: set[str]) -> Ctx:
-    return Ctx(
-        used_as_boundary=resource.urn in boundaries,
-        config=config,
-        urn=resource.urn,
-        name=resource.name,
-        type=resource.type,
-        protect=resource.protect,
-        retain_on_delete=resource.retain_on_delete,
-        provider_props=resource.provider_props,
     )
 
 

@@ -27,6 +27,7 @@ from policies.framework import (
     StackRule,
     Undecided,
     UnknownValueError,
+    context,
 )
 from policies.rules import all_rules
 
@@ -88,17 +89,8 @@ def stack_context_policy(rule: ResourceRule) -> StackValidationPolicy:
         for resource in resources:
             if not rule.applies(resource.type):
                 continue
-            ctx = Ctx(
-                config=config,
-                urn=resource.urn,
-                name=resource.name,
-                type=resource.type,
-                protect=resource.protect,
-                provider_props=resource.provider_props,
-                used_as_boundary=resource.urn in boundaries,
-            )
             try:
-                for message in rule.evaluate(resource.props, ctx):
+                for message in rule.evaluate(resource.props, context(resource, config, boundaries)):
                     report(message, resource.urn)
             except NotApplicable:
                 continue

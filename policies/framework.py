@@ -104,6 +104,21 @@ class Ctx:
     used_as_boundary: bool = False
 
 
+def context(resource: Resource, config: Mapping[str, Any], boundaries: Iterable[str] = ()) -> Ctx:
+    """The Ctx a resource rule sees for a resource of the stack (`boundaries`: the URNs of the
+    policies used as permission boundaries, `facts.boundary_urns`)."""
+    return Ctx(
+        config=config,
+        urn=resource.urn,
+        name=resource.name,
+        type=resource.type,
+        protect=resource.protect,
+        retain_on_delete=resource.retain_on_delete,
+        provider_props=resource.provider_props,
+        used_as_boundary=resource.urn in boundaries,
+    )
+
+
 @dataclass(frozen=True, kw_only=True)
 class Rule:
     name: str  # <service>-<resource>-<requirement>

@@ -1,4 +1,5 @@
 import re
+from collections.abc import Mapping
 
 from policies import facts
 from policies.framework import Ctx, Findings, NotApplicable, Props, resource_rule
@@ -7,10 +8,31 @@ NODEPOOL = "kubernetes:karpenter.sh/v1:NodePool"
 NODEGROUP = "aws:eks/nodeGroup:NodeGroup"
 GPU_FAMILY = re.compile(r"^(g\d|gr\d|p\d)")
 GPU_KEY = "nvidia.com/gpu"
+UNTAINTED = "no nvidia.com/gpu NoSchedule taint: any pod can land on a GPU node and keep it awake"
 
 
 def is_gpu_type(instance_type: str) -> bool:
     return bool(GPU_FAMILY.match(instance_type.split(".", 1)[0]))
+
+
+# Karpenter's well-known labels that select GPU instances whatever the family is called.
+GPU_LABELS = (
+    "karpenter.k8s.aws/instance-gpu-count",
+    "karpenter.k8s.aws/instance-gpu-name",
+    "karpenter.k8s.aws/instance-gpu-manufacturer",
+    "karpenter.k8s.aws/instance-gpu-memory",
+)
+GPU_CATEGORIES = ("g", "p")  # karpenter.k8s.aws/instance-category
+
+
+def tainted(taints: object) -> bool:
+    """Whether the nvidia.com/gpu NoSchedule taint is among these (Karpenter or EKS spelling)."""
+    return any(
+        isinstance(t, Mapping)
+        and t.get("key") == GPU_KEY
+        and str(t.get("effect")) in ("NoSchedule", "NO_SCHEDULE")
+        for t in facts.as_list(taints)
+    )
 
 
 def nodepool_is_gpu(spec: Props) -> bool:
@@ -18,9 +40,14 @@ def nodepool_is_gpu(spec: Props) -> bool:
     if any(t.get("key") == GPU_KEY for t in facts.as_list(template.get("taints"))):
         return True
     for requirement in facts.as_list(template.get("requirements")):
-        if requirement.get("key") == "karpenter.k8s.aws/instance-gpu-count":
-            return True
+        key = requirement.get("key")
         values = [str(v) for v in facts.as_list(requirement.get("values"))]
+        if key in GPU_LABELS:
+            return True
+        if key == "karpenter.k8s.aws/instance-category" and any(
+            v in GPU_CATEGORIES for v in values
+        ):
+            return True
         if any(GPU_FAMILY.match(v.split(".", 1)[0]) for v in values):
             return True
     return False
@@ -30,10 +57,12 @@ def nodepool_is_gpu(spec: Props) -> bool:
     name="karpenter-nodepool-gpu-limit",
     control="FIN-01",
     types=[NODEPOOL, NODEGROUP],
-    description="GPU capacity has a hard ceiling and scales to zero when idle.",
+    description="GPU capacity has a hard ceiling, is tainted for GPU work only and scales to "
+    "zero when idle.",
     severity="high",
-    remediation="Set NodePool spec.limits['nvidia.com/gpu'] within the environment's ceiling "
-    "and a consolidation policy; GPU node groups keep minSize 0.",
+    remediation="Set NodePool spec.limits['nvidia.com/gpu'] within the environment's ceiling, "
+    "a consolidation policy and the nvidia.com/gpu NoSchedule taint; GPU node groups keep "
+    "minSize 0 and the taint.",
     config_schema={
         "maxGpusPerPool": {"type": "integer", "default": 8},
         "minGpuNodes": {"type": "integer", "default": 0},
@@ -50,6 +79,8 @@ def check(props: Props, ctx: Ctx) -> Findings:
         )
         if facts.number(minimum) > allowed or facts.number(minimum) < 0:
             yield f"GPU node group keeps {minimum} nodes running; at most {allowed}"
+        if not tainted(props.get("taints")):
+            yield UNTAINTED
         return
     spec = props.get("spec") or {}
     if not nodepool_is_gpu(spec):
@@ -61,6 +92,8 @@ def check(props: Props, ctx: Ctx) -> Findings:
         yield f"GPU limit {limit} exceeds the environment's ceiling {ctx.config['maxGpusPerPool']}"
     if not (spec.get("disruption") or {}).get("consolidationPolicy"):
         yield "no disruption.consolidationPolicy: idle GPU nodes are never removed"
+    if not tainted(((spec.get("template") or {}).get("spec") or {}).get("taints")):
+        yield UNTAINTED
 
 
 RULE = check

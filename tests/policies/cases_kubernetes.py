@@ -537,9 +537,44 @@ CASES = [
             ),
             (
                 "warm node group",
-                {"instanceTypes": ["g6.xlarge"], "scalingConfig": {"minSize": 2, "maxSize": 4}},
+                {
+                    "instanceTypes": ["g6.xlarge"],
+                    "scalingConfig": {"minSize": 2, "maxSize": 4},
+                    "taints": [{"key": "nvidia.com/gpu", "value": "true", "effect": "NO_SCHEDULE"}],
+                },
                 ["GPU node group keeps 2 nodes running; at most 0"],
                 "aws:eks/nodeGroup:NodeGroup",
+            ),
+            (
+                "untainted node group",
+                {"instanceTypes": ["p5.48xlarge"], "scalingConfig": {"minSize": 0, "maxSize": 1}},
+                [
+                    "no nvidia.com/gpu NoSchedule taint: any pod can land on a GPU node and keep it awake"
+                ],
+                "aws:eks/nodeGroup:NodeGroup",
+            ),
+            (
+                "a GPU pool chosen by category, unbounded and untainted",
+                {
+                    "spec": {
+                        "template": {
+                            "spec": {
+                                "requirements": [
+                                    {
+                                        "key": "karpenter.k8s.aws/instance-category",
+                                        "operator": "In",
+                                        "values": ["c", "p"],
+                                    }
+                                ]
+                            }
+                        },
+                        "disruption": {"consolidationPolicy": "WhenEmpty"},
+                    }
+                },
+                [
+                    "no limits['nvidia.com/gpu']: the pool can grow without bound",
+                    "no nvidia.com/gpu NoSchedule taint: any pod can land on a GPU node and keep it awake",
+                ],
             ),
         ],
         not_applicable=(NODEPOOL_TYPE, CPU_NODEPOOL),

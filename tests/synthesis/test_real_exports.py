@@ -147,7 +147,7 @@ def test_pending_replacement_is_reported_and_read_resources_are_not_judged_as_ow
     group["external"] = True
     report = json.loads(check(state).stdout)
     assert f"pending replacement: {subnet['urn']}" in report["notices"]
-    assert "1 read resources (external) not judged as owned" in report["notices"]
+    assert f"1 read resources (external) not judged as owned: {group['urn']}" in report["notices"]
     assert not [v for v in report["violations"] if v["urn"] == group["urn"]]
 
 
