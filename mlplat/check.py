@@ -101,12 +101,6 @@ class Report:
         }
 
 
-def parse_state(text: str, source: str) -> Checkpoint:
-    """The checkpoint in `text`; StateError names the file, the field, the value and what was
-    expected."""
-    return state.parse(text, source)
-
-
 def check_state(
     checkpoint: Checkpoint, environment: str | None, config: Mapping[str, Any]
 ) -> Report:
@@ -118,8 +112,9 @@ def check_state(
     by_urn = {r["urn"]: r for r in reversed(resources) if not r["delete"]}
     stack_urn = next((r["urn"] for r in resources if r["type"] == state.STACK_TYPE), "")
     external = {r["urn"] for r in live if r["external"]}
+    # (urn, is the old copy) -> the input paths holding ciphertext
     secrets = {
-        resources[i]["urn"] + ("#old" if resources[i]["delete"] else ""): paths
+        (resources[i]["urn"], resources[i]["delete"]): paths
         for i, paths in checkpoint.secret_inputs.items()
     }
     # Props wrapped once in the unknown-checking proxy, for every rule. Stack rules see the live
@@ -182,7 +177,7 @@ def check_state(
                 if urn in external and not copy:
                     continue  # read, not owned: not this stack's to fix
                 if found_level == "unknown":
-                    message = _secret_reason(message, secrets.get(urn + ("#old" if copy else "")))
+                    message = _secret_reason(message, secrets.get((urn, bool(copy))))
                 findings.append(
                     Finding(
                         policy=rule.name,

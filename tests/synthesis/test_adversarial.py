@@ -14,9 +14,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mlplat.check import check_state, parse_state
+from mlplat.check import check_state
 from mlplat.policy_config import generate
-from mlplat.state import SECRET_SIG, SECRET_VALUE
+from mlplat.state import SECRET_SIG, SECRET_VALUE, parse
 from mlplat.synth import synthesize
 from policies.engine import run_resource_rule
 from policies.framework import Ctx
@@ -365,7 +365,7 @@ def test_every_family_has_three_bypass_attempts():
 
 
 def test_the_unchanged_state_passes(prod, config):
-    report = check_state(parse_state(json.dumps(prod), "prod"), "prod", config)
+    report = check_state(parse(json.dumps(prod), "prod"), "prod", config)
     assert report.verdict == "PASS", [f for f in report.findings if f.level != "advisory"]
 
 
@@ -375,7 +375,7 @@ def test_the_unchanged_state_passes(prod, config):
 def test_a_bypass_attempt_is_caught(prod, config, family, mutate, policy, level):
     state = copy.deepcopy(prod)
     mutate(state)
-    report = check_state(parse_state(json.dumps(state), "prod"), "prod", config)
+    report = check_state(parse(json.dumps(state), "prod"), "prod", config)
     levels = {f.level for f in report.findings if f.policy == policy}
     assert level in levels, (policy, [(f.policy, f.level, f.message) for f in report.findings])
     assert report.verdict != "PASS"
@@ -387,7 +387,7 @@ def test_one_unknown_bucket_hides_no_other_bucket(prod, config):
     blocks = [r for r in state["deployment"]["resources"] if r["type"].endswith("PublicAccessBlock:BucketPublicAccessBlock")]  # fmt: skip
     blocks[0]["inputs"]["blockPublicAcls"] = CIPHERTEXT
     state["deployment"]["resources"].remove(blocks[1])
-    report = check_state(parse_state(json.dumps(state), "prod"), "prod", config)
+    report = check_state(parse(json.dumps(state), "prod"), "prod", config)
     found = [(f.level, f.message) for f in report.findings if f.policy == "aws-s3-bucket-public-access-blocked"]  # fmt: skip
     assert ("mandatory", "bucket has no public access block") in found
     assert any(level == "unknown" for level, _ in found)

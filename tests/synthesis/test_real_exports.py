@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from mlplat.check import OLD_COPY, STATE_POLICY, check_state, parse_state
+from mlplat.check import OLD_COPY, STATE_POLICY, check_state
 from mlplat.cli import app
-from mlplat.state import SECRET_SIG, SECRET_VALUE
+from mlplat.state import SECRET_SIG, SECRET_VALUE, parse
 
 EXPORTS = Path(__file__).resolve().parents[2].parent / "shared" / "real-exports"
 FILES = sorted(EXPORTS.glob("*.json"))
@@ -50,7 +50,7 @@ def test_the_real_exports_are_all_here():
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
 def test_every_real_export_is_checked_without_an_error(path):
-    checkpoint = parse_state(path.read_text(), path.name)
+    checkpoint = parse(path.read_text(), path.name)
     report = check_state(checkpoint, None, {})
     assert report.errors == ()
     assert report.evaluated > 10
@@ -99,7 +99,7 @@ def test_wrapped_compliant_tags_are_no_false_failure():
     """eks-cluster 1.0.4 holds every tagsAll as ciphertext: what the resource and provider
     declare decides when it is enough; it is unknown only when it is not."""
     state = load("eks-cluster-1.0.4-state.json")
-    checkpoint = parse_state(json.dumps(state), "export")
+    checkpoint = parse(json.dumps(state), "export")
     config = {"aws-tags-environment": {"environment": "p-it-runner-cluster-a739a3e4", "requiredTags": ["Name"]}}  # fmt: skip
     report = check_state(checkpoint, "p-it-runner-cluster-a739a3e4", config)
     tags = [f for f in report.findings if f.policy == "aws-tags-environment"]
