@@ -167,7 +167,7 @@ def test_any_state_is_checked_costed_or_refused_never_a_crash(tmp_path, resource
     build = tmp_path / "fuzz"
     (build / "prod").mkdir(parents=True, exist_ok=True)
     (build / "prod" / "state.json").write_text(text_)
-    for args in (["cost", "prod", "--out", str(build)], ["pr-comment", "--base", str(build), "--head", str(build)]):  # fmt: skip
+    for args in (["cost", "prod", "--out", str(build)], ["draw", "prod", "--out", str(build)], ["pr-comment", "--base", str(build), "--head", str(build)]):  # fmt: skip
         result = mlplat(*args)
         assert result.exception is None or isinstance(result.exception, SystemExit), (args, result.exception)  # fmt: skip
 
