@@ -32,9 +32,10 @@ plan: setup  ## synthesize dev, staging and prod offline, draw and check them; p
 	$(BIN)/mlplat draw --all
 	$(BIN)/mlplat check --all
 
-lint: setup  ## ruff lint and format check
+lint: setup  ## ruff lint and format check; zizmor on the workflows (offline, medium and above)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/zizmor --offline --quiet --config .github/zizmor.yml --min-severity medium .github/workflows
 
 typecheck: setup  ## mypy on components/, stacks/, mlplat/, policies/
 	$(BIN)/mypy

@@ -140,30 +140,60 @@ class DeployRoleArgs:
     permissions_boundary_arn: pulumi.Input[str] = arg("the environment's permission boundary")
 
 
-def github_trust(
-    provider_arn: pulumi.Input[str], *, repository: str, environment: str
-) -> pulumi.Output[str]:
-    """The trust policy of a role GitHub Actions assume: this repository, this environment."""
-    return pulumi.Output.from_input(provider_arn).apply(
-        lambda arn: docs.to_json(
-            trust_document(provider_arn=arn, repository=repository, environment=environment)
-        )
+# The repository's OIDC subject template (GitHub: PUT /repos/{owner}/{repo}/actions/oidc/
+# customization/sub, once, by a repository admin; `mlplat bootstrap` prints the call). With it a
+# token's `sub` names the job's GitHub environment and the workflow file at its ref, so a trust
+# can tell the deploy workflow on main from any other job in the same environment.
+SUBJECT_CLAIMS = ("repo", "context", "job_workflow_ref")
+WORKFLOWS = ".github/workflows"
+
+
+def deploy_subject(repository: str, environment: str) -> str:
+    """`pulumi up`: the reusable deploy workflow as merged on main, in the environment."""
+    return (
+        f"repo:{repository}:environment:{environment}:"
+        f"job_workflow_ref:{repository}/{WORKFLOWS}/pulumi-up.yml@refs/heads/main"
     )
 
 
-def trust_document(*, provider_arn: str, repository: str, environment: str) -> dict:
+def preview_subject(repository: str, environment: str) -> str:
+    """`pulumi preview` of a pull request (any number), in the environment's preview gate."""
+    return (
+        f"repo:{repository}:environment:preview-{environment}:"
+        f"job_workflow_ref:{repository}/{WORKFLOWS}/pull-request.yml@refs/pull/*/merge"
+    )
+
+
+def promotion_subject(repository: str, environment: str) -> str:
+    """The promotion workflow as merged on main, in the target environment."""
+    return (
+        f"repo:{repository}:environment:{environment}:"
+        f"job_workflow_ref:{repository}/{WORKFLOWS}/promote.yml@refs/heads/main"
+    )
+
+
+def github_trust(provider_arn: pulumi.Input[str], *, subject: str) -> pulumi.Output[str]:
+    """The trust policy of a role GitHub Actions assume, for one OIDC subject."""
+    return pulumi.Output.from_input(provider_arn).apply(
+        lambda arn: docs.to_json(trust_document(provider_arn=arn, subject=subject))
+    )
+
+
+def trust_document(*, provider_arn: str, subject: str) -> dict:
+    """Audience and subject pinned; a subject with a wildcard (a pull request's number) takes
+    StringLike, every other StringEquals."""
+    operator = "StringLike" if "*" in subject else "StringEquals"
+    conditions: dict[str, dict[str, str]] = {
+        "StringEquals": {f"{GITHUB_OIDC_HOST}:aud": GITHUB_AUDIENCE}
+    }
+    conditions.setdefault(operator, {})[f"{GITHUB_OIDC_HOST}:sub"] = subject
     return docs.document(
         {
-            "Sid": "GithubActionsOfThisEnvironment",
+            "Sid": "GithubActionsOfThisWorkflow",
             "Effect": "Allow",
             "Principal": {"Federated": provider_arn},
             "Action": "sts:AssumeRoleWithWebIdentity",
-            "Condition": {
-                "StringEquals": {
-                    f"{GITHUB_OIDC_HOST}:aud": GITHUB_AUDIENCE,
-                    f"{GITHUB_OIDC_HOST}:sub": f"repo:{repository}:environment:{environment}",
-                }
-            },
+            "Condition": conditions,
         }
     )
 
@@ -709,8 +739,7 @@ class DeployRole(pulumi.ComponentResource):
             f"(GitHub environment {args.github_environment})",
             assume_role_policy=github_trust(
                 self.oidc_provider.arn,
-                repository=args.github_repository,
-                environment=args.github_environment,
+                subject=deploy_subject(args.github_repository, args.github_environment),
             ),
             permissions_boundary=args.permissions_boundary_arn,
             max_session_duration=SESSION_SECONDS,
@@ -728,6 +757,7 @@ class DeployRole(pulumi.ComponentResource):
                 f"{name}-{purpose}", role=self.role.name, policy_arn=policy.arn, opts=child
             )
         self.role_arn = self.role.arn
+        self.oidc_provider_arn = self.oidc_provider.arn
         self.register_outputs(
             {"role_arn": self.role.arn, "oidc_provider_arn": self.oidc_provider.arn}
         )

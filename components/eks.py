@@ -22,6 +22,7 @@ from components.workload_role import WorkloadRole, WorkloadRoleArgs
 
 LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
 CLUSTER_ADMIN = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
+CLUSTER_VIEW = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy"
 NODE_POLICIES = ("AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryPullOnly")
 # Add-ons that must run before any node joins (networking, identity), and those that need nodes.
 BEFORE_NODES = ("vpc-cni", "kube-proxy", "eks-pod-identity-agent")
@@ -61,6 +62,10 @@ class EksClusterArgs:
     admin_role_arns: Sequence[str] = arg("platform admins' roles, granted cluster-admin")
     deploy_role_arn: pulumi.Input[str] = arg(
         "the CI deploy role, granted cluster-admin: it installs charts, CRDs and RBAC"
+    )
+    viewer_role_arns: Mapping[str, pulumi.Input[str]] = arg(
+        "key -> roles granted AmazonEKSViewPolicy (reads, never Secrets): the CI preview role",
+        default_factory=dict,
     )
     addon_versions: Mapping[str, str] = arg("EKS add-on name -> pinned version, from the catalog")
     system_nodes: SystemNodes = arg(
@@ -142,19 +147,21 @@ class EksCluster(pulumi.ComponentResource):
             arn.rsplit("/", 1)[-1]: arn for arn in args.admin_role_arns
         }
         admins["deploy"] = args.deploy_role_arn
-        for key, principal in admins.items():
+        grants = [("admin", key, arn, CLUSTER_ADMIN) for key, arn in admins.items()]
+        grants += [("view", key, arn, CLUSTER_VIEW) for key, arn in args.viewer_role_arns.items()]
+        for kind, key, principal, policy_arn in grants:
             entry = aws.eks.AccessEntry(
-                f"{name}-admin-{key}",
+                f"{name}-{kind}-{key}",
                 cluster_name=self.cluster.name,
                 principal_arn=principal,
                 type="STANDARD",
                 opts=child,
             )
             aws.eks.AccessPolicyAssociation(
-                f"{name}-admin-{key}",
+                f"{name}-{kind}-{key}",
                 cluster_name=self.cluster.name,
                 principal_arn=principal,
-                policy_arn=CLUSTER_ADMIN,
+                policy_arn=policy_arn,
                 access_scope=aws.eks.AccessPolicyAssociationAccessScopeArgs(type="cluster"),
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[entry]),
             )

@@ -11,7 +11,7 @@ import pulumi_aws as aws
 
 from components import policy_documents as docs
 from components.args import arg
-from components.deploy_role import github_trust
+from components.deploy_role import github_trust, promotion_subject
 from components.registry import APPROVED_PREFIX, ModelRegistry, read_statements
 
 
@@ -45,8 +45,7 @@ class PromotionRole(pulumi.ComponentResource):
             description=f"CI: copies {args.source_bucket}/{APPROVED_PREFIX} into this registry",
             assume_role_policy=github_trust(
                 args.oidc_provider_arn,
-                repository=args.github_repository,
-                environment=args.github_environment,
+                subject=promotion_subject(args.github_repository, args.github_environment),
             ),
             permissions_boundary=args.permissions_boundary_arn,
             max_session_duration=3600,

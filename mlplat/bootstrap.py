@@ -15,7 +15,7 @@ from typing import Any
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
-from components.deploy_role import STATE_KEY_TAG
+from components.deploy_role import STATE_KEY_TAG, SUBJECT_CLAIMS
 from stacks.environment import EnvironmentSpec
 
 DELETION_WINDOW_DAYS = 30
@@ -231,9 +231,14 @@ def bootstrap(session: boto3.Session, spec: EnvironmentSpec) -> tuple[Outcome, s
 
 
 def pulumi_settings(spec: EnvironmentSpec) -> list[str]:
-    """What to run next: the backend and the stack's secrets provider."""
+    """What to run next: the backend and the stack's secrets provider, then, once per
+    repository, the OIDC subject template the CI roles' trusts are written for."""
+    claims = ", ".join(f'"{claim}"' for claim in SUBJECT_CLAIMS)
     return [
         f"pulumi login 's3://{spec.state_bucket}?region={spec.region}&awssdk=v2'",
         f"pulumi stack init {spec.name} --secrets-provider "
         f"'awskms://{key_alias(spec)}?region={spec.region}'",
+        "# once per repository, as its admin (the CI roles trust only this subject format):",
+        f"gh api -X PUT repos/{spec.ci.github_repository}/actions/oidc/customization/sub "
+        f'--input - <<< \'{{"use_default": false, "include_claim_keys": [{claims}]}}\'',
     ]

@@ -7,8 +7,8 @@ flattened to objects. The adapter undoes both, and writes what Pulumi knows as a
 `planned_values`, present as a `configuration` reference. checkov's graph checks then link a
 bucket to its encryption, versioning and public-access-block resources.
 
-checkov pins old boto3 and packaging, so it runs in its own isolated environment through
-`uv tool run`, never in the project's.
+checkov pins old boto3 and packaging, so it runs in its own environment, installed from its
+hash-locked requirements (`mlplat/locks/checkov.txt`, `mlplat/tools.py`), never in the project's.
 """
 
 from __future__ import annotations
@@ -219,7 +219,7 @@ def skipped_checks() -> dict[str, str]:
 
 
 def checkov_command(*arguments: str) -> list[str]:
-    return tool(f"checkov=={CHECKOV_VERSION}", "checkov", *arguments)
+    return tool("checkov", *arguments)
 
 
 def run_checkov(paths: Sequence[tuple[str, Path]]) -> CheckovResult:

@@ -11,7 +11,7 @@ import sys
 import tempfile
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -21,6 +21,10 @@ from rich.text import Text
 from mlplat import cost as cost_model
 from mlplat.tools import LinterError
 from stacks.environment import EnvironmentSpec, SpecError, known_environments, load_environment
+
+if TYPE_CHECKING:
+    from mlplat.check import Report
+    from mlplat.state import Checkpoint
 
 app = typer.Typer(
     help="Offline synthesis and checks for the mlplat ML platform.",
@@ -147,8 +151,6 @@ def check(
     `--state FILE` alone checks any team's stack: the rules that need an environment's facts are
     skipped (and said so); with `--env ENV` the state must be that environment's stack."""
     from mlplat import report as render
-    from mlplat.check import check_state, with_linters
-    from mlplat.policy_config import checkov_waivers, policy_config_file
     from mlplat.state import StateError, read, read_stream
 
     if state is not None:
@@ -176,15 +178,8 @@ def check(
                 f"{shown}: the state is of stack {checkpoint.stack!r}; expected {name!r} "
                 f"(--env {name}), or leave --env out to check it as any team's stack"
             )
-        config = current_policy_config(name, policy_config_file(name)) if name else {}
-        result = check_state(checkpoint, name, config)
-        if linters:
-            k8s = build_dir / name / "k8s" if state is None and name else None
-            waivers = checkov_waivers(load_environment(name)) if name else {}
-            try:
-                result = with_linters(result, checkpoint, k8s, waivers)
-            except LinterError as error:
-                fail(f"{error} (or run with --no-linters to check without them)")
+        k8s = build_dir / name / "k8s" if state is None and name else None
+        result = full_check(checkpoint, name, k8s, linters=linters)
         reports.append(result)
         incomplete += [f"{shown}: {e}" for e in result.errors]
     if output_format is Format.text:
@@ -200,6 +195,26 @@ def check(
         fail("the verdict is incomplete: " + "; ".join(incomplete))
     if any(r.mandatory or r.undecided for r in reports):
         raise typer.Exit(1)
+
+
+def full_check(
+    checkpoint: Checkpoint, name: str | None, k8s: Path | None, *, linters: bool
+) -> Report:
+    """What `mlplat check` reports for one state: every rule at the environment's levels, then
+    (unless `linters` is off) checkov, parliament and kubernetes-validate. The PR comment's
+    verdict is this one."""
+    from mlplat.check import check_state, with_linters
+    from mlplat.policy_config import checkov_waivers, policy_config_file
+
+    config = current_policy_config(name, policy_config_file(name)) if name else {}
+    result = check_state(checkpoint, name, config)
+    if not linters:
+        return result
+    waivers = checkov_waivers(load_environment(name)) if name else {}
+    try:
+        return with_linters(result, checkpoint, k8s, waivers)
+    except LinterError as error:
+        fail(f"{error} (or run with --no-linters to check without them)")
 
 
 def current_policy_config(name: str, path: Path) -> dict:
@@ -317,12 +332,13 @@ def pr_comment(
         list[Path] | None,
         typer.Option("--preview-json", help="`pulumi preview --json` output (repeatable)"),
     ] = None,
+    linters: Annotated[
+        bool, typer.Option(help="the verdict of `mlplat check` with its linters (default)")
+    ] = True,
 ) -> None:
     """The pull-request comment (markdown, on stdout): steps, dangers, policy results and cost
     delta per environment, from two synthesized build dirs."""
     from mlplat import pr_comment as comment
-    from mlplat.check import check_state
-    from mlplat.policy_config import policy_config_file
     from mlplat.state import StateError, read
 
     names = [n for n in known_environments() if (head / n / "state.json").is_file()]
@@ -345,9 +361,7 @@ def pr_comment(
         change = comment.EnvironmentChange(name, comment.diff_states(base_state, head_state))
         if name in previews:
             change.steps, change.source = previews[name], "`pulumi preview`"
-        change.report = check_state(
-            head_checkpoint, name, current_policy_config(name, policy_config_file(name))
-        )
+        change.report = full_check(head_checkpoint, name, head / name / "k8s", linters=linters)
         try:
             change.head_cost = cost_model.estimate(head_state, name)
             change.base_cost = cost_model.estimate(base_state, name) if base_state else None

@@ -177,10 +177,8 @@ def lint(resources: Sequence[Mapping[str, Any]]) -> tuple[int, list[IamFinding]]
             (Path(scratch) / f"{index}.json").write_text(text)
         completed = run(
             tool(
-                f"parliament=={PARLIAMENT_VERSION}",
                 "parliament", "--directory", scratch, "--include_policy_extension", "json",
                 "--json", "--minimum_severity", "LOW",
-                extra=("setuptools<81",),
             ),
             "parliament",
         )  # fmt: skip

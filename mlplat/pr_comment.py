@@ -20,7 +20,7 @@ from typing import Any
 
 from mlplat.check import Report
 from mlplat.cost import Estimate
-from mlplat.report import markdown_rows, short
+from mlplat.report import code, escaped, markdown_rows, short
 
 MARKER = "<!-- mlplat-pr-comment -->"
 GITHUB_LIMIT = 65536
@@ -224,7 +224,7 @@ def details(change: EnvironmentChange) -> list[str]:
                 for flag, on in (("⚠️ stateful", step.stateful), ("🔒 protected", step.protected))
                 if on
             )
-            lines.append(f"| {step.op} | `{short(step.urn)}` | {flags} |")
+            lines.append(f"| {escaped(step.op)} | {code(short(step.urn))} | {flags} |")
         lines.append("")
     if change.report and change.report.findings:
         lines += ["**Policy results (head)**", "", *markdown_rows(change.report.findings), ""]
@@ -244,7 +244,7 @@ def render(changes: Sequence[EnvironmentChange], *, limit: int = GITHUB_LIMIT) -
     if dangerous:
         head += [
             f"> ⚠️ **{len(dangerous)} stateful or protected resource(s) deleted or replaced:** "
-            + ", ".join(f"`{short(s.urn)}`" for s in dangerous[:10])
+            + ", ".join(code(short(s.urn)) for s in dangerous[:10])
             + (" …" if len(dangerous) > 10 else ""),
             "",
         ]

@@ -118,6 +118,23 @@ def escaped(text: str) -> str:
     return text
 
 
+def code(text: str) -> str:
+    """User text as one inline code span, safe in a table cell: its own backticks fenced by a
+    longer run, pipes escaped (GitHub splits cells on them even inside code), one line."""
+    text = " ".join(text.split()).replace("|", "\\|")
+    fence = "`" * (_longest_run(text, "`") + 1)
+    padding = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{padding}{text}{padding}{fence}"
+
+
+def _longest_run(text: str, char: str) -> int:
+    longest = current = 0
+    for c in text:
+        current = current + 1 if c == char else 0
+        longest = max(longest, current)
+    return longest
+
+
 def markdown_rows(findings: Sequence[Finding]) -> list[str]:
     """The findings as a Markdown table, most severe first, every user text escaped."""
     rows = ["| level | control | policy | resource | message |", "|---|---|---|---|---|"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import shutil
 import subprocess
 import sys
@@ -23,21 +25,44 @@ def uv() -> str:
     return found
 
 
-def tool(package: str, *arguments: str, extra: tuple[str, ...] = ()) -> list[str]:
-    """`uv tool run` of a pinned package in its own cached environment, its bytecode compiled
-    when the environment is built (checkov starts in 3.5 s instead of 5.1)."""
-    with_args = [a for requirement in extra for a in ("--with", requirement)]
-    return [
-        uv(),
-        "tool",
-        "run",
-        "--quiet",
-        "--compile-bytecode",
-        "--from",
-        package,
-        *with_args,
-        *arguments,
-    ]
+LOCKS = Path(__file__).resolve().parent / "locks"
+# Where the linters' environments are built: beside the project's own toolchain (`.tools/`).
+TOOLS_HOME = Path(__file__).resolve().parent.parent / ".tools" / "linters"
+
+
+def tool(name: str, *arguments: str) -> list[str]:
+    """The command of a pinned linter in its own environment, installed once from its
+    hash-locked requirements (`mlplat/locks/<name>.txt`, `--require-hashes`) and run from there,
+    offline, ever after. A changed lock builds a new environment; a half-built one never runs."""
+    lock = LOCKS / f"{name}.txt"
+    digest = hashlib.sha256(lock.read_bytes()).hexdigest()[:16]
+    home = TOOLS_HOME / f"{name}-{digest}"
+    if not (home / ".complete").is_file():
+        _build(home, lock, name)
+    return [str(home / "bin" / name), *arguments]
+
+
+def _build(home: Path, lock: Path, name: str) -> None:
+    # Built where it runs (a venv's scripts name its interpreter by absolute path), one process
+    # at a time; the marker is written last, so an interrupted build is started again.
+    home.parent.mkdir(parents=True, exist_ok=True)
+    with open(home.parent / f".{home.name}.lock", "w") as guard:
+        fcntl.flock(guard, fcntl.LOCK_EX)
+        if (home / ".complete").is_file():
+            return  # another process built it while this one waited
+        shutil.rmtree(home, ignore_errors=True)
+        for command in (
+            [uv(), "venv", "--quiet", "--python", sys.executable, str(home)],
+            [uv(), "pip", "install", "--quiet", "--require-hashes", "--compile-bytecode",
+             "--python", str(home / "bin" / "python"), "-r", str(lock)],
+        ):  # fmt: skip
+            completed = run(command, name)
+            if completed.returncode != 0:
+                raise LinterError(
+                    f"{name} could not be installed from {lock.name} (exit "
+                    f"{completed.returncode}): {completed.stderr.strip()[-600:]}"
+                )
+        (home / ".complete").touch()
 
 
 def run(command: list[str], name: str) -> subprocess.CompletedProcess[str]:

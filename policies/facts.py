@@ -363,6 +363,23 @@ def has_condition_key(statement: Mapping[str, Any], *keys: str) -> bool:
     )
 
 
+def subject_environment(subject: str) -> str | None:
+    """The GitHub environment a GitHub Actions OIDC `sub` names (default or customized form:
+    `repo:o/r:environment:prod` or `repo:o/r:environment:prod:job_workflow_ref:…`)."""
+    parts = subject.split(":")
+    for index in range(len(parts) - 1):
+        if parts[index] == "environment" and index >= 2 and parts[0] == "repo":
+            name = parts[index + 1]
+            return name if name and not any(c in name for c in "*?") else None
+    return None
+
+
+def pinned_subject(subject: str) -> bool:
+    """Whether an OIDC subject names one thing: no wildcard, except a pull request's number in
+    `refs/pull/*/merge` (GitHub alone creates those refs, one per pull request)."""
+    return not any(c in subject.replace("refs/pull/*/merge", "refs/pull/N/merge") for c in "*?")
+
+
 def tags_of(props: Props, provider_props: Props) -> Mapping[str, Any]:
     """The tags AWS will hold: `tagsAll` where the provider computed it, else the provider's
     default tags merged under the resource's own."""

@@ -43,6 +43,7 @@ from components.kubeflow import Kubeflow, KubeflowArgs, Oidc
 from components.mlflow_server import MlflowServer, MlflowServerArgs
 from components.network import Network, NetworkArgs
 from components.observability import InferenceSlo, Observability, ObservabilityArgs
+from components.preview_role import PreviewRole, PreviewRoleArgs
 from components.pricing import cheapest_gpu_hour, load_prices
 from components.promotion import PromotionRole, PromotionRoleArgs
 from components.registry import ModelRegistry, ModelRegistryArgs
@@ -125,22 +126,35 @@ def build(
         opts=on_aws,
     )
     # Losing it locks CI out: protected wherever stateful resources are.
+    deploy_scope = DeployScope(
+        account_id=spec.account_id,
+        region=spec.region,
+        name_prefix=spec.name_prefix,
+        cluster_name=spec.cluster_name,
+        boundary_arn=iam.boundary_arn,
+        state_bucket=spec.state_bucket,
+    )
     deploy = DeployRole(
         spec.name,
         DeployRoleArgs(
-            scope=DeployScope(
-                account_id=spec.account_id,
-                region=spec.region,
-                name_prefix=spec.name_prefix,
-                cluster_name=spec.cluster_name,
-                boundary_arn=iam.boundary_arn,
-                state_bucket=spec.state_bucket,
-            ),
+            scope=deploy_scope,
             github_repository=spec.ci.github_repository,
             github_environment=spec.name,
             permissions_boundary_arn=iam.boundary.arn,
         ),
         opts=stateful,
+    )
+    # Pull requests' previews read, never write: their code is not yet reviewed.
+    preview = PreviewRole(
+        spec.name,
+        PreviewRoleArgs(
+            scope=deploy_scope,
+            github_repository=spec.ci.github_repository,
+            github_environment=spec.name,
+            oidc_provider_arn=deploy.oidc_provider_arn,
+            permissions_boundary_arn=iam.boundary.arn,
+        ),
+        opts=on_aws,
     )
     kms = Kms(
         spec.name,
@@ -188,6 +202,7 @@ def build(
             log_retention_days=spec.logs.retention_days,
             admin_role_arns=spec.cluster.admin_role_arns,
             deploy_role_arn=deploy.role_arn,
+            viewer_role_arns={"preview": preview.role_arn},
             addon_versions=ADDON_VERSIONS,
             system_nodes=SystemNodes(**spec.cluster.system_nodes.model_dump()),
             permissions_boundary_arn=iam.boundary.arn,
@@ -472,6 +487,7 @@ def build(
     pulumi.export("permissions_boundary_arn", iam.boundary.arn)
     pulumi.export("audit_role_arn", iam.audit_role.arn)
     pulumi.export("deploy_role_arn", deploy.role_arn)
+    pulumi.export("preview_role_arn", preview.role_arn)
     pulumi.export("cluster_name", eks.cluster_name)
     pulumi.export("cluster_arn", eks.cluster_arn)
     pulumi.export("karpenter_node_role_arn", karpenter.node_role.arn)

@@ -29,11 +29,20 @@ def check(props: Props, ctx: Ctx) -> Findings:
             host = _provider_host(str(federated))
             condition = statement.get("Condition") or {}
             exact = condition.get("StringEquals") or {}
+            like = condition.get("StringLike") or {}
             for claim in ("sub", "aud"):
                 value = exact.get(f"{host}:{claim}")
+                if value is None and claim == "sub":
+                    # StringLike pins a subject only where its one wildcard is a pull request's
+                    # number (the read-only preview role's trust).
+                    value = like.get(f"{host}:{claim}")
+                    if value is not None and all(
+                        facts.pinned_subject(str(v)) for v in facts.as_list(value)
+                    ):
+                        continue
                 if value is None:
                     yield f"trust of {host} does not pin `{claim}` with StringEquals"
-                elif any("*" in str(v) for v in facts.as_list(value)):
+                elif any("*" in str(v) or "?" in str(v) for v in facts.as_list(value)):
                     yield f"trust of {host} pins `{claim}` with a wildcard: {value}"
 
 

@@ -9,7 +9,8 @@ from policies.framework import Ctx, Findings, Props, resource_rule
     description="Roles trust only principals of their own environment; OIDC subjects name it.",
     severity="critical",
     remediation="Trust this environment's account only; pin GitHub OIDC `sub` to "
-    "`repo:<org>/<repo>:environment:<env>`.",
+    "`repo:<org>/<repo>:environment:<env>` (or its `preview-<env>` gate), with or without the "
+    "customized `:job_workflow_ref:` claim.",
     config_schema={"environment": facts.ENVIRONMENT, "otherEnvironments": facts.OTHER_ENVIRONMENTS},
 )
 def check(props: Props, ctx: Ctx) -> Findings:
@@ -28,9 +29,10 @@ def check(props: Props, ctx: Ctx) -> Findings:
                 if not str(key).endswith("token.actions.githubusercontent.com:sub"):
                     continue
                 for subject in facts.as_list(block.get(key)):
-                    if ":environment:" not in str(subject):
+                    named = facts.subject_environment(str(subject))
+                    if named is None:
                         yield f"GitHub OIDC subject {subject!r} is not pinned to an environment"
-                    elif env and not str(subject).endswith(f":environment:{env}"):
+                    elif env and named not in (env, f"preview-{env}"):
                         yield f"GitHub OIDC subject {subject!r} is not this environment ({env})"
 
 

@@ -69,8 +69,13 @@ def test_refuses_another_account(aws, monkeypatch):
     assert session.client("kms").list_keys()["Keys"] == []
 
 
-def test_prints_the_backend_and_secrets_provider(aws):
+def test_prints_the_backend_secrets_provider_and_oidc_subject_template(aws):
     _, spec = aws
-    login, stack = pulumi_settings(spec)
+    login, stack, note, template = pulumi_settings(spec)
     assert login == f"pulumi login 's3://{spec.state_bucket}?region=eu-west-1&awssdk=v2'"
     assert "--secrets-provider 'awskms://alias/mlplat-dev-pulumi-state?region=eu-west-1'" in stack
+    assert note.startswith("# once per repository")
+    assert template == (
+        "gh api -X PUT repos/example-org/mlplat/actions/oidc/customization/sub --input - <<< "
+        '\'{"use_default": false, "include_claim_keys": ["repo", "context", "job_workflow_ref"]}\''
+    )

@@ -9,6 +9,7 @@ import pytest
 
 from components.deploy_role import (
     GITHUB_OIDC_HOST,
+    SUBJECT_CLAIMS,
     DeployRole,
     DeployRoleArgs,
     DeployScope,
@@ -74,16 +75,20 @@ def test_github_provider_trusts_only_the_sts_audience(deploy):
     assert "thumbprintLists" not in provider.inputs  # AWS verifies GitHub against its own CAs
 
 
-def test_trust_pins_repository_environment_and_audience(deploy):
+def test_trust_pins_the_deploy_workflow_on_main_in_the_environment(deploy):
     role = deploy.one("aws:iam/role:Role")
     provider = deploy.one("aws:iam/openIdConnectProvider:OpenIdConnectProvider")
     (trust,) = policy(role, "assumeRolePolicy")["Statement"]
     assert trust["Principal"] == {"Federated": provider.outputs["arn"]}
     assert trust["Action"] == "sts:AssumeRoleWithWebIdentity"
+    # The repository's customized subject: repo, context (the GitHub environment) and the
+    # workflow file at its ref. A job of any other workflow, branch or environment is refused.
+    assert SUBJECT_CLAIMS == ("repo", "context", "job_workflow_ref")
     assert trust["Condition"] == {
         "StringEquals": {
             f"{GITHUB_OIDC_HOST}:aud": "sts.amazonaws.com",
-            f"{GITHUB_OIDC_HOST}:sub": "repo:example-org/mlplat:environment:staging",
+            f"{GITHUB_OIDC_HOST}:sub": "repo:example-org/mlplat:environment:staging:"
+            "job_workflow_ref:example-org/mlplat/.github/workflows/pulumi-up.yml@refs/heads/main",
         }
     }
 

@@ -57,7 +57,8 @@ def test_the_role_is_ci_of_the_target_environment_only(prod):
     assert trust["Principal"] == {"Federated": PROVIDER}
     assert (
         trust["Condition"]["StringEquals"]["token.actions.githubusercontent.com:sub"]
-        == "repo:example-org/mlplat:environment:prod"
+        == "repo:example-org/mlplat:environment:prod:job_workflow_ref:"
+        "example-org/mlplat/.github/workflows/promote.yml@refs/heads/main"
     )
 
 

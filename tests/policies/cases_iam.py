@@ -301,6 +301,34 @@ CASES = [
                 ),
                 [f"trust of {HOST} pins `sub` with a wildcard: repo:acme/*"],
             ),
+            (
+                "StringLike subject with a wildcard beyond a pull request's number",
+                github_trust(
+                    {
+                        "StringEquals": {f"{HOST}:aud": "sts.amazonaws.com"},
+                        "StringLike": {
+                            f"{HOST}:sub": "repo:acme/mlplat:environment:preview-staging:job_workflow_ref:acme/mlplat/.github/workflows/*@refs/pull/*/merge"
+                        },
+                    }
+                ),
+                [
+                    f"trust of {HOST} pins `sub` with a wildcard: repo:acme/mlplat:environment:preview-staging:job_workflow_ref:acme/mlplat/.github/workflows/*@refs/pull/*/merge"
+                ],
+            ),
+            (
+                "a one-character wildcard",
+                github_trust(
+                    {
+                        "StringEquals": {
+                            f"{HOST}:aud": "sts.amazonaws.com",
+                            f"{HOST}:sub": "repo:acme/mlplat:environment:stagin?",
+                        }
+                    }
+                ),
+                [
+                    f"trust of {HOST} pins `sub` with a wildcard: repo:acme/mlplat:environment:stagin?"
+                ],
+            ),
         ],
         not_applicable=(POLICY, SCOPED),
         unknown={"assumeRolePolicy": UNKNOWN_STRING},

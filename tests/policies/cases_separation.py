@@ -129,6 +129,24 @@ CASES = [
                     "to an environment"
                 ],
             ),
+            (
+                "customized subject of another environment's preview gate",
+                trust(
+                    subject="repo:acme/mlplat:environment:preview-prod:job_workflow_ref:acme/mlplat/.github/workflows/pull-request.yml@refs/pull/*/merge"
+                ),
+                [
+                    "GitHub OIDC subject 'repo:acme/mlplat:environment:preview-prod:job_workflow_ref:acme/mlplat/.github/workflows/pull-request.yml@refs/pull/*/merge' is not this environment (staging)"
+                ],
+            ),
+            (
+                "a wildcard environment",
+                trust(
+                    subject="repo:acme/mlplat:environment:*:job_workflow_ref:acme/mlplat/.github/workflows/pulumi-up.yml@refs/heads/main"
+                ),
+                [
+                    "GitHub OIDC subject 'repo:acme/mlplat:environment:*:job_workflow_ref:acme/mlplat/.github/workflows/pulumi-up.yml@refs/heads/main' is not pinned to an environment"
+                ],
+            ),
         ],
         not_applicable=("aws:iam/policy:Policy", {"policy": "{}"}),
         unknown={"assumeRolePolicy": UNKNOWN_STRING},

@@ -107,6 +107,7 @@ def test_a_rule_that_cannot_read_a_value_is_named_and_the_others_still_run():
 
 
 def test_linters_that_cannot_be_installed_are_one_message(monkeypatch, tmp_path):
+    monkeypatch.setattr(tools, "TOOLS_HOME", tmp_path / "linters")  # none built yet
     monkeypatch.setattr(tools, "uv", lambda: str(tmp_path / "no-uv"))
     export = ROOT.parent / "shared" / "real-exports" / "aws-iam-user-6.78.0-stack.json"
     refused(mlplat("check", "--state", str(export)), "checkov could not start", "--no-linters")
@@ -167,7 +168,7 @@ def test_any_state_is_checked_costed_or_refused_never_a_crash(tmp_path, resource
     build = tmp_path / "fuzz"
     (build / "prod").mkdir(parents=True, exist_ok=True)
     (build / "prod" / "state.json").write_text(text_)
-    for args in (["cost", "prod", "--out", str(build)], ["draw", "prod", "--out", str(build)], ["pr-comment", "--base", str(build), "--head", str(build)]):  # fmt: skip
+    for args in (["cost", "prod", "--out", str(build)], ["draw", "prod", "--out", str(build)], ["pr-comment", "--base", str(build), "--head", str(build), "--no-linters"]):  # fmt: skip
         result = mlplat(*args)
         assert result.exception is None or isinstance(result.exception, SystemExit), (args, result.exception)  # fmt: skip
 
@@ -186,7 +187,7 @@ def test_any_preview_document_is_folded_in_or_refused_never_a_crash(tmp_path, do
         (build / "prod" / "state.json").write_text(
             '{"version": 3, "deployment": {"resources": []}}'
         )
-    result = mlplat("pr-comment", "--base", str(build), "--head", str(build), "--preview-json", str(preview))  # fmt: skip
+    result = mlplat("pr-comment", "--base", str(build), "--head", str(build), "--preview-json", str(preview), "--no-linters")  # fmt: skip
     assert result.exit_code in (0, 2), result.output
     assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
 

@@ -253,7 +253,11 @@ def env(request):
 
 
 def deploy_statements(env: Env) -> list[dict]:
-    role = env.roles[f"{env.cluster}-deploy"]
+    return role_statements(env, f"{env.cluster}-deploy", 8)
+
+
+def role_statements(env: Env, name: str, count: int) -> list[dict]:
+    role = env.roles[name]
     policies = {
         r["outputs"]["arn"]: r for r in env.resources if r["type"] == "aws:iam/policy:Policy"
     }
@@ -263,7 +267,7 @@ def deploy_statements(env: Env) -> list[dict]:
         if r["type"] == "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
         and r["inputs"]["role"] == role["outputs"]["name"]
     ]
-    assert len(attached) == 8
+    assert len(attached) == count
     return [s for p in attached for s in json.loads(p["inputs"]["policy"])["Statement"]]
 
 
@@ -316,3 +320,54 @@ def test_admin_only_resources_stay_out_of_the_deploy_roles_reach(env):
         )
         assert not allowed(statements, action, arn, {})
         assert action in denied, f"the boundary no longer denies {action}"
+
+
+def test_the_preview_role_can_create_change_or_delete_nothing_the_program_declares(env):
+    statements = role_statements(env, f"{env.cluster}-preview", 2)
+    aws = [r for r in env.resources if r["type"].startswith("aws:")]
+    granted = []
+    for resource in aws:
+        if resource["type"] in ADMIN_ONLY:
+            continue
+        action, arn, context = CREATES[resource["type"]](resource, env)
+        # The boundary and service contexts a create would carry: still refused.
+        if allowed(statements, action, arn, context):
+            granted.append((resource["type"], action))
+    assert not granted
+    every_action = {a for s in statements if s["Effect"] == "Allow" for a in s["Action"]}
+    writes = sorted(a for a in every_action if not a.split(":", 1)[1].startswith(("Describe", "Get", "List", "View")))  # fmt: skip
+    assert writes == ["kms:Decrypt", "s3:DeleteObject", "s3:PutObject"], writes
+    bucket = f"arn:aws:s3:::mlplat-{env.cluster.removeprefix('mlplat-')}-pulumi-state-{env.account}"
+    # The state itself is never written: only the backend's lock files.
+    for key in (".pulumi/stacks/mlplat/prod.json", ".pulumi/history/mlplat/prod/x.json", "x"):
+        assert not allowed(statements, "s3:PutObject", f"{bucket}/{key}", {}), key
+    assert allowed(
+        statements, "s3:PutObject", f"{bucket}/.pulumi/locks/organization/mlplat/prod/1.json", {}
+    )
+
+
+def test_the_two_ci_roles_trust_exactly_their_workflows(env):
+    host = "token.actions.githubusercontent.com"
+    name = env.cluster.removeprefix("mlplat-")
+    repository = "example-org/mlplat"
+    expected = {
+        f"{env.cluster}-deploy": {
+            "StringEquals": {
+                f"{host}:aud": "sts.amazonaws.com",
+                f"{host}:sub": f"repo:{repository}:environment:{name}:job_workflow_ref:"
+                f"{repository}/.github/workflows/pulumi-up.yml@refs/heads/main",
+            }
+        },
+        f"{env.cluster}-preview": {
+            "StringEquals": {f"{host}:aud": "sts.amazonaws.com"},
+            "StringLike": {
+                f"{host}:sub": f"repo:{repository}:environment:preview-{name}:job_workflow_ref:"
+                f"{repository}/.github/workflows/pull-request.yml@refs/pull/*/merge"
+            },
+        },
+    }
+    for role, condition in expected.items():
+        (statement,) = json.loads(env.roles[role]["inputs"]["assumeRolePolicy"])["Statement"]
+        assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
+        assert statement["Principal"]["Federated"].endswith(f":oidc-provider/{host}")
+        assert statement["Condition"] == condition, role

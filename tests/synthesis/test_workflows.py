@@ -31,8 +31,14 @@ def steps(document: dict) -> list[dict]:
     return [s for job in document["jobs"].values() for s in job.get("steps", [])]
 
 
-def test_there_are_the_three_workflows():
-    assert [p.name for p in FILES] == ["deploy.yml", "pull-request.yml", "pulumi-up.yml"]
+def test_there_are_the_five_workflows():
+    assert [p.name for p in FILES] == [
+        "deploy.yml",
+        "pr-comment.yml",
+        "promote.yml",
+        "pull-request.yml",
+        "pulumi-up.yml",
+    ]
 
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
@@ -60,23 +66,153 @@ def test_every_action_is_pinned_by_commit_and_permissions_start_empty(path):
                 assert step["with"]["persist-credentials"] is False
 
 
-def test_pull_requests_plan_offline_and_comment_once():
+def jobs_of(name: str) -> dict[str, dict]:
+    return load(WORKFLOWS / name)["jobs"]
+
+
+def roles_assumed(job: dict) -> list[str]:
+    return [
+        str(step["with"]["role-to-assume"])
+        for step in job.get("steps", [])
+        if step.get("uses", "").startswith("aws-actions/configure-aws-credentials@")
+    ]
+
+
+# Which role each job may obtain, and from which trigger: the trusts (components/deploy_role.py)
+# admit exactly these workflow files, at these refs, in these GitHub environments.
+ROLES = {
+    ("pull-request.yml", "preview"): "${{ vars.MLPLAT_PREVIEW_ROLE_ARN }}",
+    ("pulumi-up.yml", "up"): "${{ vars.MLPLAT_DEPLOY_ROLE_ARN }}",
+    ("promote.yml", "promote"): "${{ vars.MLPLAT_PROMOTION_ROLE_ARN }}",
+}
+
+
+def test_which_job_can_obtain_which_role():
+    found = {
+        (path.name, name): role
+        for path in FILES
+        for name, job in load(path)["jobs"].items()
+        for role in roles_assumed(job)
+    }
+    assert found == ROLES
+    for (workflow, name), _ in ROLES.items():
+        assert jobs_of(workflow)[name]["permissions"]["id-token"] == "write"
+    # id-token is asked for by exactly those jobs (and the callers of the reusable deploy).
+    for path in FILES:
+        for name, job in load(path)["jobs"].items():
+            if "id-token" in json.dumps(job.get("permissions", {})) and "steps" in job:
+                assert (path.name, name) in ROLES, (path.name, name)
+
+
+def test_no_job_a_pull_request_triggers_can_reach_a_deploy_role_or_write():
     document = load(WORKFLOWS / "pull-request.yml")
-    jobs = document["jobs"]
-    assert set(jobs) == {"test", "plan", "preview", "comment"}
-    assert any(s.get("run") == "bash .ci/run" for s in jobs["test"]["steps"])
-    plan = "\n".join(s.get("run", "") for s in jobs["plan"]["steps"])
-    assert "mlplat synth --all" in plan and "--format sarif" in plan
-    assert jobs["plan"]["permissions"] == {"contents": "read", "security-events": "write"}
-    # Forks never get the deploy roles.
-    assert (
-        jobs["preview"]["if"]
-        == "github.event.pull_request.head.repo.full_name == github.repository"
+    assert document["on"] == {"pull_request": {"branches": ["main"]}}
+    text = (WORKFLOWS / "pull-request.yml").read_text()
+    assert "MLPLAT_DEPLOY_ROLE_ARN" not in text and "MLPLAT_PROMOTION_ROLE_ARN" not in text
+    for name, job in document["jobs"].items():
+        permissions = job["permissions"]
+        writes = {k for k, v in permissions.items() if v == "write"}
+        assert writes <= {"id-token"}, (name, writes)
+        assert ("id-token" in writes) == (name == "preview"), name
+        labels = json.dumps(job["runs-on"])
+        assert "-deploy" not in labels, name
+    preview = document["jobs"]["preview"]
+    # Never a fork; in the preview gate the preview role's trust names; on preview runners.
+    assert preview["if"] == "github.event.pull_request.head.repo.full_name == github.repository"
+    assert preview["environment"] == "preview-${{ matrix.environment }}"
+    assert preview["runs-on"] == ["self-hosted", "mlplat-${{ matrix.environment }}-preview"]
+
+
+def test_the_verdict_survives_findings_and_the_comment_runs_mains_code_on_data():
+    plan = jobs_of("pull-request.yml")["plan"]["steps"]
+    check = next(s for s in plan if "mlplat check --all" in s.get("run", ""))
+    assert "|| status=$?" in check["run"]  # findings do not skip the upload
+    upload = next(
+        i for i, s in enumerate(plan) if s.get("uses", "").startswith("actions/upload-artifact@")
     )
-    assert jobs["preview"]["permissions"]["id-token"] == "write"
-    assert "id-token" not in jobs["plan"]["permissions"]
-    script = jobs["comment"]["steps"][-1]["with"]["script"]
-    assert "<!-- mlplat-pr-comment -->" in script and "updateComment" in script
+    assert plan[-1]["run"] == 'exit "$(cat check-exit)"' and upload == len(plan) - 2
+    document = load(WORKFLOWS / "pr-comment.yml")
+    assert document["on"] == {
+        "workflow_run": {"workflows": ["pull-request"], "types": ["completed"]}
+    }
+    (job,) = document["jobs"].values()
+    assert job["permissions"] == {
+        "actions": "read",
+        "contents": "read",
+        "pull-requests": "write",
+        "security-events": "write",
+    }
+    steps = job["steps"]
+    (checkout,) = [s for s in steps if s.get("uses", "").startswith("actions/checkout@")]
+    assert set(checkout["with"]) == {"persist-credentials"}  # main, never the change's ref
+    runs = "\n".join(s.get("run", "") for s in steps)
+    # The artifacts are read as data by main's `mlplat`; nothing under them is executed.
+    assert "mlplat check --all --out artifacts/pr/build" in runs and "mlplat pr-comment" in runs
+    assert "--no-linters" not in runs
+    for executing in ("bash artifacts", "sh artifacts", "./artifacts", "python artifacts", "source artifacts", "make -C artifacts", "cd artifacts"):  # fmt: skip
+        assert executing not in runs, executing
+    scripts = "\n".join(s["with"]["script"] for s in steps if "script" in s.get("with", {}))
+    assert (
+        'c.user.login === "github-actions[bot]"' in scripts and 'c.user.type === "Bot"' in scripts
+    )
+    assert "pr.head.sha !== run.head_sha" in scripts
+
+
+def test_deploy_jobs_run_nothing_of_the_repository_after_the_credentials():
+    for workflow, name in (("pulumi-up.yml", "up"), ("promote.yml", "promote")):
+        steps = jobs_of(workflow)[name]["steps"]
+        credential = next(
+            i for i, s in enumerate(steps)
+            if s.get("uses", "").startswith("aws-actions/configure-aws-credentials@")
+        )  # fmt: skip
+        after = "\n".join(s.get("run", "") for s in steps[credential + 1 :])
+        for repository_code in ("make", ".venv", "mlplat", "pip", "python", "bash ", "./"):
+            assert repository_code not in after, (workflow, repository_code)
+        assert all("uses" not in s for s in steps[credential + 1 :]), workflow
+    up = jobs_of("pulumi-up.yml")["up"]
+    assert up["runs-on"] == ["self-hosted", "mlplat-${{ inputs.environment }}-deploy"]
+    assert up["steps"][0] == {
+        "name": "Main only",
+        "if": "github.ref != 'refs/heads/main'",
+        "run": "exit 1",
+    }
+    last = up["steps"][-1]["run"]
+    assert last.splitlines()[0].startswith("pulumi login") and "pulumi up --yes" in last
+
+
+def test_tools_are_pinned_and_hash_checked():
+    pulumi_pin = next(
+        line.split("==")[1].strip('", ')
+        for line in (WORKFLOWS.parents[1] / "pyproject.toml").read_text().splitlines()
+        if line.strip().startswith('"pulumi==')
+    )
+    for path in FILES:
+        for step in steps(load(path)):
+            if step.get("uses", "").startswith("pulumi/actions@"):
+                assert step["with"]["pulumi-version"] == pulumi_pin, path.name
+            if "pip install" in step.get("run", ""):
+                assert "--require-hashes -r policies/requirements.txt" in step["run"], path.name
+    requirements = (WORKFLOWS.parents[1] / "policies" / "requirements.txt").read_text()
+    pins = [line for line in requirements.splitlines() if line and line[0].isalpha()]
+    assert pins and all("==" in p and p.endswith("\\") for p in pins)
+    assert f"pulumi=={pulumi_pin} \\" in pins and "pulumi-policy==1.21.0 \\" in pins
+
+
+def test_the_subjects_the_trusts_pin_are_the_jobs_workflows():
+    from components.deploy_role import deploy_subject, preview_subject, promotion_subject
+
+    assert deploy_subject("o/r", "prod").endswith(
+        ":job_workflow_ref:o/r/.github/workflows/pulumi-up.yml@refs/heads/main"
+    )
+    assert preview_subject("o/r", "prod").startswith("repo:o/r:environment:preview-prod:")
+    assert preview_subject("o/r", "prod").endswith(
+        "/.github/workflows/pull-request.yml@refs/pull/*/merge"
+    )
+    assert promotion_subject("o/r", "prod").endswith(
+        "/.github/workflows/promote.yml@refs/heads/main"
+    )
+    assert jobs_of("promote.yml")["promote"]["environment"] == "prod"
+    assert jobs_of("pulumi-up.yml")["up"]["environment"] == "${{ inputs.environment }}"
 
 
 def test_deploys_go_dev_staging_prod_from_main_one_at_a_time():
@@ -90,7 +226,7 @@ def test_deploys_go_dev_staging_prod_from_main_one_at_a_time():
         "staging",
         "prod",
     ]
-    up = load(WORKFLOWS / "pulumi-up.yml")["jobs"]["up"]
+    up = jobs_of("pulumi-up.yml")["up"]
     assert up["environment"] == "${{ inputs.environment }}"
     assert up["concurrency"] == {
         "group": "pulumi-${{ inputs.environment }}",

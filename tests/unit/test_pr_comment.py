@@ -98,7 +98,9 @@ def test_cli_compares_two_builds(tmp_path):
         r for r in resources if not r["urn"].endswith("aws:s3/bucket:Bucket::prod-models")
     ]
     path.write_text(json.dumps(state))
-    result = CliRunner().invoke(app, ["pr-comment", "--base", str(base), "--head", str(head)])
+    result = CliRunner().invoke(
+        app, ["pr-comment", "--base", str(base), "--head", str(head), "--no-linters"]
+    )
     assert result.exit_code == 0, result.output
     assert result.output.startswith(MARKER)
     assert "| ✅ `prod` | 0 | 0 | 1 | 0 |" in result.output
