@@ -23,7 +23,9 @@ AMI_ALIAS = "al2023@v20260903"
 # NVIDIA device plugin chart (https://nvidia.github.io/k8s-device-plugin).
 NVIDIA_DEVICE_PLUGIN_VERSION = "0.19.3"
 # AWS EFA device plugin chart (https://aws.github.io/eks-charts): exposes
-# `vpc.amazonaws.com/efa` on nodes of pools with `efa: true`.
+# `vpc.amazonaws.com/efa` on nodes of pools with `efa: true`. Chart v0.5.20 deploys the plugin
+# image v0.5.13 (its appVersion, per the repository's index); chart v0.5.30 is the one that
+# deploys image v0.5.20.
 EFA_DEVICE_PLUGIN_VERSION = "v0.5.20"
 # GPU instance types with an Elastic Fabric Adapter: the GPU entries of that chart's
 # `supportedInstanceLabels` (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/efa.html).
@@ -44,8 +46,11 @@ EFA_GPU_INSTANCE_TYPES = frozenset(
         "p5en.48xlarge",
     }
 )
-# RDS for PostgreSQL (MLflow's backend store): a minor version in RDS standard support.
-POSTGRES_VERSION = "17.7"
+# RDS for PostgreSQL (MLflow's backend store): the major version only. Minor versions are AWS's
+# to apply (`auto_minor_version_upgrade`, RDS-06): a pinned minor would make the first `pulumi up`
+# after AWS upgrades the instance fail, trying to downgrade it. The provider accepts a prefix of
+# the running version when auto minor upgrades are on.
+POSTGRES_VERSION = "17"
 # MLflow tracking server: the `-full` image (boto3, psycopg) of the current release.
 MLFLOW_IMAGE = "ghcr.io/mlflow/mlflow:v3.18.0-full"
 # Kubeflow AI reference platform 1.11 (released 2025-12-15), from the upstream manifests at this
@@ -58,13 +63,16 @@ KUBEFLOW_MANIFESTS = "https://github.com/kubeflow/manifests"
 OAUTH2_PROXY_IMAGE = "quay.io/oauth2-proxy/oauth2-proxy:v7.15.3"
 # vLLM's OpenAI-compatible server (PyPI vllm 0.33.0, 2026-11-02), the LLM serving runtime.
 VLLM_IMAGE = "vllm/vllm-openai:v0.33.0"
-# kube-prometheus-stack (https://prometheus-community.github.io/helm-charts), 2026-09: Prometheus
-# operator, Prometheus, Alertmanager, Grafana, kube-state-metrics.
-KUBE_PROMETHEUS_STACK_VERSION = "91.2.1"
+# kube-prometheus-stack (https://prometheus-community.github.io/helm-charts): Prometheus
+# operator v0.93.1 (its appVersion; the CRDs of ../shared/upstream/crds/prometheus-operator),
+# Prometheus, Alertmanager, Grafana, kube-state-metrics. 91.2.1, pinned before, was never
+# published; 88.5.3 is the version in the upstream cache.
+KUBE_PROMETHEUS_STACK_VERSION = "88.5.3"
 # NVIDIA DCGM exporter chart (https://nvidia.github.io/dcgm-exporter/helm-charts) and its image
 # (DCGM 4.5.3, exporter 4.8.2; NVIDIA/dcgm-exporter#656, 2026-05).
 DCGM_EXPORTER_VERSION = "4.8.2"
 DCGM_EXPORTER_IMAGE_TAG = "4.5.3-4.8.2-ubuntu22.04"
-# AWS for Fluent Bit chart (https://aws.github.io/eks-charts) 0.2.1: image 3.4.16 (Fluent Bit on
-# Amazon Linux 2023; the 2.x line ended 2026-06-30). Ships container logs to CloudWatch Logs.
-FLUENT_BIT_CHART_VERSION = "0.2.1"
+# AWS for Fluent Bit chart (https://aws.github.io/eks-charts): 0.2.0 is the newest in the
+# repository's index (0.2.1, pinned before, does not exist); it deploys its appVersion, AWS for
+# Fluent Bit 3.2.1. Ships container logs to CloudWatch Logs.
+FLUENT_BIT_CHART_VERSION = "0.2.0"

@@ -463,7 +463,9 @@ def fluent_bit_values(group: str, region: str) -> dict[str, Any]:
             # One group (this component's), never one per namespace created on the fly.
             "logGroupTemplate": "",
             "autoCreateGroup": False,
-            "logStreamPrefix": "",
+            # The chart writes `log_stream_prefix` only when it is set, and the output needs it
+            # (or a stream name) as the fallback of the template: without one it does not start.
+            "logStreamPrefix": "fluentbit-",
             "logStreamTemplate": "$kubernetes['namespace_name'].$kubernetes['pod_name']."
             "$kubernetes['container_name']",
         },

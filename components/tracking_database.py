@@ -25,7 +25,7 @@ ENHANCED_MONITORING_POLICY = "arn:aws:iam::aws:policy/service-role/AmazonRDSEnha
 class TrackingDatabaseArgs:
     identifier: str = arg("instance identifier and name prefix: `mlplat-<env>-mlflow`")
     account_id: str = arg("the environment's account")
-    engine_version: str = arg("pinned PostgreSQL minor version, from the catalog")
+    engine_version: str = arg("PostgreSQL major version, from the catalog (minors are AWS's)")
     instance_class: str = arg("RDS instance class, e.g. db.t4g.medium")
     allocated_storage_gb: int = arg("initial gp3 storage; autoscaling up to 4x")
     backup_retention_days: int = arg("automated backups kept (7-35)")
@@ -48,6 +48,11 @@ def validate_tracking_database_args(args: TrackingDatabaseArgs) -> list[str]:
         )
     if args.allocated_storage_gb < 20:
         problems.append(f"allocated_storage_gb: got {args.allocated_storage_gb}; expected >= 20")
+    if not args.engine_version.isdigit():
+        problems.append(
+            f"engine_version: got {args.engine_version!r}; expected a major version only, like "
+            "'17' (minor upgrades are automatic: a pinned minor fails the next up after one)"
+        )
     return problems
 
 

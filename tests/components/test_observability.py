@@ -32,10 +32,10 @@ def observability():
         Observability(
             "prod",
             ObservabilityArgs(
-                stack_version="91.2.1",
+                stack_version="88.5.3",
                 dcgm_version="4.8.2",
                 dcgm_image_tag="4.5.3-4.8.2-ubuntu22.04",
-                fluent_bit_version="0.2.1",
+                fluent_bit_version="0.2.0",
                 logs_key_arn=KEY,
                 log_retention_days=365,
                 fluent_bit_role_name="mlplat-prod-fluent-bit",
@@ -91,7 +91,7 @@ def test_charts_are_pinned_and_prometheus_keeps_encrypted_bounded_history(observ
         charts(observability)["kube-prometheus-stack"],
         charts(observability)["dcgm-exporter"],
     )
-    assert (stack["version"], dcgm["version"]) == ("91.2.1", "4.8.2")
+    assert (stack["version"], dcgm["version"]) == ("88.5.3", "4.8.2")
     values = stack["values"]
     assert values["nodeExporter"] == {"enabled": False}
     spec = values["prometheus"]["prometheusSpec"]
@@ -227,7 +227,7 @@ def test_container_logs_go_to_one_encrypted_group_through_a_scoped_role(observab
     assert group["name"] == "/aws/eks/mlplat-prod/containers"
     assert (group["kmsKeyId"], group["retentionInDays"]) == (KEY, 365)
     fluent = charts(observability)["aws-for-fluent-bit"]
-    assert (fluent["version"], fluent["namespace"]) == ("0.2.1", "kube-system")
+    assert (fluent["version"], fluent["namespace"]) == ("0.2.0", "kube-system")
     logs = fluent["values"]["cloudWatchLogs"]
     assert logs["logGroupName"] == "/aws/eks/mlplat-prod/containers"
     assert logs["autoCreateGroup"] is False and logs["logGroupTemplate"] == ""

@@ -42,7 +42,7 @@ def test_tiers_and_their_boxes_come_from_the_state(prod):
     assert drawn["Intra subnets (no route out)"]["RDS mlplat-prod-mlflow"][1] == "multi-AZ"
     assert drawn["In the cluster"]["Kubeflow v1.11.0"][0] == "24 kustomizations"
     assert drawn["In the cluster"]["kube-prometheus-stack"] == (
-        "chart 91.2.1",
+        "chart 88.5.3",
         "namespace monitoring",
     )
     assert drawn["Account-wide"]["S3 buckets"] == ("3 buckets", "access-logs, audit-logs, models")
