@@ -284,8 +284,9 @@ POSITIVE_OPERATORS = {
 def confined(statement: Mapping[str, Any], config: Mapping[str, Any]) -> bool:
     """Whether a condition confines the statement to this environment: a positive operator
     (not `IfExists`, not `ForAllValues`, which an absent key satisfies) on a confining key, every
-    value naming this environment's account, organization or own principals, or a literal VPC
-    endpoint. A wildcard never confines; without the environment's facts, only endpoints do."""
+    value naming this environment's account, organization or own principals. A wildcard never
+    confines, nor a VPC endpoint id (whose it is cannot be told offline); without the
+    environment's facts nothing confines."""
     condition = statement.get("Condition")
     if not isinstance(condition, Mapping):
         return False
@@ -344,7 +345,9 @@ def exposed(document: Any, config: Mapping[str, Any]) -> Iterator[str]:
 
 def _names_own(kind: str, value: str, account: str, organization: str) -> bool:
     if kind == "endpoint":
-        return value.startswith(("vpce-", "vpc-")) and not any(c in value for c in "*?")
+        # Which endpoints are this environment's is not known before they exist (their ids are
+        # outputs), and a foreign endpoint's id confines to a foreign network: none counts.
+        return False
     if kind == "account":
         return bool(account) and value == account
     if kind == "organization":
@@ -435,7 +438,7 @@ def public_sources(sources: Sequence[Any], own_ranges: Sequence[str]) -> list[st
         except ValueError:
             found.append(str(source))
             continue
-        if not any(network.version == o.version and network.subnet_of(o) for o in own):  # type: ignore[arg-type]
+        if not any(_within(network, o) for o in own):
             found.append(str(source))
     return found
 
@@ -446,7 +449,19 @@ def covers(outer: str, inner: str) -> bool:
         a, b = ipaddress.ip_network(outer, strict=False), ipaddress.ip_network(inner, strict=False)
     except ValueError:
         return False
-    return a.version == b.version and b.subnet_of(a)  # type: ignore[arg-type]
+    return _within(b, a)
+
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def _within(inner: Network, outer: Network) -> bool:
+    """Containment within one IP version (a v4 range never contains a v6 one, nor back)."""
+    if isinstance(inner, ipaddress.IPv4Network) and isinstance(outer, ipaddress.IPv4Network):
+        return inner.subnet_of(outer)
+    if isinstance(inner, ipaddress.IPv6Network) and isinstance(outer, ipaddress.IPv6Network):
+        return inner.subnet_of(outer)
+    return False
 
 
 def ingress_rules(type_: str, props: Props) -> Iterator[tuple[str, int, int, list[str]]]:

@@ -86,6 +86,13 @@ def s3_public_by_not_principal(s):
     policy["inputs"]["policy"] = json.dumps(document)
 
 
+def s3_public_behind_a_foreign_endpoint(s):
+    policy = of(s, "aws:s3/bucketPolicy:BucketPolicy", "prod-models")
+    document = json.loads(policy["inputs"]["policy"])
+    document["Statement"].append({"Sid": "Share", "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "*", "Condition": {"StringEquals": {"aws:SourceVpce": "vpce-0attacker0000000"}}})  # fmt: skip
+    policy["inputs"]["policy"] = json.dumps(document)
+
+
 def s3_block_flag_as_string(s):
     of(s, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock")["inputs"]["blockPublicPolicy"] = "false"  # fmt: skip
 
@@ -303,6 +310,7 @@ BYPASSES: list[tuple[str, Callable[[dict], None], str, str]] = [
     ("S3", s3_public_by_wildcard_account, "aws-s3-bucket-policy-not-public", "mandatory"),
     ("S3", s3_public_by_foreign_org, "aws-s3-bucket-policy-not-public", "mandatory"),
     ("S3", s3_public_by_not_principal, "aws-s3-bucket-policy-not-public", "mandatory"),
+    ("S3", s3_public_behind_a_foreign_endpoint, "aws-s3-bucket-policy-not-public", "mandatory"),
     ("S3", s3_block_flag_as_string, "aws-s3-bucket-public-access-blocked", "mandatory"),
     ("S3", s3_bucket_v2_without_controls, "aws-s3-bucket-public-access-blocked", "mandatory"),
     ("S3", s3_block_secret, "aws-s3-bucket-public-access-blocked", "unknown"),
