@@ -2,8 +2,9 @@
 
 A preview runs the change's own code (the stack program, `make setup`), so whoever can open a
 branch controls what runs with this role. It may therefore do what reading the stack needs and
-nothing more: read the state bucket's objects, write and delete only the backend's lock files
-(`.pulumi/locks/`), decrypt with the state key (the state and its
+nothing more: read the state bucket's objects (a preview of the S3 backend takes no lock and
+writes nothing: pulumi's `diyBackend.Preview` applies as a dry run, where `Update` locks),
+decrypt with the state key (the state and its
 Pulumi secrets: a preview cannot run without them, so a same-repository branch *can* read the
 state's secrets; the README's threat model says why that is accepted and how it is gated), and
 the read calls (`Describe*`, `Get*`, `List*`) the deploy role makes to refresh and diff, on the
@@ -67,8 +68,6 @@ class PreviewRoleArgs:
     permissions_boundary_arn: pulumi.Input[str] = arg("the environment's permission boundary")
 
 
-# Where the DIY backend writes lock files in the state bucket.
-LOCKS = ".pulumi/locks/"
 # IAM's limit on a managed policy, in characters without white space.
 POLICY_LIMIT = 6144
 
@@ -91,13 +90,6 @@ def preview_statements(scope: DeployScope) -> list[dict[str, Any]]:
     statements: list[dict[str, Any]] = [
         docs.allow(["s3:ListBucket"], [f"arn:aws:s3:::{scope.state_bucket}"], sid="StateBucket"),
         docs.allow(["s3:GetObject"], [f"arn:aws:s3:::{scope.state_bucket}/*"], sid="StateObjects"),
-        # The one write of a preview: the DIY backend's lock file (always on since v3.20), so a
-        # preview and a deploy never read and write one stack at once. Never the state itself.
-        docs.allow(
-            ["s3:DeleteObject", "s3:PutObject"],
-            [f"arn:aws:s3:::{scope.state_bucket}/{LOCKS}*"],
-            sid="StackLockFilesOnly",
-        ),
         docs.allow(
             ["kms:Decrypt", "kms:DescribeKey"],
             [f"arn:aws:kms:{scope.region}:{scope.account_id}:key/*"],
