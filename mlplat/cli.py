@@ -232,6 +232,50 @@ def current_policy_config(name: str, path: Path) -> dict:
     return json.loads(fresh)
 
 
+@app.command()
+def render(
+    environment: Annotated[str | None, typer.Argument(help="dev, staging or prod")] = None,
+    all_environments: Annotated[bool, typer.Option("--all", help="every environment")] = False,
+    build_dir: Annotated[Path, typer.Option("--out", help="where build/<env>/ is")] = Path("build"),
+) -> None:
+    """What the provider would build from each kustomization (from the upstream cache,
+    MLPLAT_UPSTREAM) into build/<env>/rendered/; charts' values checked. Exit 1 if anything
+    did not render or a chart sets a value it does not read."""
+    from mlplat.render import render as render_environment
+    from mlplat.state import StateError, read
+
+    names = chosen_environments(environment, all_environments)
+    validated(names)
+    for name in names:
+        writable(build_dir / name / "rendered")
+    failed = False
+    for name in names:
+        try:
+            checkpoint = read(build_dir / name / "state.json")
+        except StateError as error:
+            fail(f"{error}; run `mlplat synth {name}` first")
+        live = [r for r in checkpoint.resources if not r["delete"]]
+        result = render_environment(live, build_dir / name / "rendered")
+        table = Table(title=f"{name}: rendered into {build_dir / name / 'rendered'}")
+        for column in ("resource", "objects", "status"):
+            table.add_column(column)
+        for resource, count in sorted(result.objects.items()):
+            table.add_row(Text(resource), str(count), "rendered")
+        for resource, why in sorted(result.failed.items()):
+            table.add_row(Text(resource), "0", Text(why))
+        for resource, what in sorted(result.charts.items()):
+            table.add_row(Text(resource), "-", Text(what))
+        for problem in result.chart_problems:
+            table.add_row(Text(problem.urn.rsplit("::", 1)[-1]), "-", Text(problem.message))
+        for order in result.order_problems:
+            table.add_row(Text("apply order"), "-", Text(order))
+        out.print(table)
+        out.print(f"{name}: {sum(result.objects.values())} objects rendered", highlight=False)
+        failed = failed or not result.ok
+    if failed:
+        raise typer.Exit(1)
+
+
 class CostFormat(StrEnum):
     text = "text"
     json = "json"

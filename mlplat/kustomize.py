@@ -14,7 +14,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -36,16 +36,22 @@ def kubectl() -> str:
     return found
 
 
-def build(directory: Path, cache: Path | None = None) -> list[dict[str, Any]]:
-    """The objects `directory` builds to, its remote bases read from the cache."""
+def build(directory: Path | str, cache: Path | None = None) -> list[dict[str, Any]]:
+    """The objects `directory` (a folder, or a remote `https://github.com/...?ref=` target)
+    builds to, its remote bases read from the cache."""
     with mirrored(cache or upstream_cache()) as environment:
-        completed = subprocess.run(
-            [kubectl(), "kustomize", str(directory)],
-            capture_output=True,
-            text=True,
-            env=environment,
-            check=False,
-        )
+        return build_in(directory, environment)
+
+
+def build_in(directory: Path | str, environment: Mapping[str, str]) -> list[dict[str, Any]]:
+    """`build` inside an environment `mirrored` made (one mirror for many builds)."""
+    completed = subprocess.run(
+        [kubectl(), "kustomize", str(directory)],
+        capture_output=True,
+        text=True,
+        env=dict(environment),
+        check=False,
+    )
     if completed.returncode != 0:
         lines = [line for line in completed.stderr.splitlines() if not line.startswith("#")]
         raise KustomizeError(f"{directory}: {' '.join(lines).strip()[-800:]}")
@@ -71,6 +77,11 @@ def mirrored(cache: Path) -> Iterator[dict[str, str]]:
             "GIT_CONFIG_NOSYSTEM": "1",
             "GIT_ALLOW_PROTOCOL": "file",
             "GIT_TERMINAL_PROMPT": "0",
+            # kustomize fetches plain https resources itself: through a proxy that is not there,
+            # so an uncached file fails here instead of coming from the internet.
+            "HTTPS_PROXY": "http://127.0.0.1:9",
+            "HTTP_PROXY": "http://127.0.0.1:9",
+            "NO_PROXY": "",
         }
 
 
