@@ -9,7 +9,9 @@ fetch fail instead of reaching the network.
 
 from __future__ import annotations
 
+import hashlib
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -58,6 +60,21 @@ def build_in(directory: Path | str, environment: Mapping[str, str]) -> list[dict
     return [d for d in yaml.safe_load_all(completed.stdout) if isinstance(d, dict)]
 
 
+def _localize(kustomization: Path, http: Path) -> None:
+    text = kustomization.read_text(encoding="utf-8")
+    for url in sorted(set(HTTPS_FILE.findall(text))):
+        cached = http / url.removeprefix("https://")
+        if cached.is_file():
+            local = f"cached-{hashlib.sha256(url.encode()).hexdigest()[:12]}-{cached.name}"
+            shutil.copyfile(cached, kustomization.parent / local)
+            text = text.replace(url, local)
+    kustomization.write_text(text, encoding="utf-8")
+
+
+# A resource that is one file over https (not a git repository: no `//` path, no `?ref=`).
+HTTPS_FILE = re.compile(r"https://[^\s'\"?]+\.ya?ml(?=[\s'\"]|$)")
+
+
 @contextmanager
 def mirrored(cache: Path) -> Iterator[dict[str, str]]:
     """An environment in which git resolves every cached GitHub repository locally."""
@@ -65,7 +82,7 @@ def mirrored(cache: Path) -> Iterator[dict[str, str]]:
         config = []
         for repo in sorted((cache / "git" / "github.com").glob("*/*")):
             local = Path(scratch) / repo.parent.name / repo.name
-            _repository(local, repo)
+            _repository(local, repo, cache / "http")
             config.append(
                 f'[url "file://{local}"]\n\tinsteadOf = https://github.com/'
                 f"{repo.parent.name}/{repo.name}\n"
@@ -85,8 +102,10 @@ def mirrored(cache: Path) -> Iterator[dict[str, str]]:
         }
 
 
-def _repository(local: Path, cached: Path) -> None:
-    """A git repository with one commit per cached ref, each tagged with its ref."""
+def _repository(local: Path, cached: Path, http: Path) -> None:
+    """A git repository with one commit per cached ref, each tagged with its ref; a plain https
+    file a kustomization names is copied beside it from the cache and named locally instead
+    (kustomize cannot be redirected for files)."""
     local.mkdir(parents=True)
     git = ["git", "-C", str(local), "-c", "user.email=mlplat@localhost", "-c", "user.name=mlplat"]
     subprocess.run([*git, "init", "--quiet"], check=True)
@@ -95,6 +114,8 @@ def _repository(local: Path, cached: Path) -> None:
             if old.name != ".git":
                 shutil.rmtree(old) if old.is_dir() else old.unlink()
         shutil.copytree(ref, local, dirs_exist_ok=True)
+        for kustomization in local.rglob("kustomization.yaml"):
+            _localize(kustomization, http)
         subprocess.run([*git, "add", "--all"], check=True)
         subprocess.run([*git, "commit", "--quiet", "--allow-empty", "-m", ref.name], check=True)
         subprocess.run([*git, "tag", ref.name], check=True)

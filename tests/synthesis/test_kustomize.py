@@ -46,3 +46,16 @@ def test_a_ref_that_is_not_cached_never_reaches_the_network(tmp_path):
     (tmp_path / "kustomization.yaml").write_text(text.replace("?ref=v1.11.0", "?ref=v9.9.9"))
     with pytest.raises(KustomizeError):
         build(tmp_path, CACHE)
+
+
+def test_a_plain_https_file_is_read_from_the_cache_never_fetched(tmp_path):
+    (tmp_path / "kustomization.yaml").write_text(
+        "resources:\n- https://github.com/kubeflow/manifests//applications/trainer/upstream/"
+        "third-party/jobset?ref=v1.11.0\n"
+    )
+    objects = build(tmp_path, CACHE)
+    assert any(o["kind"] == "CustomResourceDefinition" for o in objects)
+    # A file the cache lacks fails fast (the proxy that is not there), never reaching out.
+    (tmp_path / "kustomization.yaml").write_text("resources:\n- https://example.com/x.yaml\n")
+    with pytest.raises(KustomizeError, match=r"127\.0\.0\.1:9|no such host|connection refused"):
+        build(tmp_path, CACHE)
