@@ -47,6 +47,7 @@ bench: setup  ## timing benchmarks (printed, never asserted)
 	$(BIN)/python benchmarks/synth.py
 	$(BIN)/python benchmarks/check.py
 	$(BIN)/python benchmarks/cost.py
+	MLPLAT_UPSTREAM=$${MLPLAT_UPSTREAM:-../shared/upstream} $(BIN)/python benchmarks/render.py
 
 generate: setup  ## regenerate README tables, environments/policy.<env>.json, manifests/ overlays
 	$(BIN)/python -m mlplat.readme
