@@ -53,10 +53,12 @@ EFA_GPU_INSTANCE_TYPES = frozenset(
 POSTGRES_VERSION = "17"
 # MLflow tracking server: the `-full` image (boto3, psycopg) of the current release.
 MLFLOW_IMAGE = "ghcr.io/mlflow/mlflow:v3.18.0-full"
-# Kubeflow AI reference platform 1.11 (released 2025-12-15), from the upstream manifests at this
-# tag: KServe v0.15.2, Pipelines 2.15.0, Trainer v2.1.0, Istio 1.28.0, Knative 1.16,
-# cert-manager 1.16.1. Upstream validated it on Kubernetes 1.32; 1.35 is ours to prove in dev.
-KUBEFLOW_VERSION = "v1.11.0"
+# Kubeflow AI reference platform 26.03, from the upstream manifests at this tag (commit d68ebc7f);
+# what it renders pins KServe v0.16.0, Pipelines 2.16.0, Trainer v2.1.0 (JobSet v0.10.1),
+# Istio 1.28.0, cert-manager v1.19.4, notebooks/dashboard v1.10.0 (tests/synthesis/test_render.py
+# reads them from the rendered objects). Its Pipelines run under Pod Security `restricted`.
+# Kubernetes 1.35 is ours to prove in dev.
+KUBEFLOW_VERSION = "26.03"
 KUBEFLOW_MANIFESTS = "https://github.com/kubeflow/manifests"
 # Kubeflow's login proxy, replacing upstream's (which ships literal secrets and `:latest`):
 # v7.12 added `--cookie-secret-file`, so neither secret has to sit in an environment variable.

@@ -11,7 +11,7 @@ kustomize overlay (`make generate`), the only upstream setting that lives in a h
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -32,39 +32,39 @@ from components.namespaces import (
 )
 from components.placement import on_platform_nodes, platform_affinity, platform_tolerations
 
+NOTEBOOK_CONTROLLER = "applications/jupyter/notebook-controller/upstream/overlays/kubeflow"
 # Upstream kustomizations in the order of upstream's `example/kustomization.yaml`, in stages that
 # each wait for the one before (a Directory completes when its Deployments are ready):
-# - namespaces and CRDs first: Istio's install puts Sidecars in `kubeflow`, and the provider
-#   gives up on a missing namespace after about 30 s, so that namespace cannot come later;
-# - then what needs a webhook of the first stage serving: Kubeflow's ClusterIssuer (cert-manager's
-#   webhook, `failurePolicy: Fail`) and Istio itself;
+# - namespaces, CRDs and cert-manager first: Istio's install puts Sidecars in `kubeflow`, and the
+#   provider gives up on a missing namespace after about 30 s, so that namespace cannot come later;
+#   Kubeflow's ClusterIssuer, in cert-manager's own kustomization since 26.03, waits inside it for
+#   cert-manager's webhook (`WEBHOOK_WAITS`);
+# - then Istio, whose CRDs the first stage installed;
 # - then the mesh, then the applications.
 # Left out on purpose: common/dex, common/oauth2-proxy and common/user-namespace (above); Katib
 # and Spark are optional upstream and not deployed.
 STAGES: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
     (
-        "namespaces",
+        "foundation",
         (
-            ("cert-manager", "common/cert-manager/base"),
+            # cert-manager, Kubeflow's self-signed ClusterIssuer and their NetworkPolicies.
+            ("cert-manager", "common/cert-manager/overlays/kubeflow"),
             ("istio-crds", "common/istio/istio-crds/base"),
             ("istio-namespace", "common/istio/istio-namespace/base"),
+            # `kubeflow` and `kubeflow-system`, with upstream's NetworkPolicies for both.
             ("kubeflow-namespace", "common/kubeflow-namespace/base"),
         ),
     ),
     (
-        "issuer-and-istio",
-        (
-            ("kubeflow-issuer", "common/cert-manager/kubeflow-issuer/base"),
-            # Istio with the `oauth2-proxy` ext-authz provider (our service, same name).
-            ("istio", "common/istio/istio-install/overlays/oauth2-proxy"),
-        ),
+        "istio",
+        # Istio with the `oauth2-proxy` ext-authz provider (our service, same name).
+        (("istio", "common/istio/istio-install/overlays/oauth2-proxy"),),
     ),
     (
         "mesh",
         (
             ("knative-serving", "common/knative/knative-serving/overlays/gateways"),
             ("cluster-local-gateway", "common/istio/cluster-local-gateway/base"),
-            ("network-policies", "common/networkpolicies/base"),
             ("kubeflow-roles", "common/kubeflow-roles/base"),
             ("kubeflow-istio-resources", "common/istio/kubeflow-istio-resources/base"),
         ),
@@ -72,10 +72,8 @@ STAGES: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
     (
         "applications",
         (
-            (
-                "pipelines",
-                "applications/pipeline/upstream/env/cert-manager/platform-agnostic-multi-user",
-            ),
+            # Pipeline definitions in the database; Pod Security `restricted` for its pods.
+            ("pipelines", "applications/pipeline/overlays"),
             ("central-dashboard", "applications/centraldashboard/overlays/oauth2-proxy"),
             ("admission-webhook", "applications/admission-webhook/upstream/overlays/cert-manager"),
             ("jupyter-web-app", "applications/jupyter/jupyter-web-app/upstream/overlays/istio"),
@@ -94,10 +92,50 @@ STAGES: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
             ("trainer", "applications/trainer/overlays"),
             ("kserve", "applications/kserve/kserve"),
             ("models-web-app", "applications/kserve/models-web-app/overlays/kubeflow"),
+            ("notebook-controller", NOTEBOOK_CONTROLLER),
         ),
     ),
 )
-NOTEBOOK_CONTROLLER = "applications/jupyter/notebook-controller/upstream/overlays/kubeflow"
+# Custom resources that a Directory's own webhook admits (`failurePolicy: Fail`), and what serves
+# that webhook. The provider applies a Directory's objects in parallel, ordered only by cli-utils'
+# graph (CRD before kind, Namespace before contents, `config.kubernetes.io/depends-on`), and waits
+# for a Deployment to be ready and a Service to have endpoints before what depends on them. So each
+# such resource gets a depends-on annotation, set by a generated overlay (`make generate`), and
+# `mlplat render` proves from the rendered objects that no admitted object is left out.
+WEBHOOK_WAITS: dict[str, tuple[tuple[str, str], tuple[str, ...]]] = {  # (apiVersion, kind)
+    "cert-manager": (
+        ("cert-manager.io/v1", "ClusterIssuer"),
+        (
+            "apps/namespaces/cert-manager/Deployment/cert-manager-webhook",
+            "/namespaces/cert-manager/Service/cert-manager-webhook",
+            # It injects the webhook's CA into the webhook configurations.
+            "apps/namespaces/cert-manager/Deployment/cert-manager-cainjector",
+        ),
+    ),
+    "knative-serving": (
+        ("networking.internal.knative.dev/v1alpha1", "Certificate"),
+        (
+            "apps/namespaces/knative-serving/Deployment/webhook",
+            "/namespaces/knative-serving/Service/webhook",
+        ),
+    ),
+    "kserve": (
+        ("serving.kserve.io/v1alpha1", "ClusterServingRuntime"),
+        (
+            "apps/namespaces/kubeflow/Deployment/kserve-controller-manager",
+            "/namespaces/kubeflow/Service/kserve-webhook-server-service",
+        ),
+    ),
+    "trainer": (
+        ("trainer.kubeflow.org/v1alpha1", "ClusterTrainingRuntime"),
+        (
+            "apps/namespaces/kubeflow-system/Deployment/kubeflow-trainer-controller-manager",
+            "/namespaces/kubeflow-system/Service/kubeflow-trainer-controller-manager",
+        ),
+    ),
+}
+# Components deployed from a generated local overlay instead of their upstream folder.
+OVERLAID = ("notebook-controller", *WEBHOOK_WAITS)
 # Its ConfigMap, as named once upstream's `namePrefix: notebook-controller-` has applied.
 NOTEBOOK_CONFIG = "notebook-controller-config"
 # Minutes between the notebook controller's idleness checks.
@@ -112,6 +150,8 @@ ISTIO_NAMESPACE = "istio-system"
 GATEWAY_SELECTOR = {"app": "istio-ingressgateway"}
 LOGIN_PATHS = ["/oauth2/*"]
 USER_HEADER, GROUPS_HEADER = "kubeflow-userid", "kubeflow-groups"
+# The provider's (cli-utils') explicit order inside one Directory.
+DEPENDS_ON = "config.kubernetes.io/depends-on"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -125,8 +165,9 @@ class Oidc:
 class KubeflowArgs:
     version: str = arg("the kubeflow/manifests release tag (catalog)")
     oidc: Oidc = arg("the environment's identity provider and client")
-    notebook_controller_overlay: str = arg(
-        "the generated kustomization that turns notebook culling on (`make generate`)"
+    overlays: Mapping[str, str] = arg(
+        "component -> the generated local kustomization deployed instead of its upstream folder "
+        "(`make generate`): notebook culling and the webhook waits; one for each of `OVERLAID`"
     )
     oauth2_proxy_image: str = arg("the login proxy's image, pinned (catalog)")
     oauth2_proxy_replicas: int = arg("login proxy replicas", default=2)
@@ -136,6 +177,71 @@ class KubeflowArgs:
 def upstream(path: str, version: str) -> str:
     """A kustomize remote target: the folder `path` of kubeflow/manifests at tag `version`."""
     return f"{KUBEFLOW_MANIFESTS}//{path}?ref={version}"
+
+
+def validate_kubeflow_args(args: KubeflowArgs) -> list[str]:
+    problems = []
+    missing = sorted(set(OVERLAID) - set(args.overlays))
+    if missing:
+        problems.append(
+            f"overlays: missing {missing}; expected one local kustomization for each of "
+            f"{list(OVERLAID)} (`make generate`)"
+        )
+    unknown = sorted(set(args.overlays) - set(OVERLAID))
+    if unknown:
+        problems.append(f"overlays: got {unknown}; expected only {list(OVERLAID)}")
+    if args.oauth2_proxy_replicas < 1:
+        problems.append(
+            f"oauth2_proxy_replicas: got {args.oauth2_proxy_replicas}; expected >= 1 "
+            "(every login goes through it)"
+        )
+    return problems
+
+
+def webhook_wait_overlay(component: str, path: str, version: str) -> str:
+    """Upstream's `path` at `version`, with every resource its own webhook admits made to wait
+    for that webhook's Deployment and Service (`WEBHOOK_WAITS`)."""
+    (api_version, kind), serving = WEBHOOK_WAITS[component]
+    group, _, api = api_version.rpartition("/")
+    kustomization = {
+        "apiVersion": "kustomize.config.k8s.io/v1beta1",
+        "kind": "Kustomization",
+        "resources": [upstream(path, version)],
+        "patches": [
+            {
+                "target": {"group": group, "version": api, "kind": kind},
+                "patch": yaml.safe_dump(
+                    {
+                        "apiVersion": api_version,
+                        "kind": kind,
+                        "metadata": {
+                            "name": "every-target",
+                            "annotations": {DEPENDS_ON: ",".join(serving)},
+                        },
+                    },
+                    sort_keys=False,
+                    width=1000,
+                ),
+            }
+        ],
+    }
+    header = (
+        f"# Generated by `make generate` (components/kubeflow.py, WEBHOOK_WAITS[{component!r}]): "
+        f"{kind} waits for its webhook. Do not edit.\n"
+    )
+    return header + yaml.dump(kustomization, Dumper=_BlockStrings, sort_keys=False, width=1000)
+
+
+class _BlockStrings(yaml.SafeDumper):
+    """Multi-line strings as `|` blocks, so a generated patch reads as YAML."""
+
+
+_BlockStrings.add_representer(
+    str,
+    lambda dumper, text: dumper.represent_scalar(
+        "tag:yaml.org,2002:str", text, style="|" if "\n" in text else None
+    ),
+)
 
 
 def notebook_controller_overlay(idle_minutes: int, version: str, environment: str) -> str:
@@ -203,6 +309,9 @@ class Kubeflow(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: KubeflowArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("mlplat:kubeflow:Kubeflow", name, None, opts)
+        problems = validate_kubeflow_args(args)
+        if problems:
+            raise ValueError(f"Kubeflow {name}: " + "; ".join(problems))
         on_cluster = pulumi.ResourceOptions(parent=self, provider=args.kubernetes_provider)
         # Upstream's services onto the system nodes (components/placement.py).
         upstream_opts = pulumi.ResourceOptions.merge(
@@ -217,19 +326,11 @@ class Kubeflow(pulumi.ComponentResource):
             installed: list[pulumi.Resource] = [
                 k8s.kustomize.v2.Directory(
                     f"{name}-{component}",
-                    directory=upstream(path, args.version),
+                    directory=args.overlays.get(component) or upstream(path, args.version),
                     opts=after,
                 )
                 for component, path in components
             ]
-            if stage == "applications":
-                installed.append(
-                    k8s.kustomize.v2.Directory(
-                        f"{name}-notebook-controller",
-                        directory=args.notebook_controller_overlay,
-                        opts=after,
-                    )
-                )
             self.stages[stage] = installed
             previous = installed
         self.installed: list[pulumi.Resource] = [r for rs in self.stages.values() for r in rs]
@@ -238,7 +339,7 @@ class Kubeflow(pulumi.ComponentResource):
         # Istio's CRDs and its validating webhook (istiod) serve once its stage is done.
         after_istio = pulumi.ResourceOptions.merge(
             on_cluster,
-            pulumi.ResourceOptions(depends_on=[*self.stages["issuer-and-istio"], login_namespace]),
+            pulumi.ResourceOptions(depends_on=[*self.stages["istio"], login_namespace]),
         )
         self._gateway_authentication(name, args.oidc, after_istio)
         self.register_outputs({"version": args.version, "issuer": args.oidc.issuer_url})

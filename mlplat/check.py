@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -17,7 +17,7 @@ from mlplat import state
 from mlplat.state import Checkpoint
 from policies.engine import Outcome, proxy, run_resource_rule, run_stack_rule
 from policies.facts import boundary_urns
-from policies.framework import Resource, ResourceRule, StackRule, context
+from policies.framework import Resource, ResourceRule, StackRule, context, upstream_waiver
 from policies.rules import all_rules
 
 Level = Literal["mandatory", "advisory", "unknown"]
@@ -54,6 +54,7 @@ class Report:
     linters: dict[str, int] | None = None  # checkov, parliament, kubernetes-validate counts
     notices: tuple[str, ...] = ()  # what the reader must know to trust the verdict
     errors: tuple[str, ...] = ()  # rules that raised: the verdict is incomplete (exit 2)
+    rendered: int = 0  # of the resources: objects of kustomizations (rendered or deployed)
 
     @property
     def mandatory(self) -> int:
@@ -92,6 +93,7 @@ class Report:
             "errors": list(self.errors),
             "summary": {
                 "resources": self.resources,
+                "rendered_objects": self.rendered,
                 "rules": len(all_rules()),
                 "evaluations": self.evaluated,
                 "passed": self.passed,
@@ -178,6 +180,11 @@ def check_state(
                     continue  # read, not owned: not this stack's to fix
                 if found_level == "unknown":
                     message = _secret_reason(message, secrets.get((urn, bool(copy))))
+                upstream = upstream_waiver(settings, by_urn.get(urn, {}).get("parent"))
+                if upstream and found_level == "mandatory":
+                    found_level, waived = "advisory", upstream
+                else:
+                    waived = reason
                 findings.append(
                     Finding(
                         policy=rule.name,
@@ -188,7 +195,7 @@ def check_state(
                         message=message,
                         severity=rule.severity,
                         remediation=rule.remediation,
-                        waiver_reason=reason,
+                        waiver_reason=waived,
                         copy=copy,
                         section="account-baseline" if rule.account_baseline else "resources",
                         rule_level=level,
@@ -202,9 +209,44 @@ def check_state(
         tuple(findings),
         evaluated,
         passed,
-        notices=tuple(notices),
+        notices=(*notices, *_unrendered(live)),
         errors=tuple(errors),
+        rendered=sum(DIRECTORY_CHILD in r["urn"] for r in live),
     )
+
+
+def unused_upstream_waivers(
+    report: Report, upstream: Mapping[tuple[str, str], str], *, checkov: bool
+) -> Report:
+    """The report with a notice for each upstream waiver no rendered object needed (judged only
+    once objects were rendered; checkov's only when checkov ran)."""
+    if not report.rendered:
+        return report
+    used = {
+        (f.urn.rsplit("::", 1)[-1].split(":", 1)[0], f.policy)
+        for f in report.findings
+        if f.level == "advisory"
+    }
+    unused = [
+        f"upstream waiver {policy} of {directory} matches nothing rendered: drop it"
+        for directory, policy in sorted(upstream)
+        if (directory, policy) not in used and (checkov or not policy.startswith("checkov-"))
+    ]
+    return replace(report, notices=(*report.notices, *unused)) if unused else report
+
+
+# In a URN's type chain: an object a kustomize Directory applies.
+DIRECTORY_CHILD = "$kubernetes:kustomize/v2:Directory$"
+
+
+def _unrendered(live: Sequence[Mapping[str, Any]]) -> list[str]:
+    """Directories whose objects are not in the state (neither deployed nor rendered)."""
+    parents = {r["parent"] for r in live}
+    return [
+        f"not judged: what {r['urn'].rsplit('::', 1)[-1]} applies (run `mlplat render` first)"
+        for r in live
+        if r["type"] == "kubernetes:kustomize/v2:Directory" and r["urn"] not in parents
+    ]
 
 
 def _rule_error(rule: str, error: Exception, urn: str) -> str:
@@ -269,13 +311,17 @@ def with_linters(
     checkpoint: Checkpoint,
     k8s_dir: Path | None,
     waivers: Mapping[str, str],
+    upstream: Mapping[tuple[str, str], str] | None = None,
 ) -> Report:
     """Adds the established linters' findings as violations: pinned checkov over the
-    terraform_plan export and the rendered Kubernetes objects (under their CKV ids), parliament
-    over every IAM document, and kubernetes-validate over the objects at the cluster's version.
+    terraform_plan export, the program's Kubernetes objects and what its kustomizations render
+    (under their CKV ids), parliament over every IAM document, and every Kubernetes object against
+    its schema at the cluster's version or its CRD. `upstream`: (Directory, `checkov-<id>`) ->
+    why upstream's objects it renders may fail that check.
     checkov findings the environment waives (`checkov-<id>`, with a reason) are advisory."""
     from mlplat import iam_lint, k8s_schema
     from mlplat.checkov_bridge import check_state as run_checkov
+    from mlplat.checkov_bridge import rendered_dir
 
     resources = [r for r in checkpoint.resources if not r["delete"] and not r["external"]]
     result, plan = run_checkov(resources, k8s_dir)
@@ -284,12 +330,21 @@ def with_linters(
     for failure in result.failed:
         urn = plan.addresses.get(str(failure["resource"]), str(failure["resource"]))
         policy = f"checkov-{failure['check_id']}"
+        reason = waivers.get(policy, "")
+        # checkov names the file as given on its command line, with a leading "/"
+        file = Path(str(failure.get("file") or "-"))
+        rendered = k8s_dir is not None and (rendered_dir(k8s_dir) / file.name).is_file()
+        if rendered and file.parent.name == "rendered":
+            # an object a kustomization renders: `<Directory>:<Kind>.<namespace>.<name>`
+            directory = file.stem
+            urn = f"{directory}:{urn}"
+            reason = reason or (upstream or {}).get((directory, policy), "")
         extra.append(
             Finding(
                 policy=policy,
                 control=str(failure["check_id"]),
-                level="advisory" if policy in waivers else "mandatory",
-                waiver_reason=waivers.get(policy, ""),
+                level="advisory" if reason else "mandatory",
+                waiver_reason=reason,
                 urn=urn,
                 type=str(by_urn.get(urn, {}).get("type", "kubernetes")),
                 message=str(failure["check_name"]),
@@ -310,14 +365,14 @@ def with_linters(
                 severity=iam.severity.lower(),
             )
         )
-    objects, schema_findings = k8s_schema.validate_directory(k8s_dir) if k8s_dir else (0, [])
-    for problem in schema_findings:
+    validation = k8s_schema.validate(*_cluster_objects(resources))
+    for problem in validation.findings:
         extra.append(
             Finding(
                 policy="kubernetes-schema",
                 control="K8S",
                 level="mandatory",
-                urn=problem.file,
+                urn=problem.source,
                 type="kubernetes",
                 message=problem.message,
                 severity="high",
@@ -332,8 +387,9 @@ def with_linters(
         "checkov_skipped": result.skipped,
         "iam_documents": documents,
         "iam_findings": len(iam_findings),
-        "k8s_objects": objects,
-        "k8s_schema_errors": len(schema_findings),
+        "k8s_objects": validation.objects,
+        "k8s_schema_errors": len(validation.findings),
+        "k8s_not_validated": len(validation.not_validated),
     }
     return Report(
         report.environment,
@@ -342,8 +398,9 @@ def with_linters(
         report.evaluated,
         report.passed,
         linters,
-        report.notices,
+        (*report.notices, *(f"not validated: {why}" for why in validation.not_validated)),
         report.errors,
+        report.rendered,
     )
 
 
@@ -373,3 +430,28 @@ def _resource(raw: Mapping[str, Any], by_urn: Mapping[str, Mapping[str, Any]]) -
 
 def rules_by_name() -> dict[str, ResourceRule | StackRule]:
     return {rule.name: rule for rule in all_rules()}
+
+
+def _cluster_objects(
+    resources: Sequence[Mapping[str, Any]],
+) -> tuple[list[tuple[str, Mapping[str, Any]]], list[Mapping[str, Any]]]:
+    """(source, object) for every Kubernetes object of the state (the program's own, and the
+    children of its Directories, rendered or deployed), and every CRD at hand: those among them
+    and the charts' from the upstream cache."""
+    from mlplat.chart_values import upstream_cache
+    from mlplat.render import chart_crds
+
+    def source(resource: Mapping[str, Any]) -> str:
+        rendered = "$kubernetes:kustomize/" in str(resource["urn"])
+        return str(resource["parent"] if rendered else resource["urn"]).rsplit("::", 1)[-1]
+
+    objects = [
+        (source(r), inputs)
+        for r in resources
+        if str(r["type"]).startswith("kubernetes:")
+        and not str(r["type"]).startswith(("kubernetes:kustomize/", "kubernetes:helm.sh/"))
+        and (inputs := r.get("inputs") or {}).get("kind")
+    ]
+    crds = [o for _, o in objects if o.get("kind") == "CustomResourceDefinition"]
+    crds += [c for cs in chart_crds(resources, upstream_cache()).values() for c in cs]
+    return objects, crds

@@ -265,9 +265,15 @@ def run_checkov(paths: Sequence[tuple[str, Path]]) -> CheckovResult:
                         "check_name": check.get("check_name"),
                         "resource": check.get("resource"),
                         "guideline": check.get("guideline"),
+                        "file": check.get("file_path"),
                     }
                 )
     return CheckovResult(passed, tuple(failed), skipped)
+
+
+def rendered_dir(k8s_dir: Path) -> Path:
+    """Where `mlplat render` writes what the kustomizations build, beside the program's own."""
+    return k8s_dir.parent / "rendered"
 
 
 def check_state(
@@ -278,6 +284,7 @@ def check_state(
         plan_file = Path(scratch) / "tfplan.json"
         plan_file.write_text(json.dumps(plan.document))
         targets: list[tuple[str, Path]] = [("terraform_plan", plan_file)]
-        if k8s_dir is not None and k8s_dir.is_dir():
-            targets.append(("kubernetes", k8s_dir))
+        for objects in (k8s_dir, rendered_dir(k8s_dir) if k8s_dir else None):
+            if objects is not None and objects.is_dir():
+                targets.append(("kubernetes", objects))
         return run_checkov(targets), plan

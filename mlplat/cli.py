@@ -151,6 +151,7 @@ def check(
     `--state FILE` alone checks any team's stack: the rules that need an environment's facts are
     skipped (and said so); with `--env ENV` the state must be that environment's stack."""
     from mlplat import report as render
+    from mlplat.render import rendered_children
     from mlplat.state import StateError, read, read_stream
 
     if state is not None:
@@ -179,6 +180,8 @@ def check(
                 f"(--env {name}), or leave --env out to check it as any team's stack"
             )
         k8s = build_dir / name / "k8s" if state is None and name else None
+        if state is None and name:
+            checkpoint, _ = rendered_children(checkpoint, build_dir / name / "rendered")
         result = full_check(checkpoint, name, k8s, linters=linters)
         reports.append(result)
         incomplete += [f"{shown}: {e}" for e in result.errors]
@@ -203,18 +206,20 @@ def full_check(
     """What `mlplat check` reports for one state: every rule at the environment's levels, then
     (unless `linters` is off) checkov, parliament and kubernetes-validate. The PR comment's
     verdict is this one."""
-    from mlplat.check import check_state, with_linters
-    from mlplat.policy_config import checkov_waivers, policy_config_file
+    from mlplat.check import check_state, unused_upstream_waivers, with_linters
+    from mlplat.policy_config import checkov_waivers, policy_config_file, upstream_waivers
 
     config = current_policy_config(name, policy_config_file(name)) if name else {}
     result = check_state(checkpoint, name, config)
-    if not linters:
-        return result
-    waivers = checkov_waivers(load_environment(name)) if name else {}
-    try:
-        return with_linters(result, checkpoint, k8s, waivers)
-    except LinterError as error:
-        fail(f"{error} (or run with --no-linters to check without them)")
+    spec = load_environment(name) if name else None
+    upstream = upstream_waivers(spec) if spec else {}
+    if linters:
+        waivers = checkov_waivers(spec) if spec else {}
+        try:
+            result = with_linters(result, checkpoint, k8s, waivers, upstream)
+        except LinterError as error:
+            fail(f"{error} (or run with --no-linters to check without them)")
+    return unused_upstream_waivers(result, upstream, checkov=linters)
 
 
 def current_policy_config(name: str, path: Path) -> dict:
@@ -241,6 +246,7 @@ def render(
     """What the provider would build from each kustomization (from the upstream cache,
     MLPLAT_UPSTREAM) into build/<env>/rendered/; charts' values checked. Exit 1 if anything
     did not render or a chart sets a value it does not read."""
+    from components.catalog import KUBERNETES_VERSION
     from mlplat.render import render as render_environment
     from mlplat.state import StateError, read
 
@@ -267,10 +273,23 @@ def render(
             table.add_row(Text(resource), "-", Text(what))
         for problem in result.chart_problems:
             table.add_row(Text(problem.urn.rsplit("::", 1)[-1]), "-", Text(problem.message))
+        for directory, carriers in sorted(result.placeholders.items()):
+            for carrier in carriers:
+                why = f"placeholder content (file not in the cache): {carrier}"
+                table.add_row(Text(directory), "-", Text(why))
         for order in result.order_problems:
             table.add_row(Text("apply order"), "-", Text(order))
+        for schema_problem in result.schema_problems:
+            table.add_row(Text("schema"), "-", Text(schema_problem))
         out.print(table)
-        out.print(f"{name}: {sum(result.objects.values())} objects rendered", highlight=False)
+        checked = result.validation
+        out.print(
+            f"{name}: {sum(result.objects.values())} objects rendered; {checked.objects} objects "
+            f"validated against Kubernetes {KUBERNETES_VERSION} and their CRDs ({checked.custom} "
+            f"custom resources, {checked.rules} CEL rules); apply order: "
+            f"{len(result.order_problems) or 'no'} problems",
+            highlight=False,
+        )
         failed = failed or not result.ok
     if failed:
         raise typer.Exit(1)
@@ -383,6 +402,7 @@ def pr_comment(
     """The pull-request comment (markdown, on stdout): steps, dangers, policy results and cost
     delta per environment, from two synthesized build dirs."""
     from mlplat import pr_comment as comment
+    from mlplat.render import rendered_children
     from mlplat.state import StateError, read
 
     names = [n for n in known_environments() if (head / n / "state.json").is_file()]
@@ -405,7 +425,8 @@ def pr_comment(
         change = comment.EnvironmentChange(name, comment.diff_states(base_state, head_state))
         if name in previews:
             change.steps, change.source = previews[name], "`pulumi preview`"
-        change.report = full_check(head_checkpoint, name, head / name / "k8s", linters=linters)
+        judged, _ = rendered_children(head_checkpoint, head / name / "rendered")
+        change.report = full_check(judged, name, head / name / "k8s", linters=linters)
         try:
             change.head_cost = cost_model.estimate(head_state, name)
             change.base_cost = cost_model.estimate(base_state, name) if base_state else None

@@ -26,6 +26,19 @@ import yaml
 from mlplat.chart_values import upstream_cache
 
 
+class KubernetesLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """YAML as Kubernetes reads it (YAML 1.2-like): a bare `=` is the string "=", not PyYAML's
+    1.1 `value` tag."""
+
+
+KubernetesLoader.add_constructor("tag:yaml.org,2002:value", lambda loader, node: node.value)
+
+
+def load_all(text: str) -> list[dict[str, Any]]:
+    """Every mapping document of a multi-document YAML text."""
+    return [d for d in yaml.load_all(text, Loader=KubernetesLoader) if isinstance(d, dict)]
+
+
 class KustomizeError(Exception):
     """A kustomization that does not build: kustomize's own message."""
 
@@ -57,7 +70,7 @@ def build_in(directory: Path | str, environment: Mapping[str, str]) -> list[dict
     if completed.returncode != 0:
         lines = [line for line in completed.stderr.splitlines() if not line.startswith("#")]
         raise KustomizeError(f"{directory}: {' '.join(lines).strip()[-800:]}")
-    return [d for d in yaml.safe_load_all(completed.stdout) if isinstance(d, dict)]
+    return load_all(completed.stdout)
 
 
 def _localize(kustomization: Path, http: Path) -> None:
@@ -69,6 +82,28 @@ def _localize(kustomization: Path, http: Path) -> None:
             shutil.copyfile(cached, kustomization.parent / local)
             text = text.replace(url, local)
     kustomization.write_text(text, encoding="utf-8")
+
+
+# What a generated ConfigMap or Secret holds for a file the cache leaves out (code: Pipelines'
+# profile controller `sync.py`); `mlplat render` names every object that carries it.
+PLACEHOLDER = (
+    "mlplat placeholder: this file is not in the upstream cache; upstream ships other content"
+)
+
+
+def _fill_missing(kustomization: Path) -> None:
+    """A placeholder for each file a generator reads that the cache does not hold."""
+    try:
+        data = yaml.safe_load(kustomization.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError:
+        return  # kustomize reports it
+    generators = [*(data.get("configMapGenerator") or []), *(data.get("secretGenerator") or [])]
+    for generator in generators:
+        for entry in (generator or {}).get("files") or []:
+            path = kustomization.parent / str(entry).split("=", 1)[-1]
+            if not path.exists() and path.resolve().is_relative_to(kustomization.parent.resolve()):
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(PLACEHOLDER + "\n", encoding="utf-8")
 
 
 # A resource that is one file over https (not a git repository: no `//` path, no `?ref=`).
@@ -116,6 +151,7 @@ def _repository(local: Path, cached: Path, http: Path) -> None:
         shutil.copytree(ref, local, dirs_exist_ok=True)
         for kustomization in local.rglob("kustomization.yaml"):
             _localize(kustomization, http)
+            _fill_missing(kustomization)
         subprocess.run([*git, "add", "--all"], check=True)
         subprocess.run([*git, "commit", "--quiet", "--allow-empty", "-m", ref.name], check=True)
         subprocess.run([*git, "tag", ref.name], check=True)

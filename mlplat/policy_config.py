@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from policies.framework import ResourceRule, StackRule
+from policies.framework import UPSTREAM_WAIVERS, ResourceRule, StackRule
 from policies.rules import all_rules
 from stacks import environment
 from stacks.environment import ENVIRONMENT_KEY, EnvironmentSpec, Problem, SpecError
@@ -76,6 +76,7 @@ def build(spec: EnvironmentSpec, siblings: list[EnvironmentSpec]) -> dict[str, A
                     f"settings of {name}: {sorted(rules[name].config_schema)}",
                 )
             )
+    problems += _upstream_problems(spec, rules)
     if problems:
         raise SpecError(str(environment.environment_file(spec.name)), problems)
 
@@ -89,8 +90,48 @@ def build(spec: EnvironmentSpec, siblings: list[EnvironmentSpec]) -> dict[str, A
             entry["enforcementLevel"] = waiver.level or "mandatory"
             entry.update(waiver.settings)
             entry["waiverReason"] = waiver.reason
+        upstream = {
+            directory: reason
+            for (directory, policy), reason in upstream_waivers(spec).items()
+            if policy == rule.name
+        }
+        if upstream:
+            entry[UPSTREAM_WAIVERS] = upstream
         config[rule.name] = entry
     return config
+
+
+def upstream_waivers(spec: EnvironmentSpec) -> dict[tuple[str, str], str]:
+    """(the Directory's resource name, policy) -> why upstream's objects it renders may fail it."""
+    return {
+        (f"{spec.name}-{component}", policy): waiver.reason
+        for component, waivers in spec.upstream_waivers.items()
+        for waiver in waivers
+        for policy in waiver.policies
+    }
+
+
+def _upstream_problems(spec: EnvironmentSpec, rules: dict[str, Rule]) -> list[Problem]:
+    from components.kubeflow import STAGES
+
+    components = sorted(c for _, stage in STAGES for c, _ in stage)
+    problems = []
+    for component, waivers in sorted(spec.upstream_waivers.items()):
+        path = f"{ENVIRONMENT_KEY}.upstream_waivers.{component}"
+        if component not in components:
+            problems.append(Problem(path, component, f"a Kubeflow component: {components}"))
+        seen: set[str] = set()
+        for number, waiver in enumerate(waivers):
+            for index, policy in enumerate(waiver.policies):
+                where = f"{path}[{number}].policies[{index}]"
+                if policy not in rules and not CHECKOV_WAIVER.match(policy):
+                    expected = f"the name of a rule (one of {len(rules)}) or checkov-<id>"
+                    problems.append(Problem(where, policy, expected))
+                elif policy in seen:
+                    once = "each policy in one waiver of the component"
+                    problems.append(Problem(where, policy, once))
+                seen.add(policy)
+    return problems
 
 
 def checkov_waivers(spec: EnvironmentSpec) -> dict[str, str]:

@@ -4,25 +4,36 @@ Each `kustomize.v2.Directory` of a state (remote at its pinned ref, or a local o
 with the real kustomize (`mlplat/kustomize.py`) into `build/<env>/rendered/<name>.yaml`, every
 object annotated with the resource that renders it. Helm charts' templates are not in the cache
 (`Chart.yaml` and `values.yaml` only), so a chart is reported as not rendered and its values are
-checked against the chart's own (`mlplat/chart_values.py`). A Directory that does not build is
-reported with kustomize's message, never passed.
+checked against the chart's own (`mlplat/chart_values.py`); the CRDs a chart installs come from
+the cache's `crds/`. A Directory that does not build is reported with kustomize's message, never
+passed; an object that carries a placeholder for a file the cache leaves out is named. The apply
+order is derived from what is rendered and checked (`mlplat/apply_order.py`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from mlplat.apply_order import applied_objects, order_problems
 from mlplat.chart_values import CHART, ValuesProblem, check_charts, upstream_cache
-from mlplat.kustomize import KustomizeError, build_in, mirrored
+from mlplat.k8s_schema import Validation, validate
+from mlplat.kustomize import PLACEHOLDER, KustomizeError, build_in, load_all, mirrored
+from mlplat.state import Checkpoint, normalized_resource
 
 DIRECTORY = "kubernetes:kustomize/v2:Directory"
 RENDERED_BY = "mlplat.io/rendered-by"
 ROOT = Path(__file__).resolve().parent.parent
+# Charts that install CRDs: the project whose CRDs the cache holds at the chart's appVersion.
+CHART_CRDS = {
+    "karpenter": "karpenter",
+    "kube-prometheus-stack": "prometheus-operator",
+    "kueue": "kueue",
+}
 
 
 @dataclass
@@ -33,48 +44,73 @@ class Rendered:
     charts: dict[str, str] = field(default_factory=dict)  # Chart name -> what was checked
     chart_problems: list[ValuesProblem] = field(default_factory=list)
     order_problems: list[str] = field(default_factory=list)
+    placeholders: dict[str, list[str]] = field(default_factory=dict)  # Directory -> objects
+    chart_crds: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # by Chart URN
+    validation: Validation = field(default_factory=Validation)  # rendered and own objects
+
+    @property
+    def schema_problems(self) -> list[str]:
+        return [f"{f.source}: {f.message}" for f in self.validation.findings] + [
+            f"not validated: {why}" for why in self.validation.not_validated
+        ]
 
     @property
     def ok(self) -> bool:
-        return not self.failed and not self.chart_problems and not self.order_problems
+        problems = self.chart_problems or self.order_problems or self.schema_problems
+        return not self.failed and not problems
 
 
-def namespace_order(
+def chart_crds(
+    resources: Sequence[Mapping[str, Any]], cache: Path
+) -> dict[str, list[dict[str, Any]]]:
+    """Chart URN -> the CRDs it installs, from the cache (`crds/<project>/v<appVersion>/`)."""
+    found: dict[str, list[dict[str, Any]]] = {}
+    for resource in resources:
+        inputs = resource.get("inputs") or {}
+        chart = str(inputs.get("chart") or "").rstrip("/").rsplit("/", 1)[-1]
+        if resource["type"] != CHART or chart not in CHART_CRDS or inputs.get("skipCrds"):
+            continue
+        metadata = cache / "charts" / chart / str(inputs.get("version") or "") / "Chart.yaml"
+        if not metadata.is_file():
+            continue  # reported by check_charts
+        app = str((yaml.safe_load(metadata.read_text(encoding="utf-8")) or {}).get("appVersion"))
+        folder = cache / "crds" / CHART_CRDS[chart] / f"v{app.removeprefix('v')}"
+        found[str(resource["urn"])] = [
+            d
+            for path in sorted(folder.glob("*.yaml"))
+            for d in load_all(path.read_text(encoding="utf-8"))
+            if d.get("kind") == "CustomResourceDefinition"
+        ]
+    return found
+
+
+def every_object(
     resources: Sequence[Mapping[str, Any]], rendered: Mapping[str, Sequence[Mapping[str, Any]]]
-) -> list[str]:
-    """Every rendered object whose namespace another Directory creates must come after that
-    Directory: the provider gives up on a missing namespace after about 30 s."""
-    creates = {
-        str(item["metadata"]["name"]): urn
-        for urn, objects in rendered.items()
-        for item in objects
-        if item.get("kind") == "Namespace"
-    }
-    depends = {str(r["urn"]): set(r.get("dependencies") or ()) for r in resources}
-    problems = []
-    for urn, objects in rendered.items():
-        before = _ancestors(urn, depends)
-        for item in objects:
-            namespace = (item.get("metadata") or {}).get("namespace")
-            creator = creates.get(str(namespace))
-            if creator and creator != urn and creator not in before:
-                problems.append(
-                    f"{urn.rsplit('::', 1)[-1]}: {item.get('kind')} {namespace}/"
-                    f"{item['metadata'].get('name')} needs namespace {namespace}, which "
-                    f"{creator.rsplit('::', 1)[-1]} creates, but does not wait for it"
-                )
-    return sorted(set(problems))
+) -> list[tuple[str, Mapping[str, Any]]]:
+    """(what applies it, object) for every object a state puts on the cluster."""
+    return [(a.applier.rsplit("::", 1)[-1], a.obj) for a in applied_objects(resources, rendered)]
 
 
-def _ancestors(urn: str, depends: Mapping[str, set[str]]) -> set[str]:
-    seen: set[str] = set()
-    stack = list(depends.get(urn, ()))
-    while stack:
-        current = stack.pop()
-        if current not in seen:
-            seen.add(current)
-            stack.extend(depends.get(current, ()))
-    return seen
+def installed_crds(
+    rendered: Mapping[str, Sequence[Mapping[str, Any]]],
+    chart_crds: Mapping[str, Sequence[Mapping[str, Any]]],
+) -> list[Mapping[str, Any]]:
+    """Every CRD the program installs: rendered by a Directory, or a chart's from the cache."""
+    found = [o for objs in rendered.values() for o in objs]
+    return [
+        *(o for o in found if o.get("kind") == "CustomResourceDefinition"),
+        *(c for cs in chart_crds.values() for c in cs),
+    ]
+
+
+def _placeholders(objects: Sequence[Mapping[str, Any]]) -> list[str]:
+    return [
+        f"{o.get('kind')} {o['metadata'].get('namespace', '')}/{o['metadata'].get('name')} ({key})"
+        for o in objects
+        for field_name in ("data", "stringData")
+        for key, value in (o.get(field_name) or {}).items()
+        if PLACEHOLDER in str(value)
+    ]
 
 
 def render(
@@ -105,7 +141,13 @@ def render(
             files[name] = objects
             result.objects[name] = len(objects)
             result.rendered[str(resource["urn"])] = objects
-    result.order_problems = namespace_order(resources, result.rendered)
+            if placeholders := _placeholders(objects):
+                result.placeholders[name] = placeholders
+    result.chart_crds = chart_crds(resources, cache)
+    result.order_problems = order_problems(resources, result.rendered, result.chart_crds)
+    result.validation = validate(
+        every_object(resources, result.rendered), installed_crds(result.rendered, result.chart_crds)
+    )
     _, result.chart_problems = check_charts(resources, cache)
     for resource in resources:
         if resource["type"] == CHART:
@@ -120,3 +162,34 @@ def render(
     for name, objects in files.items():
         (out_dir / f"{name}.yaml").write_text(yaml.safe_dump_all(objects, sort_keys=False))
     return result
+
+
+def rendered_children(checkpoint: Checkpoint, rendered_dir: Path) -> tuple[Checkpoint, int]:
+    """The checkpoint with what `mlplat render` wrote as the children each Directory will have
+    after `pulumi up` (named as the provider names them: `<directory>:<namespace>/<name>`), so
+    every rule judges upstream's objects as it will judge the deployed state; and how many.
+    Directories whose children the state already holds (a real export) are left as they are."""
+    urns = {str(r["urn"]) for r in checkpoint.resources}
+    parents = {str(r["parent"]) for r in checkpoint.resources}
+    children: list[dict[str, Any]] = []
+    for path in sorted(rendered_dir.glob("*.yaml")) if rendered_dir.is_dir() else ():
+        for item in load_all(path.read_text(encoding="utf-8")):
+            metadata = item.get("metadata") or {}
+            annotations = dict(metadata.get("annotations") or {})
+            parent = str(annotations.pop(RENDERED_BY, ""))
+            if parent not in urns or parent in parents:
+                continue
+            api = str(item.get("apiVersion") or "")
+            token = f"kubernetes:{api if '/' in api else f'core/{api}'}:{item.get('kind')}"
+            name = "/".join(str(p) for p in (metadata.get("namespace"), metadata["name"]) if p)
+            head, _, directory = parent.rpartition("::")
+            entry = {
+                "urn": f"{head}${token}::{directory}:{name}",
+                "type": token,
+                "custom": True,
+                "parent": parent,
+                "inputs": {**item, "metadata": {**metadata, "annotations": annotations}},
+            }
+            resource, _ = normalized_resource(entry, path.name, str(path))
+            children.append(resource)
+    return replace(checkpoint, resources=(*checkpoint.resources, *children)), len(children)

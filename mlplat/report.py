@@ -52,15 +52,17 @@ def text(reports: Sequence[Report], *, limit: int = 15) -> Group:
         blocks.append(
             Text.assemble(
                 (f"{report.environment}: {verdict}", style),
-                f"  {report.resources} resources, {report.evaluated} rule evaluations, "
+                f"  {report.resources} resources ({report.rendered} of them objects rendered from "
+                f"kustomizations), {report.evaluated} rule evaluations, "
                 f"{report.passed} passed; mandatory {counts['mandatory']}, "
                 f"unknown {counts['unknown']}, advisory {counts['advisory']}",
                 (
                     f"\n  checkov {linted['checkov_passed']} passed / {linted['checkov_failed']} "
                     f"failed / {linted['checkov_skipped']} skipped; parliament "
                     f"{linted['iam_documents']} IAM documents, {linted['iam_findings']} findings; "
-                    f"kubernetes-validate {linted['k8s_objects']} objects, "
-                    f"{linted['k8s_schema_errors']} errors"
+                    f"schemas (Kubernetes and CRDs) {linted['k8s_objects']} objects, "
+                    f"{linted['k8s_schema_errors']} errors, "
+                    f"{linted.get('k8s_not_validated', 0)} not validated"
                 )
                 if linted
                 else "",

@@ -96,7 +96,9 @@ def parse(text: str, source: str) -> Checkpoint:
         raise _shape(source, "deployment.resources", raw, "a list of resources")
     resources, secrets, errors = [], {}, []
     for index, entry in enumerate(raw):
-        resource, secret_paths = _resource(entry, f"deployment.resources[{index}]", source)
+        resource, secret_paths = normalized_resource(
+            entry, f"deployment.resources[{index}]", source
+        )
         resources.append(resource)
         if secret_paths:
             secrets[index] = secret_paths
@@ -111,7 +113,9 @@ def parse(text: str, source: str) -> Checkpoint:
     )
 
 
-def _resource(entry: Any, path: str, source: str) -> tuple[dict[str, Any], tuple[str, ...]]:
+def normalized_resource(
+    entry: Any, path: str, source: str
+) -> tuple[dict[str, Any], tuple[str, ...]]:
     if not isinstance(entry, dict):
         raise _shape(source, path, entry, "a resource object")
     for key in ("urn", "type"):

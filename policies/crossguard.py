@@ -20,6 +20,7 @@ from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 
 from policies import facts
 from policies.framework import (
+    UPSTREAM_WAIVERS,
     Ctx,
     NotApplicable,
     Resource,
@@ -28,11 +29,17 @@ from policies.framework import (
     Undecided,
     UnknownValueError,
     context,
+    upstream_waiver,
 )
 from policies.rules import all_rules
 
 # Every rule accepts the reason a lowered level or loosened setting carries (see environments/).
 WAIVER_REASON = {"type": "string", "description": "why this environment loosens the rule"}
+UPSTREAM = {
+    "type": "object",
+    "additionalProperties": {"type": "string"},
+    "description": "Directory resource name -> why upstream's objects it renders may fail it",
+}
 
 
 def metadata(rule: ResourceRule | StackRule) -> dict[str, Any]:
@@ -50,7 +57,9 @@ def metadata(rule: ResourceRule | StackRule) -> dict[str, Any]:
 
 def schema(rule: ResourceRule | StackRule) -> PolicyConfigSchema:
     properties = {name: dict(schema) for name, schema in rule.config_schema.items()}
-    return PolicyConfigSchema(properties={**properties, "waiverReason": WAIVER_REASON})
+    return PolicyConfigSchema(
+        properties={**properties, "waiverReason": WAIVER_REASON, UPSTREAM_WAIVERS: UPSTREAM}
+    )
 
 
 def resource_policy(rule: ResourceRule) -> ResourceValidationPolicy | StackValidationPolicy:
@@ -60,8 +69,12 @@ def resource_policy(rule: ResourceRule) -> ResourceValidationPolicy | StackValid
     def validate(args: ResourceValidationArgs, report: ReportViolation) -> None:
         if not rule.applies(args.resource_type):
             return
+        config = rule.configured(args.get_config())
+        if waived := upstream_waiver(config, args.opts.parent):
+            args.not_applicable(f"waived for upstream's objects of {args.opts.parent}: {waived}")
+            return
         ctx = Ctx(
-            config=rule.configured(args.get_config()),
+            config=config,
             urn=args.urn,
             name=args.name,
             type=args.resource_type,
@@ -87,7 +100,7 @@ def stack_context_policy(rule: ResourceRule) -> StackValidationPolicy:
         config = rule.configured(args.get_config())
         undecided = []
         for resource in resources:
-            if not rule.applies(resource.type):
+            if not rule.applies(resource.type) or upstream_waiver(config, resource.parent):
                 continue
             try:
                 for message in rule.evaluate(resource.props, context(resource, config, boundaries)):
@@ -137,6 +150,11 @@ def stack_policy(rule: StackRule) -> StackValidationPolicy:
         except NotApplicable as reason:
             args.not_applicable(str(reason))
             return
+        # Upstream's objects a waiver covers are judged advisory by `mlplat check`, which lists
+        # them with the reason; the pack does not fail the update on them.
+        parents = {r.urn: r.parent for r in resources}
+        config = rule.configured(args.get_config())
+        found = [(u, m) for u, m in found if not upstream_waiver(config, parents.get(u))]
         undecided = [(urn, m) for urn, m in found if isinstance(m, Undecided)]
         for urn, message in found:
             if not isinstance(message, Undecided):

@@ -145,6 +145,17 @@ class Rule:
         return {**self.defaults(), **{k: v for k, v in given.items() if k != "enforcementLevel"}}
 
 
+# In a rule's config: the resource name of a Directory -> why upstream's objects it renders may
+# fail the rule (the environment's `upstream_waivers`). Reported, never silently passed.
+UPSTREAM_WAIVERS = "upstreamWaivers"
+
+
+def upstream_waiver(config: Mapping[str, Any], parent_urn: str | None) -> str:
+    """Why the rule is waived for a resource under `parent_urn`, or ""."""
+    waivers = config.get(UPSTREAM_WAIVERS) or {}
+    return str(waivers.get(str(parent_urn or "").rsplit("::", 1)[-1]) or "") if parent_urn else ""
+
+
 ResourceCheck = Callable[[Props, Ctx], Iterable[str]]
 StackCheck = Callable[[Sequence[Resource], Mapping[str, Any]], Iterable[tuple[str, str]]]
 

@@ -324,6 +324,28 @@ class PolicyWaiver(_Strict):
         return self
 
 
+class UpstreamWaiver(_Strict):
+    """Rules that upstream's objects of one component (a Kubeflow Directory) fail, run as
+    advisory for those objects only, with why: our own objects stay mandatory."""
+
+    policies: list[str] = Field(min_length=1)
+    reason: str
+
+    @field_validator("reason")
+    @classmethod
+    def _reason(cls, value: str) -> str:
+        if len(value.strip()) < 20:
+            raise ValueError("a written reason (a sentence, at least 20 characters)")
+        return value
+
+    @field_validator("policies")
+    @classmethod
+    def _distinct(cls, value: list[str]) -> list[str]:
+        if len(set(value)) != len(value):
+            raise ValueError("each policy once")
+        return value
+
+
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$")
 
 
@@ -585,6 +607,9 @@ class EnvironmentSpec(_Strict):
     # Policy rules loosened in this environment (name -> waiver); every rule is mandatory, at its
     # secure settings, unless listed here.
     policy_waivers: dict[str, PolicyWaiver] = Field(default_factory=dict)
+    # Upstream components whose rendered objects fail some rules (component -> waiver); checked
+    # against the rendered objects, so an unused waiver is named.
+    upstream_waivers: dict[str, list[UpstreamWaiver]] = Field(default_factory=dict)
 
     @field_validator("account_id")
     @classmethod

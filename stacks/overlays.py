@@ -1,6 +1,7 @@
 """Kustomize overlays generated from the environment files, committed, and applied by the stack
 program: upstream settings that live in a ConfigMap whose name kustomize hashes, so no Pulumi
-resource can set them (today: Kubeflow's notebook culling).
+resource can set them (Kubeflow's notebook culling), and the depends-on annotations that make
+what a Directory's own webhook admits wait for that webhook (`WEBHOOK_WAITS`).
 
 `make generate` writes them; the program refuses to run on a stale one, so an edited
 environment file never deploys with yesterday's overlay.
@@ -12,15 +13,20 @@ import os
 from pathlib import Path
 
 from components.catalog import KUBEFLOW_VERSION
-from components.kubeflow import notebook_controller_overlay
+from components.kubeflow import (
+    STAGES,
+    WEBHOOK_WAITS,
+    notebook_controller_overlay,
+    webhook_wait_overlay,
+)
 from stacks.environment import EnvironmentSpec, known_environments, load_environment
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def notebook_controller_dir(environment: str) -> str:
-    """The overlay's directory, relative to the project root."""
-    return f"manifests/kubeflow/{environment}/notebook-controller"
+def overlay_dir(environment: str, component: str) -> str:
+    """A Kubeflow component's generated overlay, relative to the project root."""
+    return f"manifests/kubeflow/{environment}/{component}"
 
 
 def from_working_directory(directory: str) -> str:
@@ -32,10 +38,17 @@ def from_working_directory(directory: str) -> str:
 
 def render(spec: EnvironmentSpec) -> dict[str, str]:
     """Directory (relative to the project root) -> its kustomization.yaml."""
-    text = notebook_controller_overlay(
-        spec.kubeflow.notebook_idle_minutes, KUBEFLOW_VERSION, spec.name
-    )
-    return {notebook_controller_dir(spec.name): text}
+    paths = {component: path for _, components in STAGES for component, path in components}
+    overlays = {
+        overlay_dir(spec.name, "notebook-controller"): notebook_controller_overlay(
+            spec.kubeflow.notebook_idle_minutes, KUBEFLOW_VERSION, spec.name
+        )
+    }
+    for component in WEBHOOK_WAITS:
+        overlays[overlay_dir(spec.name, component)] = webhook_wait_overlay(
+            component, paths[component], KUBEFLOW_VERSION
+        )
+    return overlays
 
 
 def stale(spec: EnvironmentSpec, root: Path = ROOT) -> str | None:

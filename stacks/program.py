@@ -39,7 +39,7 @@ from components.gpu_pools import GpuPool, GpuPools, GpuPoolsArgs
 from components.iam import IamBaseline, IamBaselineArgs
 from components.karpenter import Karpenter, KarpenterArgs
 from components.kms import Kms, KmsArgs
-from components.kubeflow import Kubeflow, KubeflowArgs, Oidc
+from components.kubeflow import OVERLAID, Kubeflow, KubeflowArgs, Oidc
 from components.mlflow_server import MlflowServer, MlflowServerArgs
 from components.network import Network, NetworkArgs
 from components.observability import InferenceSlo, Observability, ObservabilityArgs
@@ -57,7 +57,7 @@ from stacks.environment import (
     promotion_source,
     promotion_targets,
 )
-from stacks.overlays import from_working_directory, notebook_controller_dir, stale
+from stacks.overlays import from_working_directory, overlay_dir, stale
 
 
 def main() -> None:
@@ -388,7 +388,10 @@ def build(
                 client_id=oidc.client_id,
                 email_domains=oidc.email_domains,
             ),
-            notebook_controller_overlay=from_working_directory(notebook_controller_dir(spec.name)),
+            overlays={
+                component: from_working_directory(overlay_dir(spec.name, component))
+                for component in OVERLAID
+            },
             oauth2_proxy_image=OAUTH2_PROXY_IMAGE,
             kubernetes_provider=eks.provider,
         ),

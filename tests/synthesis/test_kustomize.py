@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from mlplat.kustomize import KustomizeError, build
-from stacks.overlays import notebook_controller_dir
+from stacks.overlays import overlay_dir
 
 ROOT = Path(__file__).resolve().parents[2]
 CACHE = ROOT.parent / "shared" / "upstream"
@@ -16,7 +16,7 @@ CACHE = ROOT.parent / "shared" / "upstream"
 
 @pytest.mark.parametrize("environment", ["dev", "staging", "prod"])
 def test_the_notebook_culling_overlay_builds_and_reaches_the_controller(environment, tmp_path):
-    objects = build(ROOT / notebook_controller_dir(environment), CACHE)
+    objects = build(ROOT / overlay_dir(environment, "notebook-controller"), CACHE)
     (config,) = [o for o in objects if o["kind"] == "ConfigMap"]
     assert config["metadata"]["name"].startswith("notebook-controller-config-")  # hashed
     assert config["metadata"]["namespace"] == "kubeflow"
@@ -33,7 +33,7 @@ def test_the_notebook_culling_overlay_builds_and_reaches_the_controller(environm
 
 
 def test_merging_upstreams_unprefixed_name_fails_as_it_did(tmp_path):
-    text = (ROOT / notebook_controller_dir("dev") / "kustomization.yaml").read_text()
+    text = (ROOT / overlay_dir("dev", "notebook-controller") / "kustomization.yaml").read_text()
     (tmp_path / "kustomization.yaml").write_text(
         text.replace("name: notebook-controller-config", "name: config")
     )
@@ -42,8 +42,8 @@ def test_merging_upstreams_unprefixed_name_fails_as_it_did(tmp_path):
 
 
 def test_a_ref_that_is_not_cached_never_reaches_the_network(tmp_path):
-    text = (ROOT / notebook_controller_dir("dev") / "kustomization.yaml").read_text()
-    (tmp_path / "kustomization.yaml").write_text(text.replace("?ref=v1.11.0", "?ref=v9.9.9"))
+    text = (ROOT / overlay_dir("dev", "notebook-controller") / "kustomization.yaml").read_text()
+    (tmp_path / "kustomization.yaml").write_text(text.replace("?ref=26.03", "?ref=v9.9.9"))
     with pytest.raises(KustomizeError):
         build(tmp_path, CACHE)
 

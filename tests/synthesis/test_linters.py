@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import json
 
-import yaml
-
-from mlplat import iam_lint, k8s_schema
+from mlplat import iam_lint
 
 
 def res(type_, name, **inputs):
@@ -127,30 +125,6 @@ def test_no_documents_runs_nothing():
     assert iam_lint.lint([res("aws:ec2/vpc:Vpc", "v")]) == (0, [])
 
 
-def test_kubernetes_objects_are_validated_at_the_cluster_version(tmp_path):
-    (tmp_path / "namespace-cluster-ok.yaml").write_text(
-        yaml.safe_dump({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "team-a"}})
-    )
-    (tmp_path / "deployment-team-a-bad.yaml").write_text(
-        yaml.safe_dump(
-            {
-                "apiVersion": "apps/v1",
-                "kind": "Deployment",
-                "metadata": {"name": "x", "namespace": "team-a"},
-                "spec": {"replicas": "two", "selector": {}, "template": {}},
-            }
-        )
-    )
-    count, findings = k8s_schema.validate_directory(tmp_path)
-    assert count == 2
-    assert [f.file for f in findings] == ["deployment-team-a-bad.yaml"]
-    assert "'two' is not of type 'integer'" in findings[0].message
-
-
-def test_a_missing_directory_validates_nothing(tmp_path):
-    assert k8s_schema.validate_directory(tmp_path / "absent") == (0, [])
-
-
 def test_a_statement_split_covering_every_format_is_not_a_mismatch():
     split = doc(
         {"Sid": "Images", "Effect": "Allow", "Action": "ec2:RunInstances",
@@ -176,37 +150,4 @@ def test_a_statement_split_covering_every_format_is_not_a_mismatch():
     )
     assert [(f.urn.rsplit("::", 1)[1], f.issue) for f in findings] == [
         ("half", "RESOURCE_MISMATCH")
-    ]
-
-
-def test_karpenter_objects_are_validated_against_the_pinned_crd_fields(tmp_path):
-    pool = {
-        "apiVersion": "karpenter.sh/v1",
-        "kind": "NodePool",
-        "metadata": {"name": "gpu-x"},
-        "spec": {
-            "template": {
-                "spec": {
-                    "nodeClassRef": {
-                        "group": "karpenter.k8s.aws",
-                        "kind": "EC2NodeClass",
-                        "name": "gpu-x",
-                    },
-                    "requirements": [],
-                }
-            },
-            "limits": {"nvidia.com/gpu": 4},
-            "disruption": {"consolidationPolicy": "WhenEmpty", "consolidateAfter": "10m"},
-        },
-    }
-    (tmp_path / "nodepool-cluster-ok.yaml").write_text(yaml.safe_dump(pool))
-    typo = {**pool, "spec": {**pool["spec"], "limit": {"cpu": 1}}}
-    (tmp_path / "nodepool-cluster-typo.yaml").write_text(yaml.safe_dump(typo))
-    count, findings = k8s_schema.validate_directory(tmp_path)
-    assert count == 2
-    assert [(f.file, f.message) for f in findings] == [
-        (
-            "nodepool-cluster-typo.yaml",
-            "Additional properties are not allowed ('limit' was unexpected) at ['spec']",
-        )
     ]

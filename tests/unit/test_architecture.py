@@ -40,7 +40,7 @@ def test_tiers_and_their_boxes_come_from_the_state(prod):
     assert drawn["Public subnets"]["NAT gateways"] == ("3 gateways", "3 subnets")
     assert drawn["Private subnets"]["Karpenter pool gpu-training"] == ("g6e", "0-8 GPUs")
     assert drawn["Intra subnets (no route out)"]["RDS mlplat-prod-mlflow"][1] == "multi-AZ"
-    assert drawn["In the cluster"]["Kubeflow v1.11.0"][0] == "24 kustomizations"
+    assert drawn["In the cluster"]["Kubeflow 26.03"][0] == "22 kustomizations"
     assert drawn["In the cluster"]["kube-prometheus-stack"] == (
         "chart 88.5.3",
         "namespace monitoring",
