@@ -9,6 +9,9 @@ UV_VERSION := 0.13.8
 UV := $(or $(shell command -v uv 2>/dev/null),$(CURDIR)/.tools/bin/uv)
 VENV := .venv
 BIN := $(VENV)/bin
+# Where upstream's kustomize trees, CRDs and charts are cached (README, "Upstream cache"); this
+# repository's CI has them beside the checkout.
+export MLPLAT_UPSTREAM ?= $(or $(wildcard $(CURDIR)/../shared/upstream),$(HOME)/.cache/mlplat/upstream)
 
 .PHONY: help setup plan test lint typecheck bench generate clean
 
@@ -16,19 +19,22 @@ help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
 $(CURDIR)/.tools/bin/uv:
+	@echo "installing uv $(UV_VERSION) into .tools/ (first run only)"
 	python3 -m venv .tools
 	.tools/bin/python -m pip install --quiet "uv==$(UV_VERSION)"
 
 # Bytecode compiled once at install: pulumi-aws alone is 120 MB of Python, and every new process
 # (each `mlplat` run, each test subprocess) would otherwise compile what it imports.
 $(VENV)/.synced: pyproject.toml uv.lock | $(UV)
-	$(UV) sync --frozen --quiet --compile-bytecode
+	@echo "installing the pinned toolchain into $(VENV)/ from uv.lock (first run: about a minute)"
+	$(UV) sync --frozen --compile-bytecode
 	@touch $@
 
 setup: $(VENV)/.synced  ## install the pinned toolchain into .venv
 
-plan: setup  ## synthesize dev, staging and prod offline, draw and check them; print the summaries
+plan: setup  ## synthesize, render, draw and check dev, staging and prod offline; print the summaries
 	$(BIN)/mlplat synth --all
+	$(BIN)/mlplat render --all
 	$(BIN)/mlplat draw --all
 	$(BIN)/mlplat check --all
 
@@ -47,7 +53,8 @@ bench: setup  ## timing benchmarks (printed, never asserted)
 	$(BIN)/python benchmarks/synth.py
 	$(BIN)/python benchmarks/check.py
 	$(BIN)/python benchmarks/cost.py
-	MLPLAT_UPSTREAM=$${MLPLAT_UPSTREAM:-../shared/upstream} $(BIN)/python benchmarks/render.py
+	$(BIN)/python benchmarks/render.py
+	$(BIN)/python benchmarks/plan.py
 
 generate: setup  ## regenerate README tables, environments/policy.<env>.json, manifests/ overlays
 	$(BIN)/python -m mlplat.readme

@@ -331,12 +331,9 @@ def with_linters(
         urn = plan.addresses.get(str(failure["resource"]), str(failure["resource"]))
         policy = f"checkov-{failure['check_id']}"
         reason = waivers.get(policy, "")
-        # checkov names the file as given on its command line, with a leading "/"
-        file = Path(str(failure.get("file") or "-"))
-        rendered = k8s_dir is not None and (rendered_dir(k8s_dir) / file.name).is_file()
-        if rendered and file.parent.name == "rendered":
+        if k8s_dir is not None and failure.get("target") == str(rendered_dir(k8s_dir)):
             # an object a kustomization renders: `<Directory>:<Kind>.<namespace>.<name>`
-            directory = file.stem
+            directory = Path(str(failure.get("file") or "")).stem
             urn = f"{directory}:{urn}"
             reason = reason or (upstream or {}).get((directory, policy), "")
         extra.append(

@@ -23,11 +23,13 @@ from typing import Any
 
 import yaml
 
+from mlplat.digest_cache import digest, load, store, tree_digest
 from mlplat.tools import LinterError, run, tool
 from policies.facts import boundary_urns
 from policies.framework import Resource
 
 CHECKOV_VERSION = "3.3.30"
+CHECKOV_LOCK = Path(__file__).resolve().parent / "locks" / "checkov.txt"
 SKIPS_FILE = Path(__file__).resolve().parent.parent / "policies" / "checkov" / "skips.yaml"
 
 # Terraform type for pulumi-aws types whose name does not follow the module+class convention.
@@ -208,7 +210,7 @@ def to_terraform_plan(resources: Sequence[Mapping[str, Any]]) -> Plan:
 @dataclass(frozen=True)
 class CheckovResult:
     passed: int
-    failed: tuple[dict[str, Any], ...]  # check_id, check_name, resource, file, guideline
+    failed: tuple[dict[str, Any], ...]  # check_id, check_name, resource, file, target, guideline
     skipped: int
 
 
@@ -243,16 +245,23 @@ def run_checkov(paths: Sequence[tuple[str, Path]]) -> CheckovResult:
         ]
         if skips:
             arguments += ["--skip-check", ",".join(sorted(skips))]
-        completed = run(checkov_command(*arguments, "--soft-fail"), "checkov")
-        try:
-            reports = json.loads(completed.stdout or "[]")
-        except ValueError:
-            reports = None
-        if completed.returncode != 0 or reports is None:
-            raise LinterError(
-                f"checkov {CHECKOV_VERSION} could not run (exit {completed.returncode}): "
-                f"{completed.stderr.strip()[-600:]}"
-            )
+        # The same files, checks and checkov give the same report: reused when warm.
+        # (the path itself is left out of the key: the plan file is a new temporary each run)
+        options = [a for a in arguments if a != str(path)]
+        key = digest(CHECKOV_VERSION, *options, tree_digest([path]), CHECKOV_LOCK.read_bytes())
+        reports = load("checkov", key)
+        if reports is None:
+            completed = run(checkov_command(*arguments, "--soft-fail"), "checkov")
+            try:
+                reports = json.loads(completed.stdout or "[]")
+            except ValueError:
+                reports = None
+            if completed.returncode != 0 or reports is None:
+                raise LinterError(
+                    f"checkov {CHECKOV_VERSION} could not run (exit {completed.returncode}): "
+                    f"{completed.stderr.strip()[-600:]}"
+                )
+            store("checkov", key, reports)
         for report in reports if isinstance(reports, list) else [reports]:
             results = report.get("results") or {}
             summary = report.get("summary") or {}
@@ -266,6 +275,7 @@ def run_checkov(paths: Sequence[tuple[str, Path]]) -> CheckovResult:
                         "resource": check.get("resource"),
                         "guideline": check.get("guideline"),
                         "file": check.get("file_path"),
+                        "target": str(path),  # which of the targets it was found in
                     }
                 )
     return CheckovResult(passed, tuple(failed), skipped)

@@ -9,7 +9,9 @@ from __future__ import annotations
 import shutil
 import sys
 import tempfile
+from collections.abc import Mapping
 from enum import StrEnum
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
@@ -24,6 +26,7 @@ from stacks.environment import EnvironmentSpec, SpecError, known_environments, l
 
 if TYPE_CHECKING:
     from mlplat.check import Report
+    from mlplat.render import Rendered
     from mlplat.state import Checkpoint
 
 app = typer.Typer(
@@ -99,6 +102,7 @@ def synth(
     ),
 ) -> None:
     """Run the stack program offline; write build/<env>/state.json and build/<env>/k8s/."""
+    from mlplat.parallel import each_environment
     from mlplat.synth import count_by, timed_synthesis, write_all
     from stacks.overlays import stale
 
@@ -109,7 +113,7 @@ def synth(
     # The program refuses stale generated overlays too; said here, before anything is written.
     if problems := [p for n in names if (p := stale(load_environment(n)))]:
         fail("\n".join(problems))
-    results = {name: timed_synthesis(name) for name in names}
+    results = each_environment(timed_synthesis, names, "synthesizing", workers())
     # Written once every environment has synthesized, all or none: a program error or a failed
     # write leaves build/ as it was.
     try:
@@ -151,6 +155,7 @@ def check(
     `--state FILE` alone checks any team's stack: the rules that need an environment's facts are
     skipped (and said so); with `--env ENV` the state must be that environment's stack."""
     from mlplat import report as render
+    from mlplat.parallel import each_environment
     from mlplat.render import rendered_children
     from mlplat.state import StateError, read, read_stream
 
@@ -166,7 +171,7 @@ def check(
             for n in chosen_environments(environment, all_environments)
         ]
     validated([name for name, _ in sources if name is not None], siblings=True)
-    reports, incomplete = [], []
+    judged: list[tuple[str, Checkpoint, str | None, Path | None]] = []
     for name, source in sources:
         shown = "stdin" if source == "-" else source
         try:
@@ -182,9 +187,18 @@ def check(
         k8s = build_dir / name / "k8s" if state is None and name else None
         if state is None and name:
             checkpoint, _ = rendered_children(checkpoint, build_dir / name / "rendered")
-        result = full_check(checkpoint, name, k8s, linters=linters)
-        reports.append(result)
-        incomplete += [f"{shown}: {e}" for e in result.errors]
+        judged.append((shown, checkpoint, name, k8s))
+    if state is None:
+        work = partial(_judge, {n: (c, k) for _, c, n, k in judged if n}, linters)
+        by_name = each_environment(work, [n for _, _, n, _ in judged if n], "checking", workers())
+        reports = [by_name[n] for _, _, n, _ in judged if n]
+    else:
+        reports = [full_check(c, n, k, linters=linters) for _, c, n, k in judged]
+    incomplete = [
+        f"{shown}: {error}"
+        for (shown, *_), report in zip(judged, reports, strict=True)
+        for error in report.errors
+    ]
     if output_format is Format.text:
         out.print(render.text(reports))
     else:
@@ -198,6 +212,24 @@ def check(
         fail("the verdict is incomplete: " + "; ".join(incomplete))
     if any(r.mandatory or r.undecided for r in reports):
         raise typer.Exit(1)
+
+
+def workers() -> int:
+    """How many environments `--all` runs at once (MLPLAT_JOBS, default one per core)."""
+    from mlplat.parallel import jobs
+
+    try:
+        return jobs()
+    except ValueError as error:
+        fail(str(error))
+
+
+def _judge(
+    prepared: Mapping[str, tuple[Checkpoint, Path | None]], linters: bool, name: str
+) -> Report:
+    """`full_check` of one environment of `check --all` (a worker of mlplat/parallel.py)."""
+    checkpoint, k8s = prepared[name]
+    return full_check(checkpoint, name, k8s, linters=linters)
 
 
 def full_check(
@@ -247,21 +279,15 @@ def render(
     MLPLAT_UPSTREAM) into build/<env>/rendered/; charts' values checked. Exit 1 if anything
     did not render or a chart sets a value it does not read."""
     from components.catalog import KUBERNETES_VERSION
-    from mlplat.render import render as render_environment
-    from mlplat.state import StateError, read
+    from mlplat.parallel import each_environment
 
     names = chosen_environments(environment, all_environments)
     validated(names)
     for name in names:
         writable(build_dir / name / "rendered")
+    results = each_environment(partial(_render_one, build_dir), names, "rendering", workers())
     failed = False
-    for name in names:
-        try:
-            checkpoint = read(build_dir / name / "state.json")
-        except StateError as error:
-            fail(f"{error}; run `mlplat synth {name}` first")
-        live = [r for r in checkpoint.resources if not r["delete"]]
-        result = render_environment(live, build_dir / name / "rendered")
+    for name, result in results.items():
         table = Table(title=f"{name}: rendered into {build_dir / name / 'rendered'}")
         for column in ("resource", "objects", "status"):
             table.add_column(column)
@@ -293,6 +319,57 @@ def render(
         failed = failed or not result.ok
     if failed:
         raise typer.Exit(1)
+
+
+upstream_app = typer.Typer(
+    help="The upstream cache (MLPLAT_UPSTREAM): kustomize trees, CRDs and charts at the pins.",
+    no_args_is_help=True,
+)
+app.add_typer(upstream_app, name="upstream")
+
+
+@upstream_app.command("fetch")
+def upstream_fetch(
+    environment: Annotated[str | None, typer.Argument(help="dev, staging or prod")] = None,
+    all_environments: Annotated[bool, typer.Option("--all", help="every environment")] = False,
+    build_dir: Annotated[Path, typer.Option("--out", help="where build/<env>/ is")] = Path("build"),
+) -> None:
+    """Fill the upstream cache from the internet at the refs and versions the synthesized states
+    pin (needs network: git, GitHub, the charts' repositories). Trees already cached are kept."""
+    from mlplat.chart_values import upstream_cache
+    from mlplat.state import StateError, read
+    from mlplat.upstream import FetchError, fetch
+
+    names = chosen_environments(environment, all_environments)
+    validated(names)
+    resources = []
+    for name in names:
+        try:
+            resources += list(read(build_dir / name / "state.json").resources)
+        except StateError as error:
+            fail(f"{error}; run `mlplat synth {name}` first")
+    cache = upstream_cache()
+    try:
+        with Console(stderr=True).status(f"fetching what {', '.join(names)} pin into {cache}…"):
+            fetched = fetch(resources, cache)
+    except FetchError as error:
+        fail(f"{error}; what was fetched before stays in {cache}")
+    for path in fetched.added:
+        out.print(Text(f"added {path}"))
+    out.print(f"{cache}: {len(fetched.added)} added, {len(fetched.kept)} already cached")
+
+
+def _render_one(build_dir: Path, name: str) -> Rendered:
+    """`render` of one environment (a worker of mlplat/parallel.py)."""
+    from mlplat.render import render as render_environment
+    from mlplat.state import StateError, read
+
+    try:
+        checkpoint = read(build_dir / name / "state.json")
+    except StateError as error:
+        fail(f"{error}; run `mlplat synth {name}` first")
+    live = [r for r in checkpoint.resources if not r["delete"]]
+    return render_environment(live, build_dir / name / "rendered")
 
 
 class CostFormat(StrEnum):

@@ -37,8 +37,8 @@ def tree_digest(paths: Iterable[Path]) -> str:
     for root in paths:
         files = sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else [root]
         for path in files:
-            if path.is_file():
-                parts += [str(path.relative_to(root) if root.is_dir() else path.name), path.read_bytes()]  # fmt: skip
+            name = path.relative_to(root) if root.is_dir() else path.name
+            parts += [str(name), path.read_bytes()]
     return digest(*parts)
 
 

@@ -106,6 +106,10 @@ def _fill_missing(kustomization: Path) -> None:
                 path.write_text(PLACEHOLDER + "\n", encoding="utf-8")
 
 
+# A remote kustomization: `https://github.com/<owner>/<repo>[//]<path>?ref=<ref>`.
+GIT_TARGET = re.compile(
+    r"https://github\.com/([\w.-]+)/([\w.-]+?)(?:\.git)?/+([^?\s'\"]*)\?ref=([\w./-]+)"
+)
 # A resource that is one file over https (not a git repository: no `//` path, no `?ref=`).
 HTTPS_FILE = re.compile(r"https://[^\s'\"?]+\.ya?ml(?=[\s'\"]|$)")
 

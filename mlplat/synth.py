@@ -17,7 +17,7 @@ import shutil
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -352,10 +352,6 @@ def count_by(state: Mapping[str, Any]) -> dict[tuple[str, str], int]:
         key = (label, resource["type"])
         counts[key] = counts.get(key, 0) + 1
     return counts
-
-
-def custom_resources(state: Mapping[str, Any]) -> Iterable[Mapping[str, Any]]:
-    return (r for r in state["deployment"]["resources"] if r["custom"])
 
 
 # --- one environment, end to end ---------------------------------------------------------------

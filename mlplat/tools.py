@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from rich.console import Console
+
 
 class LinterError(Exception):
     """A linter that could not be installed or run: the check is incomplete, never a pass."""
@@ -51,18 +53,25 @@ def _build(home: Path, lock: Path, name: str) -> None:
         if (home / ".complete").is_file():
             return  # another process built it while this one waited
         shutil.rmtree(home, ignore_errors=True)
-        for command in (
-            [uv(), "venv", "--quiet", "--python", sys.executable, str(home)],
-            [uv(), "pip", "install", "--quiet", "--require-hashes", "--compile-bytecode",
-             "--python", str(home / "bin" / "python"), "-r", str(lock)],
-        ):  # fmt: skip
-            completed = run(command, name)
-            if completed.returncode != 0:
-                raise LinterError(
-                    f"{name} could not be installed from {lock.name} (exit "
-                    f"{completed.returncode}): {completed.stderr.strip()[-600:]}"
-                )
+        # The one slow step of a first `make plan` after the toolchain: said, on a terminal.
+        status = Console(stderr=True).status(f"installing {name} into {home} (first run only)…")
+        with status:
+            _install(home, lock, name)
         (home / ".complete").touch()
+
+
+def _install(home: Path, lock: Path, name: str) -> None:
+    for command in (
+        [uv(), "venv", "--quiet", "--python", sys.executable, str(home)],
+        [uv(), "pip", "install", "--quiet", "--require-hashes", "--compile-bytecode",
+         "--python", str(home / "bin" / "python"), "-r", str(lock)],
+    ):  # fmt: skip
+        completed = run(command, name)
+        if completed.returncode != 0:
+            raise LinterError(
+                f"{name} could not be installed from {lock.name} (exit "
+                f"{completed.returncode}): {completed.stderr.strip()[-600:]}"
+            )
 
 
 def run(command: list[str], name: str) -> subprocess.CompletedProcess[str]:

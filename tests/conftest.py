@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -15,6 +17,13 @@ settings.register_profile("mlplat", deadline=None)
 settings.load_profile("mlplat")
 
 LAYERS = ("unit", "components", "synthesis", "policies", "aws")
+
+# Tools' results by digest (mlplat/digest_cache.py): the suite's own, never a user's, so every
+# run starts cold and no test can pass on a result another checkout stored.
+os.environ["MLPLAT_CACHE"] = tempfile.mkdtemp(prefix="mlplat-test-cache-")
+# `--all` in-process in the tests, so what a test patches holds for every environment; the
+# processes themselves are tested through the real command (tests/synthesis/test_cli.py).
+os.environ["MLPLAT_JOBS"] = "1"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

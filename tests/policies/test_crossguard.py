@@ -31,11 +31,13 @@ POLICIES = Path(__file__).resolve().parents[2] / "policies"
 BY_NAME = {p.name: p for p in policies()}
 
 
-def options(protect: bool = False) -> PolicyResourceOptions:
-    return PolicyResourceOptions(protect, [], None, [], PolicyCustomTimeouts(0, 0, 0), [])
+def options(protect: bool = False, parent: str | None = None) -> PolicyResourceOptions:
+    return PolicyResourceOptions(protect, [], None, [], PolicyCustomTimeouts(0, 0, 0), [], parent)
 
 
-def resource_args(type_: str, props: dict, config: dict | None = None) -> ResourceValidationArgs:
+def resource_args(
+    type_: str, props: dict, config: dict | None = None, parent: str | None = None
+) -> ResourceValidationArgs:
     provider = PolicyProviderResource(
         "pulumi:providers:aws", {}, "urn:pulumi:prod::mlplat::pulumi:providers:aws::aws", "aws"
     )
@@ -44,7 +46,7 @@ def resource_args(type_: str, props: dict, config: dict | None = None) -> Resour
         unknown_checking_proxy(props),
         f"urn:pulumi:prod::mlplat::{type_}::k",
         "k",
-        options(),
+        options(parent=parent),
         provider,
         config,
     )
@@ -163,3 +165,18 @@ def test_a_stack_rule_reports_what_it_decided_before_an_unknown():
         )
     assert raised.value.message.startswith(f"{unknown.urn}: ")
     assert reported == [("statement '' allows Action '*' on Resource '*'", known.urn)]
+
+
+def test_upstreams_objects_a_waiver_covers_are_not_applicable_with_the_reason():
+    directory = "urn:pulumi:prod::mlplat::mlplat:kubeflow:Kubeflow$kubernetes:kustomize/v2:Directory::prod-istio"  # fmt: skip
+    pod = {"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": {"name": "cni"}, "spec": {"template": {"spec": {"containers": [{"name": "c", "image": "i@sha256:" + "0" * 64, "securityContext": {"privileged": True}}]}}}}  # fmt: skip
+    config = {"upstreamWaivers": {"prod-istio": "the CNI agent writes each node's CNI configuration"}}  # fmt: skip
+    args = resource_args("kubernetes:apps/v1:DaemonSet", pod, config, directory)
+    with pytest.raises(_NotApplicableError) as raised:
+        validate("k8s-workload-no-privileged", args)
+    assert raised.value.reason == f"waived for upstream's objects of {directory}: the CNI agent writes each node's CNI configuration"  # fmt: skip
+    # The same object under another Directory, or of our own, is judged.
+    other = resource_args("kubernetes:apps/v1:DaemonSet", pod, config, directory.replace("prod-istio", "prod-kserve"))  # fmt: skip
+    assert validate("k8s-workload-no-privileged", other) != []
+    for policy in BY_NAME.values():
+        assert "upstreamWaivers" in policy.config_schema.properties

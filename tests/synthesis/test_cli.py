@@ -76,6 +76,34 @@ def test_two_runs_in_separate_processes_are_byte_identical(tmp_path):
     assert a == b
 
 
+def test_all_in_parallel_processes_writes_what_one_process_writes(tmp_path):
+    parallel = {k: v for k, v in os.environ.items() if k != "MLPLAT_JOBS"}
+    runs = {}
+    for jobs, out in (("2", "parallel"), ("1", "serial")):
+        done = subprocess.run(
+            [sys.executable, "-m", "mlplat", "synth", "--all", "--out", str(tmp_path / out)],
+            cwd=ROOT, capture_output=True, text=True, check=False,
+            env={**parallel, "MLPLAT_JOBS": jobs, "COLUMNS": "200"},
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        runs[out] = done
+        checked = subprocess.run(
+            [sys.executable, "-m", "mlplat", "check", "--all", "--no-linters", "--out", str(tmp_path / out), "--format", "json"],
+            cwd=ROOT, capture_output=True, text=True, check=False, env={**parallel, "MLPLAT_JOBS": jobs},
+        )  # fmt: skip
+        assert checked.returncode == 0, checked.stderr
+        runs[f"{out}-check"] = checked
+    for env in ("dev", "staging", "prod"):
+        assert (tmp_path / "parallel" / env / "state.json").read_bytes() == (tmp_path / "serial" / env / "state.json").read_bytes()  # fmt: skip
+    assert json.loads(runs["parallel-check"].stdout) == json.loads(runs["serial-check"].stdout)
+    bad = subprocess.run(
+        [sys.executable, "-m", "mlplat", "synth", "--all", "--out", str(tmp_path / "bad")],
+        cwd=ROOT, capture_output=True, text=True, check=False, env={**parallel, "MLPLAT_JOBS": "two"},
+    )  # fmt: skip
+    assert bad.returncode == 2 and "MLPLAT_JOBS: got 'two'; expected a whole number of processes, at least 1" in bad.stderr  # fmt: skip
+    assert not (tmp_path / "bad").exists()
+
+
 def test_unknown_environment_exits_2_without_a_traceback(tmp_path):
     result = mlplat("synth", "nosuchenv", "--out", str(tmp_path / "build"), cwd=ROOT)
     assert result.returncode == 2

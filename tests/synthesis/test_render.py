@@ -125,3 +125,40 @@ def test_a_depends_on_naming_nothing_the_directory_applies_is_caught(prod):
     assert any("has config.kubernetes.io/depends-on apps/namespaces/kubeflow/Deployment/kserve-typo, which prod-kserve does not apply" in p for p in problems)  # fmt: skip
     # ... and the webhook race it leaves is caught too.
     assert any(p.startswith("prod-kserve: ClusterServingRuntime") and "does not wait for Deployment kubeflow/kserve-controller-manager" in p for p in problems)  # fmt: skip
+
+
+def test_a_build_is_reused_only_for_the_same_inputs(prod, tmp_path, monkeypatch):
+    import mlplat.render as rendering
+
+    resources, first, _ = prod
+    calls = []
+
+    def counted(target, environment):
+        calls.append(str(target))
+        return real(target, environment)
+
+    real = rendering.build_in
+    monkeypatch.setattr(rendering, "build_in", counted)
+    again = render(resources, tmp_path / "again", CACHE)
+    assert calls == [] and again.objects == first.objects  # warm: nothing rebuilt
+    # An edited overlay is built afresh (its files are in the key); the others are reused.
+    overlay = next(r for r in resources if r["urn"].endswith("::prod-kserve"))
+    copy = tmp_path / "kserve"
+    copy.mkdir()
+    text = (rendering.ROOT / overlay["inputs"]["directory"] / "kustomization.yaml").read_text()
+    (copy / "kustomization.yaml").write_text(
+        text.replace(
+            "kserve-webhook-server-service",
+            "kserve-webhook-server-service,/namespaces/kubeflow/Service/kserve-controller-manager-metrics-service",
+        )
+    )
+    edited = [{**r, "inputs": {**r["inputs"], "directory": str(copy)}} if r is overlay else r for r in resources]  # fmt: skip
+    render(edited, tmp_path / "edited", CACHE)
+    assert calls == [str(copy)]
+
+
+def test_a_ref_the_cache_lacks_is_reported_not_rendered(tmp_path):
+    directory = {"urn": "urn:pulumi:dev::mlplat::kubernetes:kustomize/v2:Directory::dev-x", "type": "kubernetes:kustomize/v2:Directory", "inputs": {"directory": "https://github.com/kubeflow/manifests//common/istio/istio-crds/base?ref=v9.9.9"}}  # fmt: skip
+    result = render([directory], tmp_path / "out", CACHE)
+    assert result.failed == {"dev-x": f"not rendered: not in the cache: github.com/kubeflow/manifests at v9.9.9 (MLPLAT_UPSTREAM={CACHE}; `mlplat upstream fetch` fills it)"}  # fmt: skip
+    assert not result.ok

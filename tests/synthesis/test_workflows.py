@@ -241,3 +241,16 @@ def test_checkov_github_actions_checks_pass():
     result = run_checkov([("github_actions", WORKFLOWS)])
     assert result.passed > 0
     assert not result.failed, result.failed
+
+
+def test_the_pull_request_plan_renders_what_the_change_puts_on_the_cluster():
+    plan = jobs_of("pull-request.yml")["plan"]["steps"]
+    runs = [s.get("run", "") for s in plan]
+    rendered = next(i for i, r in enumerate(runs) if "mlplat render --all --out build" in r)
+    checked = next(i for i, r in enumerate(runs) if "mlplat check --all" in r)
+    assert "mlplat upstream fetch --all --out build" in runs[rendered] and rendered < checked
+    # The same cache for render and check, outside the checkout (never uploaded).
+    cache = "${{ runner.temp }}/upstream"
+    assert (
+        plan[rendered]["env"]["MLPLAT_UPSTREAM"] == plan[checked]["env"]["MLPLAT_UPSTREAM"] == cache
+    )

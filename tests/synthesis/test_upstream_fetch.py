@@ -1,0 +1,116 @@
+"""`mlplat upstream fetch`, offline: GitHub redirected to local repositories (git's insteadOf)
+and a chart repository on 127.0.0.1. What a real fetch reaches (github.com, the charts'
+repositories, public.ecr.aws's OCI registry, release downloads) only the network shows."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import tarfile
+import threading
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+import yaml
+
+from mlplat.upstream import FetchError, fetch
+
+
+def repository(root: Path, files: dict[str, str], tag: str) -> Path:
+    root.mkdir(parents=True)
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    git = ["git", "-C", str(root), "-c", "user.email=t@localhost", "-c", "user.name=t"]
+    for command in (["init", "--quiet"], ["add", "--all"], ["commit", "--quiet", "-m", tag], ["tag", tag]):  # fmt: skip
+        subprocess.run([*git, *command], check=True)
+    return root
+
+
+def packaged(name: str, files: dict[str, str]) -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        for path, text in files.items():
+            data = text.encode() if isinstance(text, str) else text
+            info = tarfile.TarInfo(f"{name}/{path}")
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def upstream(tmp_path, monkeypatch):
+    repos = tmp_path / "repos"
+    repository(repos / "manifests", {
+        "apps/a/kustomization.yaml": "resources:\n- cm.yaml\n- https://github.com/acme/other//base?ref=v2\n",
+        "apps/a/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n",
+        "apps/a/sync.py": "print('code is not data')\n",
+    }, "v1")  # fmt: skip
+    repository(repos / "other", {"base/kustomization.yaml": "resources: []\n"}, "v2")
+    config = tmp_path / "gitconfig"
+    config.write_text("".join(f'[url "file://{repos / r}"]\n\tinsteadOf = https://github.com/acme/{r}\n' for r in ("manifests", "other")))  # fmt: skip
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(config))
+    monkeypatch.setenv("GIT_ALLOW_PROTOCOL", "file")
+    served = tmp_path / "served"
+    served.mkdir()
+    sub = packaged("sub", {"Chart.yaml": "name: sub\nversion: 0.1.0\n", "values.yaml": "x: 1\n"})
+    (served / "karpenter-1.2.3.tgz").write_bytes(packaged("karpenter", {
+        "Chart.yaml": "name: karpenter\nversion: 1.2.3\nappVersion: 1.2.3\n",
+        "values.yaml": "replicas: 2\n",
+        "templates/deployment.yaml": "{{ .Values.replicas }}\n",
+        "crds/karpenter.sh_nodepools.yaml": "kind: CustomResourceDefinition\n",
+        "charts/sub-0.1.0.tgz": sub,
+    }))  # fmt: skip
+    (served / "index.yaml").write_text(yaml.safe_dump({"entries": {"karpenter": [{"version": "1.2.3", "urls": ["karpenter-1.2.3.tgz"]}]}}))  # fmt: skip
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(SimpleHTTPRequestHandler, directory=str(served)))  # fmt: skip
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    server.server_close()
+
+
+def state(repo: str, ref: str = "v1") -> list[dict]:
+    return [
+        {"type": "kubernetes:kustomize/v2:Directory", "inputs": {"directory": f"https://github.com/acme/manifests//apps/a?ref={ref}"}},
+        {"type": "kubernetes:helm.sh/v4:Chart", "inputs": {"chart": "karpenter", "version": "1.2.3", "repositoryOpts": {"repo": repo}}},
+    ]  # fmt: skip
+
+
+def test_fetch_fills_the_cache_as_laid_out_data_only(upstream, tmp_path):
+    cache = tmp_path / "cache"
+    fetched = fetch(state(upstream), cache)
+    assert sorted(fetched.added) == [
+        "charts/karpenter/1.2.3",
+        "crds/karpenter/v1.2.3",
+        "git/github.com/acme/manifests/v1",
+        "git/github.com/acme/other/v2",  # pulled in by the first tree's kustomization
+    ]
+    tree = cache / "git/github.com/acme/manifests/v1/apps/a"
+    assert sorted(p.name for p in tree.iterdir()) == ["cm.yaml", "kustomization.yaml"]  # no code
+    chart = cache / "charts/karpenter/1.2.3"
+    assert sorted(str(p.relative_to(chart)) for p in chart.rglob("*") if p.is_file()) == [
+        "Chart.yaml", "charts/sub/Chart.yaml", "charts/sub/values.yaml", "values.yaml",
+    ]  # fmt: skip
+    assert (cache / "crds/karpenter/v1.2.3/karpenter.sh_nodepools.yaml").is_file()
+    again = fetch(state(upstream), cache)
+    assert again.added == [] and len(again.kept) == 3
+    assert not any((cache / ".staging").iterdir())
+
+
+def test_a_ref_that_does_not_exist_fails_and_writes_nothing(upstream, tmp_path):
+    cache = tmp_path / "cache"
+    with pytest.raises(
+        FetchError, match=r"https://github\.com/acme/manifests at v9: git clone failed"
+    ):
+        fetch(state(upstream, "v9"), cache)
+    assert not (cache / "git/github.com/acme/manifests").exists()
+
+
+def test_a_chart_version_the_repository_lacks_is_named(upstream, tmp_path):
+    resources = [
+        {**state(upstream)[1], "inputs": {**state(upstream)[1]["inputs"], "version": "9.9.9"}}
+    ]
+    with pytest.raises(FetchError, match=r"index.yaml: no karpenter 9\.9\.9"):
+        fetch(resources, tmp_path / "cache")
