@@ -180,7 +180,9 @@ def check_state(
                     continue  # read, not owned: not this stack's to fix
                 if found_level == "unknown":
                     message = _secret_reason(message, secrets.get((urn, bool(copy))))
-                upstream = upstream_waiver(settings, by_urn.get(urn, {}).get("parent"))
+                upstream = upstream_waiver(
+                    settings, by_urn.get(urn, {}).get("parent"), urn.rsplit("::", 1)[-1]
+                )
                 if upstream and found_level == "mandatory":
                     found_level, waived = "advisory", upstream
                 else:
@@ -222,11 +224,11 @@ def unused_upstream_waivers(
     once objects were rendered; checkov's only when checkov ran)."""
     if not report.rendered:
         return report
-    used = {
-        (f.urn.rsplit("::", 1)[-1].split(":", 1)[0], f.policy)
-        for f in report.findings
-        if f.level == "advisory"
-    }
+    used = set()
+    for finding in report.findings:
+        if finding.level == "advisory":
+            name = finding.urn.rsplit("::", 1)[-1]
+            used |= {(name.split(":", 1)[0], finding.policy), (name, finding.policy)}
     unused = [
         f"upstream waiver {policy} of {directory} matches nothing rendered: drop it"
         for directory, policy in sorted(upstream)

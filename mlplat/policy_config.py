@@ -102,11 +102,13 @@ def build(spec: EnvironmentSpec, siblings: list[EnvironmentSpec]) -> dict[str, A
 
 
 def upstream_waivers(spec: EnvironmentSpec) -> dict[tuple[str, str], str]:
-    """(the Directory's resource name, policy) -> why upstream's objects it renders may fail it."""
+    """(the Directory's resource name, or `<directory>:<namespace>/<name>` for one object it
+    renders, policy) -> why upstream's objects may fail it."""
     return {
-        (f"{spec.name}-{component}", policy): waiver.reason
+        (f"{spec.name}-{component}" + (f":{target}" if target else ""), policy): waiver.reason
         for component, waivers in spec.upstream_waivers.items()
         for waiver in waivers
+        for target in waiver.objects or [""]
         for policy in waiver.policies
     }
 
@@ -127,6 +129,9 @@ def _upstream_problems(spec: EnvironmentSpec, rules: dict[str, Rule]) -> list[Pr
                 if policy not in rules and not CHECKOV_WAIVER.match(policy):
                     expected = f"the name of a rule (one of {len(rules)}) or checkov-<id>"
                     problems.append(Problem(where, policy, expected))
+                elif waiver.objects and policy.startswith("checkov-"):
+                    scoped = "a rule of the pack (checkov waivers cover the whole component)"
+                    problems.append(Problem(where, policy, scoped))
                 elif policy in seen:
                     once = "each policy in one waiver of the component"
                     problems.append(Problem(where, policy, once))

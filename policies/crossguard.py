@@ -70,7 +70,7 @@ def resource_policy(rule: ResourceRule) -> ResourceValidationPolicy | StackValid
         if not rule.applies(args.resource_type):
             return
         config = rule.configured(args.get_config())
-        if waived := upstream_waiver(config, args.opts.parent):
+        if waived := upstream_waiver(config, args.opts.parent, args.name):
             args.not_applicable(f"waived for upstream's objects of {args.opts.parent}: {waived}")
             return
         ctx = Ctx(
@@ -100,7 +100,9 @@ def stack_context_policy(rule: ResourceRule) -> StackValidationPolicy:
         config = rule.configured(args.get_config())
         undecided = []
         for resource in resources:
-            if not rule.applies(resource.type) or upstream_waiver(config, resource.parent):
+            if not rule.applies(resource.type) or upstream_waiver(
+                config, resource.parent, resource.name
+            ):
                 continue
             try:
                 for message in rule.evaluate(resource.props, context(resource, config, boundaries)):
@@ -152,9 +154,13 @@ def stack_policy(rule: StackRule) -> StackValidationPolicy:
             return
         # Upstream's objects a waiver covers are judged advisory by `mlplat check`, which lists
         # them with the reason; the pack does not fail the update on them.
-        parents = {r.urn: r.parent for r in resources}
+        by_urn = {r.urn: r for r in resources}
         config = rule.configured(args.get_config())
-        found = [(u, m) for u, m in found if not upstream_waiver(config, parents.get(u))]
+        found = [
+            (u, m)
+            for u, m in found
+            if not (u in by_urn and upstream_waiver(config, by_urn[u].parent, by_urn[u].name))
+        ]
         undecided = [(urn, m) for urn, m in found if isinstance(m, Undecided)]
         for urn, message in found:
             if not isinstance(message, Undecided):

@@ -145,15 +145,21 @@ class Rule:
         return {**self.defaults(), **{k: v for k, v in given.items() if k != "enforcementLevel"}}
 
 
-# In a rule's config: the resource name of a Directory -> why upstream's objects it renders may
-# fail the rule (the environment's `upstream_waivers`). Reported, never silently passed.
+# In a rule's config: the resource name of a Directory (every object it renders), or
+# `<directory>:<namespace>/<name>` (one object) -> why upstream's objects may fail the rule (the
+# environment's `upstream_waivers`). Reported, never silently passed.
 UPSTREAM_WAIVERS = "upstreamWaivers"
 
 
-def upstream_waiver(config: Mapping[str, Any], parent_urn: str | None) -> str:
-    """Why the rule is waived for a resource under `parent_urn`, or ""."""
+def upstream_waiver(config: Mapping[str, Any], parent_urn: str | None, name: str = "") -> str:
+    """Why the rule is waived for the resource `name` (as the provider names a Directory's
+    objects: `<directory>:<namespace>/<name>`) under `parent_urn`, or ""."""
     waivers = config.get(UPSTREAM_WAIVERS) or {}
-    return str(waivers.get(str(parent_urn or "").rsplit("::", 1)[-1]) or "") if parent_urn else ""
+    if not parent_urn or not waivers:
+        return ""
+    directory = str(parent_urn).rsplit("::", 1)[-1]
+    one = name if name.startswith(f"{directory}:") else None
+    return str((one and waivers.get(one)) or waivers.get(directory) or "")
 
 
 ResourceCheck = Callable[[Props, Ctx], Iterable[str]]

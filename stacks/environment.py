@@ -330,6 +330,9 @@ class UpstreamWaiver(_Strict):
 
     policies: list[str] = Field(min_length=1)
     reason: str
+    # The objects it covers, as the Directory renders them (`<namespace>/<name>`, or `<name>` for
+    # a cluster-wide one); none: every object of the component.
+    objects: list[str] = Field(default_factory=list)
 
     @field_validator("reason")
     @classmethod

@@ -60,21 +60,24 @@ def test_without_its_waiver_an_upstream_component_fails(build):
     assert failing == {"prod-trainer", "prod-kserve", "prod-istio"}
 
 
-def test_a_privileged_pod_slipped_into_an_upstream_component_is_caught(build):
-    # A hostile or careless upstream change: a privileged DaemonSet in KServe's kustomization.
+@pytest.mark.parametrize("directory", ["prod-kserve", "prod-istio"])
+def test_a_privileged_pod_slipped_into_an_upstream_component_is_caught(build, directory):
+    # A hostile or careless upstream change: a privileged DaemonSet in a kustomization, even
+    # Istio's, whose privileged waiver names its CNI agent only.
     def slip(resources):
-        kserve = next(r for r in resources if r["urn"].endswith("::prod-kserve") and r["type"].endswith("Directory"))  # fmt: skip
+        kserve = next(r for r in resources if r["urn"].endswith(f"::{directory}") and r["type"].endswith("Directory"))  # fmt: skip
         template = next(r for r in resources if r["parent"] == kserve["urn"] and r["type"] == "kubernetes:apps/v1:Deployment")  # fmt: skip
         spec = json.loads(json.dumps(template["inputs"]))
         spec["kind"] = "DaemonSet"
         spec["metadata"]["name"] = "node-helper"
         spec["spec"]["template"]["spec"]["containers"][0]["securityContext"] = {"privileged": True}
-        child = {**template, "type": "kubernetes:apps/v1:DaemonSet", "urn": template["urn"].replace("apps/v1:Deployment", "apps/v1:DaemonSet").rsplit("::", 1)[0] + "::prod-kserve:kubeflow/node-helper", "inputs": spec}  # fmt: skip
+        child = {**template, "type": "kubernetes:apps/v1:DaemonSet", "urn": template["urn"].replace("apps/v1:Deployment", "apps/v1:DaemonSet").rsplit("::", 1)[0] + f"::{directory}:kubeflow/node-helper", "inputs": spec}  # fmt: skip
         return [*resources, child]
 
     report, _ = judged(build, edit=slip)
-    (finding,) = [f for f in report.findings if f.level == "mandatory"]
-    assert finding.policy == "k8s-workload-no-privileged" and finding.urn.endswith("::prod-kserve:kubeflow/node-helper")  # fmt: skip
+    mandatory = {(f.policy, f.urn.rsplit("::", 1)[1]) for f in report.findings if f.level == "mandatory"}  # fmt: skip
+    assert ("k8s-workload-no-privileged", f"{directory}:kubeflow/node-helper") in mandatory
+    assert {urn for _, urn in mandatory} == {f"{directory}:kubeflow/node-helper"}
 
 
 def test_a_waiver_nothing_uses_is_named():
@@ -107,6 +110,7 @@ def test_waivers_name_real_components_and_rules():
                 **spec.upstream_waivers,
                 "katib": spec.upstream_waivers["kserve"],
                 "trainer": [*spec.upstream_waivers["trainer"], spec.upstream_waivers["trainer"][0].model_copy(update={"policies": ["k8s-workload-non-root", "k8s-no-such-rule"]})],
+                "istio": [spec.upstream_waivers["istio"][0].model_copy(update={"policies": ["checkov-CKV_K8S_8"], "objects": ["istio-system/istiod"]})],
             }
         }
     )  # fmt: skip
@@ -115,7 +119,11 @@ def test_waivers_name_real_components_and_rules():
     message = str(raised.value)
     assert "upstream_waivers.katib" in message and "a Kubeflow component" in message
     assert "upstream_waivers.trainer[3].policies[0]" in message and "each policy in one waiver of the component" in message  # fmt: skip
-    assert "upstream_waivers.trainer[3].policies[1]" in message and "'k8s-no-such-rule'" in message
+    assert "'k8s-no-such-rule'" in message
+    assert (
+        "upstream_waivers.istio[0].policies[0]: got 'checkov-CKV_K8S_8'; expected a rule of the pack (checkov waivers cover the whole component)"
+        in message
+    )
 
 
 def test_check_summarizes_the_rendered_objects_and_attributes_checkov(build):
