@@ -32,9 +32,13 @@ def digest(*parts: str | bytes) -> str:
 
 
 def tree_digest(paths: Iterable[Path]) -> str:
-    """The digest of every file under `paths` (names relative to each, and bytes)."""
+    """The digest of every file under `paths` (names relative to each, and bytes); a path that
+    does not exist counts as empty."""
     parts: list[str | bytes] = []
     for root in paths:
+        if not root.exists():
+            parts.append(f"absent:{root.name}")
+            continue
         files = sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else [root]
         for path in files:
             name = path.relative_to(root) if root.is_dir() else path.name

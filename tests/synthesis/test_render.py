@@ -162,3 +162,9 @@ def test_a_ref_the_cache_lacks_is_reported_not_rendered(tmp_path):
     result = render([directory], tmp_path / "out", CACHE)
     assert result.failed == {"dev-x": f"not rendered: not in the cache: github.com/kubeflow/manifests at v9.9.9 (MLPLAT_UPSTREAM={CACHE}; `mlplat upstream fetch` fills it)"}  # fmt: skip
     assert not result.ok
+
+
+def test_without_a_cache_every_remote_kustomization_says_so(tmp_path):
+    directory = {"urn": "urn:pulumi:dev::mlplat::kubernetes:kustomize/v2:Directory::dev-x", "type": "kubernetes:kustomize/v2:Directory", "inputs": {"directory": "https://github.com/kubeflow/manifests//common/istio/istio-crds/base?ref=26.03"}}  # fmt: skip
+    result = render([directory], tmp_path / "out", tmp_path / "no-cache")
+    assert result.failed["dev-x"].startswith("not rendered: not in the cache: github.com/kubeflow/manifests at 26.03")  # fmt: skip
