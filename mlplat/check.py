@@ -437,20 +437,17 @@ def _cluster_objects(
     """(source, object) for every Kubernetes object of the state (the program's own, and the
     children of its Directories, rendered or deployed), and every CRD at hand: those among them
     and the charts' from the upstream cache."""
+    from mlplat.apply_order import applied_objects
     from mlplat.chart_values import upstream_cache
     from mlplat.render import chart_crds
 
-    def source(resource: Mapping[str, Any]) -> str:
-        rendered = "$kubernetes:kustomize/" in str(resource["urn"])
-        return str(resource["parent"] if rendered else resource["urn"]).rsplit("::", 1)[-1]
+    parents = {str(r["urn"]): str(r.get("parent") or "") for r in resources}
 
-    objects = [
-        (source(r), inputs)
-        for r in resources
-        if str(r["type"]).startswith("kubernetes:")
-        and not str(r["type"]).startswith(("kubernetes:kustomize/", "kubernetes:helm.sh/"))
-        and (inputs := r.get("inputs") or {}).get("kind")
-    ]
+    def source(urn: str) -> str:
+        rendered = "$kubernetes:kustomize/" in urn  # a Directory's child: named by its Directory
+        return (parents[urn] if rendered else urn).rsplit("::", 1)[-1]
+
+    objects = [(source(a.applier), a.obj) for a in applied_objects(resources, {})]
     crds = [o for _, o in objects if o.get("kind") == "CustomResourceDefinition"]
     crds += [c for cs in chart_crds(resources, upstream_cache()).values() for c in cs]
     return objects, crds

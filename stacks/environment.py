@@ -15,10 +15,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -303,19 +304,22 @@ class ComputeSpec(_Strict):
         return value
 
 
+def _written(value: str) -> str:
+    if len(value.strip()) < 20:
+        raise ValueError("a written reason (a sentence, at least 20 characters)")
+    return value
+
+
+# Why a rule is loosened: a sentence, never a placeholder.
+WrittenReason = Annotated[str, AfterValidator(_written)]
+
+
 class PolicyWaiver(_Strict):
     """A rule loosened for this environment: a lower level and/or looser settings, with why."""
 
     level: Literal["advisory"] | None = None
     settings: dict[str, Any] = Field(default_factory=dict)
-    reason: str
-
-    @field_validator("reason")
-    @classmethod
-    def _reason(cls, value: str) -> str:
-        if len(value.strip()) < 20:
-            raise ValueError("a written reason (a sentence, at least 20 characters)")
-        return value
+    reason: WrittenReason
 
     @model_validator(mode="after")
     def _loosens_something(self) -> PolicyWaiver:
@@ -329,17 +333,10 @@ class UpstreamWaiver(_Strict):
     advisory for those objects only, with why: our own objects stay mandatory."""
 
     policies: list[str] = Field(min_length=1)
-    reason: str
+    reason: WrittenReason
     # The objects it covers, as the Directory renders them (`<namespace>/<name>`, or `<name>` for
     # a cluster-wide one); none: every object of the component.
     objects: list[str] = Field(default_factory=list)
-
-    @field_validator("reason")
-    @classmethod
-    def _reason(cls, value: str) -> str:
-        if len(value.strip()) < 20:
-            raise ValueError("a written reason (a sentence, at least 20 characters)")
-        return value
 
     @field_validator("policies")
     @classmethod
