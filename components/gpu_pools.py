@@ -172,6 +172,7 @@ class GpuPools(pulumi.ComponentResource):
         )
         k8s.helm.v4.Chart(
             f"{name}-device-plugin",
+            name="nvidia-device-plugin",
             chart="nvidia-device-plugin",
             version=args.device_plugin_version,
             repository_opts=k8s.helm.v4.RepositoryOptsArgs(repo=PLUGIN_REPO),
@@ -191,6 +192,7 @@ class GpuPools(pulumi.ComponentResource):
             # selects is. kube-system, where AWS installs the plugin, already runs node agents.
             k8s.helm.v4.Chart(
                 f"{name}-efa-device-plugin",
+                name="aws-efa-k8s-device-plugin",
                 chart="aws-efa-k8s-device-plugin",
                 version=args.efa_plugin_version,
                 repository_opts=k8s.helm.v4.RepositoryOptsArgs(repo=EFA_PLUGIN_REPO),

@@ -379,6 +379,7 @@ class Karpenter(pulumi.ComponentResource):
         )
         self.chart = k8s.helm.v4.Chart(
             f"{name}-chart",
+            name="karpenter",
             chart=CHART,
             version=args.chart_version,
             namespace=NAMESPACE,

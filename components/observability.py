@@ -363,7 +363,10 @@ def stack_values(args: ObservabilityArgs, topic_arn: str) -> dict[str, Any]:
             "resources": _resources(("50m", "128Mi"), ("500m", "512Mi")),
         },
         "prometheusOperator": {
-            "admissionWebhooks": {"enabled": True, "patch": platform_placement()},
+            # The webhook's certificate from cert-manager: the chart's own way (a Job hook that
+            # creates the Secret) never runs, since the provider applies no Helm hooks, and the
+            # operator would wait forever for the Secret it mounts.
+            "admissionWebhooks": {"enabled": True, "certManager": {"enabled": True}},
             **platform_placement(),
             "resources": _resources(("100m", "128Mi"), ("500m", "512Mi")),
         },
@@ -389,8 +392,14 @@ def stack_values(args: ObservabilityArgs, topic_arn: str) -> dict[str, Any]:
             }
         },
         "alertmanager": {
-            "serviceAccount": {"name": ALERTMANAGER_SERVICE_ACCOUNT},
+            # Alertmanager never calls the Kubernetes API: no token in its pods (its AWS
+            # credentials come from Pod Identity's own projected token).
+            "serviceAccount": {
+                "name": ALERTMANAGER_SERVICE_ACCOUNT,
+                "automountServiceAccountToken": False,
+            },
             "alertmanagerSpec": {
+                "automountServiceAccountToken": False,
                 **platform_placement(),
                 "resources": _resources(("50m", "128Mi"), ("500m", "512Mi")),
                 "storage": {
@@ -544,6 +553,7 @@ class Observability(pulumi.ComponentResource):
         )
         self.stack = k8s.helm.v4.Chart(
             f"{name}-kube-prometheus-stack",
+            name="kube-prometheus-stack",
             chart="kube-prometheus-stack",
             version=args.stack_version,
             repository_opts=k8s.helm.v4.RepositoryOptsArgs(repo=STACK_REPO),
@@ -561,6 +571,7 @@ class Observability(pulumi.ComponentResource):
         )
         k8s.helm.v4.Chart(
             f"{name}-dcgm-exporter",
+            name="dcgm-exporter",
             chart="dcgm-exporter",
             version=args.dcgm_version,
             repository_opts=k8s.helm.v4.RepositoryOptsArgs(repo=DCGM_REPO),
@@ -604,6 +615,7 @@ class Observability(pulumi.ComponentResource):
         )
         k8s.helm.v4.Chart(
             f"{name}-fluent-bit",
+            name="aws-for-fluent-bit",
             chart="aws-for-fluent-bit",
             version=args.fluent_bit_version,
             repository_opts=k8s.helm.v4.RepositoryOptsArgs(repo=FLUENT_BIT_REPO),

@@ -6,7 +6,9 @@ program's own Kubernetes resources. Before an object is created,
 - its Namespace must exist,
 - the CRD of its kind must exist and serve its version,
 - every webhook with `failurePolicy: Fail` that admits it must be served: the webhook's Service
-  and the Deployment behind it ready.
+  and the Deployment behind it ready;
+- and, for a workload the provider waits for, every Secret its pods need must be created by
+  something the program applies.
 The provider orders what one resource applies by cli-utils' graph (a CRD before its kind, a
 Namespace before what lives in it, and `config.kubernetes.io/depends-on`) and waits for a
 Deployment to be ready and a Service to have endpoints before what depends on them; it orders
@@ -49,6 +51,8 @@ BUILT_IN_GROUPS = frozenset(
         "storage.k8s.io",
     }
 )
+SKIP_AWAIT = "pulumi.com/skipAwait"
+WORKLOADS = frozenset({"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob"})
 # Namespaces every cluster has before anything is applied.
 PRESENT_NAMESPACES = frozenset({"default", "kube-system", "kube-public", "kube-node-lease"})
 
@@ -281,6 +285,39 @@ def _cluster_scoped_cleared(
     return cleared
 
 
+def _pod_spec(obj: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The pod spec of a Pod, of a workload's template, or of a CronJob's job template."""
+    spec = obj.get("spec") or {}
+    if obj.get("kind") == "Pod":
+        return spec
+    if obj.get("kind") == "CronJob":
+        spec = (spec.get("jobTemplate") or {}).get("spec") or {}
+    return ((spec.get("template") or {}).get("spec") or {}) if obj.get("kind") in WORKLOADS else {}
+
+
+def _required_secrets(obj: Mapping[str, Any]) -> set[str]:
+    """Secrets a pod cannot start without: volumes (projected too), env and envFrom, unless
+    marked optional."""
+    spec = _pod_spec(obj)
+    refs: list[Mapping[str, Any]] = []
+    for volume in spec.get("volumes") or ():
+        if secret := volume.get("secret"):
+            refs.append({"name": secret.get("secretName"), "optional": secret.get("optional")})
+        refs += [
+            s["secret"]
+            for s in (volume.get("projected") or {}).get("sources") or ()
+            if s.get("secret")
+        ]
+    for container in [*(spec.get("initContainers") or ()), *(spec.get("containers") or ())]:
+        refs += [
+            e["valueFrom"]["secretKeyRef"]
+            for e in container.get("env") or ()
+            if (e.get("valueFrom") or {}).get("secretKeyRef")
+        ]
+        refs += [e["secretRef"] for e in container.get("envFrom") or () if e.get("secretRef")]
+    return {str(r.get("name")) for r in refs if r.get("name") and not r.get("optional")}
+
+
 def _spec(item: Applied) -> Mapping[str, Any]:
     return item.obj.get("spec") or {}
 
@@ -333,8 +370,27 @@ class _Order:
         problems = self._unknown_references()
         for o in self.objects:
             problems += self._namespace(o) + self._crd(o)
-        problems += self._webhooks()
+        problems += self._webhooks() + self._secrets()
         return sorted(set(problems))
+
+    def _secrets(self) -> list[str]:
+        """A workload the provider waits for (no `pulumi.com/skipAwait`) that needs a Secret
+        nothing the program applies creates never gets ready: its pods wait for the Secret
+        (a Helm hook's, say, which the provider never runs) and `pulumi up` times out."""
+        made = {(o.namespace, o.name) for o in self.objects if o.kind == "Secret"}
+        made |= {  # cert-manager writes a Certificate's key pair into its Secret
+            (o.namespace, str(_spec(o).get("secretName")))
+            for o in self.objects
+            if o.kind == "Certificate" and o.group_version[0] == "cert-manager.io"
+        }
+        return [
+            f"{o.describe()} needs Secret {o.namespace}/{secret}, which nothing the program "
+            "applies creates, and the provider waits for it to be ready"
+            for o in self.objects
+            if (o.obj.get("metadata") or {}).get("annotations", {}).get(SKIP_AWAIT) != "true"
+            for secret in sorted(_required_secrets(o.obj))
+            if (o.namespace, secret) not in made
+        ]
 
     def _unknown_references(self) -> list[str]:
         applied: dict[str, set[str]] = {}

@@ -70,6 +70,14 @@ def check_charts(
             )  # fmt: skip
             continue
         checked += 1
+        if not inputs.get("name"):
+            problems.append(
+                ValuesProblem(
+                    resource["urn"], chart, version, "",
+                    "no release name (`name`): the provider would name the release, and so "
+                    f"every object the chart names after it, {resource['urn'].rsplit('::', 1)[-1]}",
+                )
+            )  # fmt: skip
         defaults, comments = chart_defaults(folder)
         for path in leaf_paths(inputs.get("values") or {}):
             if not known_path(defaults, comments, path):

@@ -54,7 +54,8 @@ class Report:
     linters: dict[str, int] | None = None  # checkov, parliament, kubernetes-validate counts
     notices: tuple[str, ...] = ()  # what the reader must know to trust the verdict
     errors: tuple[str, ...] = ()  # rules that raised: the verdict is incomplete (exit 2)
-    rendered: int = 0  # of the resources: objects of kustomizations (rendered or deployed)
+    rendered: int = 0  # of the resources: objects of kustomizations and charts
+    judged_upstream: frozenset[str] = frozenset()  # the Directories and Charts those belong to
 
     @property
     def mandatory(self) -> int:
@@ -213,7 +214,12 @@ def check_state(
         passed,
         notices=(*notices, *_unrendered(live)),
         errors=tuple(errors),
-        rendered=sum(DIRECTORY_CHILD in r["urn"] for r in live),
+        rendered=sum(any(c in r["urn"] for c in RENDERED_CHILD) for r in live),
+        judged_upstream=frozenset(
+            str(r["parent"]).rsplit("::", 1)[-1]
+            for r in live
+            if r.get("parent") and any(c in r["urn"] for c in RENDERED_CHILD)
+        ),
     )
 
 
@@ -221,7 +227,7 @@ def unused_upstream_waivers(
     report: Report, upstream: Mapping[tuple[str, str], str], *, checkov: bool
 ) -> Report:
     """The report with a notice for each upstream waiver no rendered object needed (judged only
-    once objects were rendered; checkov's only when checkov ran)."""
+    for what was rendered; checkov's only when checkov ran)."""
     if not report.rendered:
         return report
     used = set()
@@ -232,22 +238,31 @@ def unused_upstream_waivers(
     unused = [
         f"upstream waiver {policy} of {directory} matches nothing rendered: drop it"
         for directory, policy in sorted(upstream)
-        if (directory, policy) not in used and (checkov or not policy.startswith("checkov-"))
+        if (directory, policy) not in used
+        and (checkov or not policy.startswith("checkov-"))
+        # A chart the cache holds only the values of renders nothing to match.
+        and directory.split(":", 1)[0] in report.judged_upstream
     ]
     return replace(report, notices=(*report.notices, *unused)) if unused else report
 
 
-# In a URN's type chain: an object a kustomize Directory applies.
-DIRECTORY_CHILD = "$kubernetes:kustomize/v2:Directory$"
+# In a URN's type chain: an object a kustomize Directory or a Helm chart applies.
+RENDERED_CHILD = ("$kubernetes:kustomize/v2:Directory$", "$kubernetes:helm.sh/v4:Chart$")
 
 
 def _unrendered(live: Sequence[Mapping[str, Any]]) -> list[str]:
-    """Directories whose objects are not in the state (neither deployed nor rendered)."""
+    """Directories and charts whose objects are not in the state (neither deployed nor
+    rendered)."""
     parents = {r["parent"] for r in live}
+    why = {
+        "kubernetes:kustomize/v2:Directory": "run `mlplat render` first",
+        "kubernetes:helm.sh/v4:Chart": "its templates are not in the upstream cache; "
+        "`mlplat upstream fetch` fetches charts whole",
+    }
     return [
-        f"not judged: what {r['urn'].rsplit('::', 1)[-1]} applies (run `mlplat render` first)"
+        f"not judged: what {r['urn'].rsplit('::', 1)[-1]} applies ({why[r['type']]})"
         for r in live
-        if r["type"] == "kubernetes:kustomize/v2:Directory" and r["urn"] not in parents
+        if r["type"] in why and r["urn"] not in parents
     ]
 
 
@@ -400,6 +415,7 @@ def with_linters(
         (*report.notices, *(f"not validated: {why}" for why in validation.not_validated)),
         report.errors,
         report.rendered,
+        report.judged_upstream,
     )
 
 
@@ -435,8 +451,8 @@ def _cluster_objects(
     resources: Sequence[Mapping[str, Any]],
 ) -> tuple[list[tuple[str, Mapping[str, Any]]], list[Mapping[str, Any]]]:
     """(source, object) for every Kubernetes object of the state (the program's own, and the
-    children of its Directories, rendered or deployed), and every CRD at hand: those among them
-    and the charts' from the upstream cache."""
+    children of its Directories and Charts, rendered or deployed), and every CRD at hand: those
+    among them and the charts' from the upstream cache."""
     from mlplat.apply_order import applied_objects
     from mlplat.chart_values import upstream_cache
     from mlplat.render import chart_crds
@@ -444,7 +460,7 @@ def _cluster_objects(
     parents = {str(r["urn"]): str(r.get("parent") or "") for r in resources}
 
     def source(urn: str) -> str:
-        rendered = "$kubernetes:kustomize/" in urn  # a Directory's child: named by its Directory
+        rendered = any(c in urn for c in RENDERED_CHILD)  # named by its Directory or Chart
         return (parents[urn] if rendered else urn).rsplit("::", 1)[-1]
 
     objects = [(source(a.applier), a.obj) for a in applied_objects(resources, {})]

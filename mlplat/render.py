@@ -1,11 +1,12 @@
 """What the Kubernetes provider would build at deploy time, built offline from the upstream cache.
 
 Each `kustomize.v2.Directory` of a state (remote at its pinned ref, or a local overlay) is built
-with the real kustomize (`mlplat/kustomize.py`) into `build/<env>/rendered/<name>.yaml`, every
-object annotated with the resource that renders it. Helm charts' templates are not in the cache
-(`Chart.yaml` and `values.yaml` only), so a chart is reported as not rendered and its values are
-checked against the chart's own (`mlplat/chart_values.py`); the CRDs a chart installs come from
-the cache's `crds/`. A Directory that does not build is reported with kustomize's message, never
+with the real kustomize (`mlplat/kustomize.py`), and each Helm chart the cache holds whole is
+rendered by the real Helm (`mlplat/helm.py`), into `build/<env>/rendered/<name>.yaml`, every
+object annotated with the resource that renders it. Every chart's values are checked against the
+chart's own (`mlplat/chart_values.py`); where the cache holds only `Chart.yaml` and `values.yaml`
+(the shared cache), that check is all, and the CRDs the chart installs come from the cache's
+`crds/`. A Directory or chart that does not build is reported with the tool's message, never
 passed; an object that carries a placeholder for a file the cache leaves out is named. The apply
 order is derived from what is rendered and checked (`mlplat/apply_order.py`).
 """
@@ -23,7 +24,7 @@ from typing import Any
 
 import yaml
 
-from mlplat import digest_cache, kustomize
+from mlplat import digest_cache, helm, kustomize
 from mlplat.apply_order import applied_objects, order_problems
 from mlplat.chart_values import CHART, ValuesProblem, check_charts, upstream_cache
 from mlplat.k8s_schema import Validation, validate
@@ -85,6 +86,8 @@ def chart_crds(
         chart = str(inputs.get("chart") or "").rstrip("/").rsplit("/", 1)[-1]
         if resource["type"] != CHART or chart not in CHART_CRDS or inputs.get("skipCrds"):
             continue
+        if helm.whole_chart_cached(cache / "charts" / chart / str(inputs.get("version") or "")):
+            continue  # rendered, its CRDs with it
         metadata = cache / "charts" / chart / str(inputs.get("version") or "") / "Chart.yaml"
         if not metadata.is_file():
             continue  # reported by check_charts
@@ -141,40 +144,15 @@ def _placeholders(objects: Sequence[Mapping[str, Any]]) -> list[str]:
 def render(
     resources: Sequence[Mapping[str, Any]], out_dir: Path, cache: Path | None = None
 ) -> Rendered:
-    """Renders every Directory of a state into `out_dir` (replaced), checks its charts, the
-    apply order and every object's schema. A build already made from the same inputs (the same
-    kustomization, upstream cache, kubectl and mlplat/kustomize.py) is reused
-    (`mlplat/digest_cache.py`)."""
+    """Renders every Directory and every wholly cached chart of a state into `out_dir`
+    (replaced), checks every chart's values, the apply order and every object's schema. A
+    build already made from the same inputs is reused (`mlplat/digest_cache.py`)."""
     cache = cache or upstream_cache()
     result = Rendered()
+    built = {**_directories(resources, cache, result), **_charts(resources, cache, result)}
     files: dict[str, list[dict[str, Any]]] = {}
-    directories = [r for r in resources if r["type"] == DIRECTORY]
-    upstream = digest_cache.tree_digest([cache / "git", cache / "http"])
-    keys = {str(r["urn"]): _build_key(_target(r), upstream) for r in directories}
-    built = {urn: digest_cache.load("kustomize", key) for urn, key in keys.items()}
-    for resource in directories:
-        if (why := _not_cached(_target(resource), cache)) and built[str(resource["urn"])] is None:
-            result.failed[str(resource["urn"]).rsplit("::", 1)[-1]] = why
-    missing = [
-        r
-        for r in directories
-        if built[str(r["urn"])] is None and str(r["urn"]).rsplit("::", 1)[-1] not in result.failed
-    ]
-    if missing:
-        with mirrored(cache) as environment:
-            for resource in missing:
-                urn = str(resource["urn"])
-                try:
-                    built[urn] = build_in(_target(resource), environment)
-                except KustomizeError as error:
-                    result.failed[urn.rsplit("::", 1)[-1]] = f"not rendered: {error}"
-                    continue
-                digest_cache.store("kustomize", keys[urn], built[urn])
-    for resource in directories:
-        urn = str(resource["urn"])
+    for urn, objects in built.items():
         name = urn.rsplit("::", 1)[-1]
-        if (objects := built.get(urn)) is None:
-            continue
         for item in objects:
             metadata = item.setdefault("metadata", {})
             metadata["annotations"] = {**(metadata.get("annotations") or {}), RENDERED_BY: urn}
@@ -189,13 +167,6 @@ def render(
         every_object(resources, result.rendered), installed_crds(result.rendered, result.chart_crds)
     )
     _, result.chart_problems = check_charts(resources, cache)
-    for resource in resources:
-        if resource["type"] == CHART:
-            inputs = resource.get("inputs") or {}
-            chart = str(inputs.get("chart") or "").rsplit("/", 1)[-1]
-            result.charts[str(resource["urn"]).rsplit("::", 1)[-1]] = (
-                f"{chart} {inputs.get('version')}: values checked; templates not in the cache"
-            )
     out_dir.mkdir(parents=True, exist_ok=True)
     for old in out_dir.glob("*.yaml"):
         old.unlink()
@@ -205,6 +176,63 @@ def render(
     # The same objects for `mlplat check` to read (JSON parses 10x faster than YAML).
     objects_file(out_dir).write_text(json.dumps(files), encoding="utf-8")
     return result
+
+
+def _directories(
+    resources: Sequence[Mapping[str, Any]], cache: Path, result: Rendered
+) -> dict[str, list[dict[str, Any]]]:
+    """Directory URN -> the objects kustomize builds (the same kustomization, upstream cache,
+    kubectl and mlplat/kustomize.py reuse an earlier build); failures into `result.failed`."""
+    directories = [r for r in resources if r["type"] == DIRECTORY]
+    upstream = digest_cache.tree_digest([cache / "git", cache / "http"])
+    keys = {str(r["urn"]): _build_key(_target(r), upstream) for r in directories}
+    built = {urn: digest_cache.load("kustomize", key) for urn, key in keys.items()}
+    missing = []
+    for resource in directories:
+        urn = str(resource["urn"])
+        if built[urn] is not None:
+            continue
+        if why := _not_cached(_target(resource), cache):
+            result.failed[urn.rsplit("::", 1)[-1]] = why
+        else:
+            missing.append(resource)
+    if missing:
+        with mirrored(cache) as environment:
+            for resource in missing:
+                urn = str(resource["urn"])
+                try:
+                    built[urn] = build_in(_target(resource), environment)
+                except KustomizeError as error:
+                    result.failed[urn.rsplit("::", 1)[-1]] = f"not rendered: {error}"
+                    continue
+                digest_cache.store("kustomize", keys[urn], built[urn])
+    return {urn: objects for urn, objects in built.items() if objects is not None}
+
+
+def _charts(
+    resources: Sequence[Mapping[str, Any]], cache: Path, result: Rendered
+) -> dict[str, list[dict[str, Any]]]:
+    """Chart URN -> the objects Helm renders, for each chart the cache holds whole; what was
+    done with every chart into `result.charts`, failures into `result.failed`."""
+    rendered: dict[str, list[dict[str, Any]]] = {}
+    for resource in resources:
+        if resource["type"] != CHART:
+            continue
+        urn = str(resource["urn"])
+        name = urn.rsplit("::", 1)[-1]
+        inputs = resource.get("inputs") or {}
+        label = f"{str(inputs.get('chart') or '').rsplit('/', 1)[-1]} {inputs.get('version')}"
+        release = helm.Release.of(resource, cache)
+        if not helm.whole_chart_cached(release.folder):
+            result.charts[name] = f"{label}: values checked; templates not in the cache"
+            continue
+        try:
+            rendered[urn] = helm.render(release)
+        except helm.ChartError as error:
+            result.failed[name] = f"not rendered: {error}"
+            continue
+        result.charts[name] = f"{label}: rendered (release {release.name}); values checked"
+    return rendered
 
 
 def objects_file(rendered_dir: Path) -> Path:

@@ -53,7 +53,7 @@ def text(reports: Sequence[Report], *, limit: int = 15) -> Group:
             Text.assemble(
                 (f"{report.environment}: {verdict}", style),
                 f"  {report.resources} resources ({report.rendered} of them objects rendered from "
-                f"kustomizations), {report.evaluated} rule evaluations, "
+                f"kustomizations and charts), {report.evaluated} rule evaluations, "
                 f"{report.passed} passed; mandatory {counts['mandatory']}, "
                 f"unknown {counts['unknown']}, advisory {counts['advisory']}",
                 (

@@ -3,10 +3,10 @@ out as `../shared/upstream/README.md` describes, for users with network.
 
 What is pinned comes from the synthesized states, never from a list of our own: every remote
 kustomization of a Directory (and of the generated overlays), every repository and https file
-those kustomizations pull in turn, and every Helm chart at its version (its `Chart.yaml`,
-`values.yaml`, subcharts' and CRDs). Data files only, as the shared cache holds: no code, no
-templates. A tree already in the cache is kept (the cache is content for a ref that never moves);
-each new one is written whole or not at all.
+those kustomizations pull in turn, and every Helm chart at its version, whole (templates and
+subcharts too, so that `mlplat render` renders it; its CRDs also under `crds/`). Git trees keep
+data files only, as the shared cache does: no code. A tree already in the cache is kept (the
+cache is content for a ref that never moves); each new one is written whole or not at all.
 """
 
 from __future__ import annotations
@@ -166,30 +166,39 @@ def _repository_chart(repo: str, name: str, version: str) -> bytes:
 def _oci_chart(reference: str, version: str) -> bytes:
     """A chart from an OCI registry (anonymous pull, the token its 401 names)."""
     host, _, name = reference.removeprefix("oci://").partition("/")
-    url = f"https://{host}/v2/{name}/manifests/{version}"
+    # Plain http only to a registry on this machine, as Docker and containerd allow.
+    scheme = "http" if host.split(":")[0] in ("127.0.0.1", "localhost") else "https"
+    url = f"{scheme}://{host}/v2/{name}/manifests/{version}"
     manifest = json.loads(_registry_get(url, "application/vnd.oci.image.manifest.v1+json"))
     layers = [x for x in manifest.get("layers") or () if x.get("mediaType") == HELM_CHART_LAYER]
     layer = layers[0] if layers else None
     if layer is None:
         raise FetchError(f"{reference}:{version}: no Helm chart layer in the manifest")
-    return _registry_get(f"https://{host}/v2/{name}/blobs/{layer['digest']}", "*/*")
+    return _registry_get(f"{scheme}://{host}/v2/{name}/blobs/{layer['digest']}", "*/*")
 
 
 def _registry_get(url: str, accept: str) -> bytes:
     try:
-        return _get(url, {"Accept": accept})
+        return _response(url, {"Accept": accept})
     except urllib.error.HTTPError as error:
         challenge = error.headers.get("WWW-Authenticate", "") if error.code == 401 else ""
         if not challenge.startswith("Bearer "):
             raise FetchError(f"{url}: HTTP {error.code}") from None
-        fields = dict(re.findall(r'(\w+)="([^"]*)"', challenge))
-        asked = {k: v for k, v in fields.items() if k in ("service", "scope")}
-        query = urllib.parse.urlencode(asked)
-        token = json.loads(_get(f"{fields.get('realm', '')}?{query}")).get("token", "")
-        return _get(url, {"Accept": accept, "Authorization": f"Bearer {token}"})
+    fields = dict(re.findall(r'(\w+)="([^"]*)"', challenge))
+    asked = {k: v for k, v in fields.items() if k in ("service", "scope")}
+    token = json.loads(_get(f"{fields.get('realm', '')}?{urllib.parse.urlencode(asked)}"))
+    return _get(url, {"Accept": accept, "Authorization": f"Bearer {token.get('token', '')}"})
 
 
 def _get(url: str, headers: Mapping[str, str] | None = None) -> bytes:
+    try:
+        return _response(url, headers)
+    except urllib.error.HTTPError as error:
+        raise FetchError(f"{url}: HTTP {error.code}") from None
+
+
+def _response(url: str, headers: Mapping[str, str] | None = None) -> bytes:
+    """The body; an HTTP error status raised as is (a registry's 401 names its token)."""
     request = urllib.request.Request(url, headers=dict(headers or {}))
     try:
         with urllib.request.urlopen(request, timeout=TIMEOUT) as response:
@@ -201,9 +210,9 @@ def _get(url: str, headers: Mapping[str, str] | None = None) -> bytes:
 
 
 def _unpack_chart(archive: bytes, chart_dir: Path, crd_dir: Path) -> str:
-    """Chart.yaml and values.yaml of a chart and its subcharts (packaged ones unpacked, under
-    their Chart.yaml's name), and its CRDs (`crds/` of the chart and of a `crds` subchart);
-    returns the chart's appVersion."""
+    """A chart whole, packaged subcharts unpacked under their Chart.yaml's name, and its CRDs
+    (`crds/` of the chart and of a `crds` subchart) copied to `crd_dir`; returns the chart's
+    appVersion. Regular files only, never outside `chart_dir`."""
     chart_dir.mkdir(parents=True)
     crd_dir.mkdir(parents=True, exist_ok=True)
     with tarfile.open(fileobj=io.BytesIO(archive), mode="r:gz") as tar:
@@ -220,17 +229,16 @@ def _unpack_chart(archive: bytes, chart_dir: Path, crd_dir: Path) -> str:
 
 
 def _unpack_member(parts: tuple[str, ...], content: bytes, chart_dir: Path, crd_dir: Path) -> None:
-    is_yaml = parts[-1].endswith((".yaml", ".yml"))
-    if parts in (("Chart.yaml",), ("values.yaml",)):
-        (chart_dir / parts[0]).write_bytes(content)
-    elif len(parts) == 3 and parts[0] == "charts" and parts[2] in ("Chart.yaml", "values.yaml"):
-        (chart_dir / "charts" / parts[1]).mkdir(parents=True, exist_ok=True)
-        (chart_dir / "charts" / parts[1] / parts[2]).write_bytes(content)
-    elif len(parts) == 2 and parts[0] == "charts" and parts[1].endswith(".tgz"):
+    if len(parts) == 2 and parts[0] == "charts" and parts[1].endswith(".tgz"):
         packaged = chart_dir / "charts" / f".{parts[1]}"
         _unpack_chart(content, packaged, crd_dir)
         name = str((yaml.safe_load((packaged / "Chart.yaml").read_bytes()) or {}).get("name"))
         packaged.rename(chart_dir / "charts" / name)
+        return
+    target = chart_dir.joinpath(*parts)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(content)
+    is_yaml = parts[-1].endswith((".yaml", ".yml"))
     if is_yaml and (parts[:1] == ("crds",) or parts[:3] == ("charts", "crds", "crds")):
         (crd_dir / parts[-1]).write_bytes(content)
 

@@ -475,8 +475,12 @@ def build(
             random_provider=random.Provider("random"),
         ),
         # DCGM joins the GPU agents' namespace; what the system nodes cannot hold needs Karpenter.
+        # The operator's webhook certificate needs cert-manager (Kubeflow's foundation) serving.
         opts=pulumi.ResourceOptions.merge(
-            on_aws, pulumi.ResourceOptions(depends_on=[gpu_pools, karpenter.chart])
+            on_aws,
+            pulumi.ResourceOptions(
+                depends_on=[gpu_pools, karpenter.chart, *kubeflow.stages["foundation"]]
+            ),
         ),
     )
 

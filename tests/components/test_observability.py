@@ -117,8 +117,21 @@ def test_every_workload_of_the_stack_runs_on_the_system_nodes_with_requests(obse
         assert placement == platform_placement(), name
         assert set(workload["resources"]["requests"]) == {"cpu", "memory"}, name
         assert set(workload["resources"]["limits"]) == {"cpu", "memory"}, name
-    patch = values["prometheusOperator"]["admissionWebhooks"]["patch"]
-    assert {k: patch[k] for k in ("tolerations", "affinity")} == platform_placement()
+
+
+def test_the_operator_webhook_certificate_comes_from_cert_manager_not_a_hook(observability):
+    # The provider applies no Helm hooks: the chart's certificate Job would never run.
+    webhooks = charts(observability)["kube-prometheus-stack"]["values"]["prometheusOperator"]
+    assert webhooks["admissionWebhooks"] == {"enabled": True, "certManager": {"enabled": True}}
+
+
+def test_every_chart_names_its_release(observability):
+    # Unnamed, the release is the resource name (`<env>-...`), and so is every object's name.
+    assert {c: v["name"] for c, v in charts(observability).items()} == {
+        "kube-prometheus-stack": "kube-prometheus-stack",
+        "dcgm-exporter": "dcgm-exporter",
+        "aws-for-fluent-bit": "aws-for-fluent-bit",
+    }
 
 
 def test_grafana_has_a_generated_admin_password_and_no_anonymous_access(observability):

@@ -4,17 +4,22 @@ repositories, public.ecr.aws's OCI registry, release downloads) only the network
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
 import subprocess
 import tarfile
 import threading
 from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler, SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import ClassVar
+from urllib.parse import parse_qs, urlparse
 
 import pytest
 import yaml
 
+from mlplat import helm
 from mlplat.upstream import FetchError, fetch
 
 
@@ -78,7 +83,7 @@ def state(repo: str, ref: str = "v1") -> list[dict]:
     ]  # fmt: skip
 
 
-def test_fetch_fills_the_cache_as_laid_out_data_only(upstream, tmp_path):
+def test_fetch_fills_the_cache_as_laid_out_charts_whole(upstream, tmp_path):
     cache = tmp_path / "cache"
     fetched = fetch(state(upstream), cache)
     assert sorted(fetched.added) == [
@@ -91,8 +96,10 @@ def test_fetch_fills_the_cache_as_laid_out_data_only(upstream, tmp_path):
     assert sorted(p.name for p in tree.iterdir()) == ["cm.yaml", "kustomization.yaml"]  # no code
     chart = cache / "charts/karpenter/1.2.3"
     assert sorted(str(p.relative_to(chart)) for p in chart.rglob("*") if p.is_file()) == [
-        "Chart.yaml", "charts/sub/Chart.yaml", "charts/sub/values.yaml", "values.yaml",
+        "Chart.yaml", "charts/sub/Chart.yaml", "charts/sub/values.yaml",
+        "crds/karpenter.sh_nodepools.yaml", "templates/deployment.yaml", "values.yaml",
     ]  # fmt: skip
+    assert helm.whole_chart_cached(chart)  # so `mlplat render` renders it
     assert (cache / "crds/karpenter/v1.2.3/karpenter.sh_nodepools.yaml").is_file()
     again = fetch(state(upstream), cache)
     assert again.added == [] and len(again.kept) == 3
@@ -114,3 +121,58 @@ def test_a_chart_version_the_repository_lacks_is_named(upstream, tmp_path):
     ]
     with pytest.raises(FetchError, match=r"index.yaml: no karpenter 9\.9\.9"):
         fetch(resources, tmp_path / "cache")
+
+
+class Registry(BaseHTTPRequestHandler):
+    """An OCI registry as public.ecr.aws answers an anonymous pull: 401 with a Bearer
+    challenge, a token from the realm, then the manifest and the chart layer."""
+
+    blobs: ClassVar[dict[str, bytes]] = {}
+    token = "anonymous-pull-token"
+
+    def do_GET(self):
+        host = f"http://127.0.0.1:{self.server.server_port}"
+        if self.path.startswith("/token?"):
+            query = parse_qs(urlparse(self.path).query)
+            assert query == {"service": ["registry"], "scope": ["repository:charts/karpenter:pull"]}
+            return self._send(200, json.dumps({"token": self.token}).encode())
+        if self.headers.get("Authorization") != f"Bearer {self.token}":
+            challenge = f'Bearer realm="{host}/token",service="registry",scope="repository:charts/karpenter:pull"'
+            return self._send(401, b"", {"WWW-Authenticate": challenge})
+        if self.path == "/v2/charts/karpenter/manifests/1.2.3":
+            layers = [{"mediaType": "application/vnd.cncf.helm.chart.content.v1.tar+gzip", "digest": digest} for digest in self.blobs]  # fmt: skip
+            return self._send(200, json.dumps({"layers": layers}).encode())
+        blob = self.blobs.get(self.path.removeprefix("/v2/charts/karpenter/blobs/"))
+        return self._send(200, blob) if blob else self._send(404, b"")
+
+    def _send(self, code: int, body: bytes, headers: dict | None = None) -> None:
+        self.send_response(code)
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+def test_an_oci_chart_is_pulled_with_the_token_the_registry_names(tmp_path):
+    archive = packaged("karpenter", {
+        "Chart.yaml": "name: karpenter\nversion: 1.2.3\nappVersion: 1.2.3\n",
+        "values.yaml": "replicas: 2\n",
+        "templates/service.yaml": "apiVersion: v1\nkind: Service\nmetadata: {name: karpenter}\n",
+    })  # fmt: skip
+    Registry.blobs = {"sha256:" + hashlib.sha256(archive).hexdigest(): archive}
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Registry)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        chart = {"type": "kubernetes:helm.sh/v4:Chart", "inputs": {"chart": f"oci://127.0.0.1:{server.server_port}/charts/karpenter", "version": "1.2.3"}}  # fmt: skip
+        fetched = fetch([chart], tmp_path / "cache")
+        missing = {**chart, "inputs": {**chart["inputs"], "version": "9.9.9"}}
+        with pytest.raises(FetchError, match=r"/v2/charts/karpenter/manifests/9\.9\.9: HTTP 404"):
+            fetch([missing], tmp_path / "cache")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert fetched.added == ["charts/karpenter/1.2.3"]
+    assert (tmp_path / "cache/charts/karpenter/1.2.3/templates/service.yaml").is_file()

@@ -104,3 +104,50 @@ def test_children_wait_for_what_their_parent_waits_for():
     assert (
         order_problems([resource("base"), {**component, "dependencies": []}, child], rendered) != []
     )
+
+
+def pod(kind: str, name: str, spec: dict, annotations: dict | None = None) -> dict:
+    template = {"template": {"spec": spec}}
+    body = {"jobTemplate": {"spec": template}} if kind == "CronJob" else template
+    api = "batch/v1" if kind in ("Job", "CronJob") else "apps/v1"
+    return obj(kind, name, "team", api=api, spec=body, metadata={"annotations": annotations or {}})
+
+
+def test_a_workload_waiting_for_a_secret_nothing_creates_is_caught():
+    # kube-prometheus-stack's operator mounts a Secret only a Helm hook creates; the provider
+    # runs no hooks, so the pod never starts and `pulumi up` waits until it times out.
+    needs = {
+        "volume": {"volumes": [{"name": "tls", "secret": {"secretName": "tls"}}]},
+        "projected": {"volumes": [{"name": "p", "projected": {"sources": [{"secret": {"name": "projected"}}]}}]},
+        "env": {"containers": [{"name": "c", "env": [{"name": "X", "valueFrom": {"secretKeyRef": {"name": "env", "key": "k"}}}]}]},
+        "envFrom": {"initContainers": [{"name": "i", "envFrom": [{"secretRef": {"name": "env-from"}}]}]},
+    }  # fmt: skip
+    rendered = {urn("app"): [obj("Namespace", "team"), pod("Deployment", "volume", needs["volume"]), pod("CronJob", "projected", needs["projected"]), pod("StatefulSet", "env", needs["env"]), pod("Job", "env-from", needs["envFrom"])]}  # fmt: skip
+    assert order_problems([resource("app")], rendered) == [
+        f"app: {kind} team/{name} needs Secret team/{secret}, which nothing the program applies creates, and the provider waits for it to be ready"
+        for kind, name, secret in [("CronJob", "projected", "projected"), ("Deployment", "volume", "tls"), ("Job", "env-from", "env-from"), ("StatefulSet", "env", "env")]
+    ]  # fmt: skip
+
+
+def test_a_secret_that_is_created_optional_or_not_awaited_passes():
+    certificate = obj("Certificate", "tls", "team", api="cert-manager.io/v1", spec={"secretName": "tls"})  # fmt: skip
+    cert_crd = obj("CustomResourceDefinition", "certificates.cert-manager.io", api="apiextensions.k8s.io/v1", spec={"group": "cert-manager.io", "scope": "Namespaced", "names": {"kind": "Certificate", "plural": "certificates"}, "versions": [{"name": "v1", "served": True}]})  # fmt: skip
+
+    def mounts(name: str, **extra) -> dict:
+        return {"volumes": [{"name": "v", "secret": {"secretName": name, **extra}}]}
+
+    rendered = {
+        urn("app"): [
+            obj("Namespace", "team"), cert_crd, certificate, obj("Secret", "made", "team"),
+            pod("Deployment", "by-cert-manager", mounts("tls")),
+            pod("Deployment", "by-the-program", mounts("made")),
+            pod("Deployment", "optional", mounts("absent", optional=True)),
+            pod("Deployment", "outside", mounts("absent"), {"pulumi.com/skipAwait": "true"}),
+            # A Secret of another namespace does not count.
+            obj("Namespace", "other"), obj("Secret", "elsewhere", "other"),
+            pod("Deployment", "elsewhere", mounts("elsewhere")),
+        ]
+    }  # fmt: skip
+    assert order_problems([resource("app")], rendered) == [
+        "app: Deployment team/elsewhere needs Secret team/elsewhere, which nothing the program applies creates, and the provider waits for it to be ready"
+    ]  # fmt: skip
