@@ -14,7 +14,7 @@ import pulumi_kubernetes as k8s
 from components.args import arg
 from components.catalog import EFA_GPU_INSTANCE_TYPES
 from components.karpenter import node_class_spec, pool_spec
-from components.namespaces import default_deny
+from components.namespaces import RUNTIME_DEFAULT_SECCOMP, default_deny
 
 GPU = "nvidia.com/gpu"
 PLUGIN_NAMESPACE = "nvidia-device-plugin"
@@ -22,6 +22,12 @@ PLUGIN_REPO = "https://nvidia.github.io/k8s-device-plugin"
 EFA = "vpc.amazonaws.com/efa"
 EFA_PLUGIN_REPO = "https://aws.github.io/eks-charts"
 EFA_NODE_LABEL = "mlplat.io/efa"
+# The plugins' own footprint is a few tens of MiB; the limits keep a leak on a GPU node from
+# starving the training pods beside it.
+PLUGIN_RESOURCES = {
+    "requests": {"cpu": "10m", "memory": "64Mi"},
+    "limits": {"cpu": "100m", "memory": "256Mi"},
+}
 # vCPUs a pool may hold per GPU at most (g6e.48xlarge: 192 vCPUs for 8 GPUs).
 CPU_PER_GPU = 24
 # The AMI's NVIDIA container toolkit must agree with the plugin: GPUs reach a container only
@@ -181,6 +187,17 @@ class GpuPools(pulumi.ComponentResource):
                 "deviceListStrategy": "volume-mounts",
                 "tolerations": [{"key": GPU, "operator": "Exists", "effect": "NoSchedule"}],
                 "nodeSelector": {"nvidia.com/gpu.present": "true"},
+                # Volume-mount device lists need CAP_SYS_ADMIN, and the chart then adds it
+                # without dropping the rest: keep SYS_ADMIN only. The API server refuses
+                # allowPrivilegeEscalation=false only beside "CAP_SYS_ADMIN", not "SYS_ADMIN",
+                # as DCGM's chart relies on; RuntimeDefault seccomp still allows the syscalls
+                # that CAP_SYS_ADMIN gates (containerd's default profile is capability-aware).
+                "securityContext": {
+                    "allowPrivilegeEscalation": False,
+                    "capabilities": {"drop": ["ALL"], "add": ["SYS_ADMIN"]},
+                },
+                "podSecurityContext": RUNTIME_DEFAULT_SECCOMP,
+                "resources": PLUGIN_RESOURCES,
             },
             opts=pulumi.ResourceOptions.merge(
                 on_cluster, pulumi.ResourceOptions(depends_on=[namespace])
@@ -200,6 +217,7 @@ class GpuPools(pulumi.ComponentResource):
                 values={
                     "tolerations": [{"key": GPU, "operator": "Exists", "effect": "NoSchedule"}],
                     "nodeSelector": {EFA_NODE_LABEL: "true"},
+                    "resources": PLUGIN_RESOURCES,
                 },
                 opts=on_cluster,
             )

@@ -58,6 +58,10 @@ def workload_egress() -> list[net.NetworkPolicyEgressRuleArgs]:
     return [dns_egress(), to_cidr("0.0.0.0/0", 443), to_cidr(POD_IDENTITY_AGENT, 80)]
 
 
+# A chart's pod securityContext value: the runtime's default syscall filter.
+RUNTIME_DEFAULT_SECCOMP = {"seccompProfile": {"type": "RuntimeDefault"}}
+
+
 def restricted_container(user: int) -> k8s.core.v1.SecurityContextArgs:
     """What Pod Security `restricted` demands of a container, plus a read-only root."""
     return k8s.core.v1.SecurityContextArgs(

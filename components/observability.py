@@ -27,6 +27,7 @@ from components.finops import TEAM_TAG
 from components.gpu_pools import GPU, PLUGIN_NAMESPACE
 from components.namespaces import (
     POD_IDENTITY_AGENT,
+    RUNTIME_DEFAULT_SECCOMP,
     default_deny,
     dns_egress,
     namespace_peer,
@@ -501,6 +502,8 @@ def dcgm_values(image_tag: str) -> dict[str, Any]:
             "requests": {"cpu": "100m", "memory": "256Mi"},
             "limits": {"cpu": "500m", "memory": "512Mi"},
         },
+        # The chart keeps SYS_ADMIN (profiling metrics) and drops the rest; seccomp on top.
+        "podSecurityContext": RUNTIME_DEFAULT_SECCOMP,
     }
 
 

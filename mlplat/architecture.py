@@ -16,6 +16,7 @@ from xml.sax.saxutils import escape
 from PIL import Image, ImageDraw, ImageFont
 
 from mlplat import state
+from mlplat.chart_values import chart_name
 
 
 @dataclass(frozen=True)
@@ -144,7 +145,7 @@ def tiers(resources: Sequence[Mapping[str, Any]]) -> list[Tier]:
     services = _of(resources, "kubernetes:serving.kserve.io/v1beta1:InferenceService")
     charts = [
         Box(
-            str(_inputs(c).get("chart")).rsplit("/", 1)[-1],
+            chart_name(_inputs(c).get("chart")),
             (f"chart {_inputs(c).get('version')}", f"namespace {_inputs(c).get('namespace')}"),
         )
         for c in sorted(

@@ -37,6 +37,16 @@ def upstream_cache() -> Path:
     return Path(os.environ.get("MLPLAT_UPSTREAM", Path.home() / ".cache" / "mlplat" / "upstream"))
 
 
+def chart_name(reference: object) -> str:
+    """A Chart's `chart` input without its repository or OCI path (`oci://r/p/karpenter`)."""
+    return str(reference or "").rstrip("/").rsplit("/", 1)[-1]
+
+
+def chart_folder(cache: Path, chart: Mapping[str, Any]) -> Path:
+    """Where the cache holds a chart (a Chart's inputs, or a catalog entry) at its version."""
+    return cache / "charts" / chart_name(chart.get("chart")) / str(chart.get("version") or "")
+
+
 @dataclass(frozen=True)
 class ValuesProblem:
     urn: str
@@ -57,11 +67,10 @@ def check_charts(
         if resource["type"] != CHART:
             continue
         inputs = resource.get("inputs") or {}
-        chart = str(inputs.get("chart") or "").rstrip("/").rsplit("/", 1)[-1]
-        version = str(inputs.get("version") or "")
-        folder = cache / "charts" / chart / version
+        chart, version = chart_name(inputs.get("chart")), str(inputs.get("version") or "")
+        folder = chart_folder(cache, inputs)
         if not (folder / "values.yaml").is_file():
-            known = sorted(p.name for p in (cache / "charts" / chart).glob("*")) or ["none"]
+            known = sorted(p.name for p in folder.parent.glob("*")) or ["none"]
             problems.append(
                 ValuesProblem(
                     resource["urn"], chart, version, "",

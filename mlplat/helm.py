@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from mlplat import digest_cache
+from mlplat.chart_values import chart_folder
 from mlplat.kustomize import load_all
 
 HOOK = "helm.sh/hook"
@@ -55,9 +56,8 @@ class Release:
     @classmethod
     def of(cls, resource: Mapping[str, Any], cache: Path) -> Release:
         inputs = resource.get("inputs") or {}
-        chart = str(inputs.get("chart") or "").rstrip("/").rsplit("/", 1)[-1]
         return cls(
-            folder=cache / "charts" / chart / str(inputs.get("version") or ""),
+            folder=chart_folder(cache, inputs),
             name=str(inputs.get("name") or str(resource["urn"]).rsplit("::", 1)[-1]),
             namespace=str(inputs.get("namespace") or "default"),
             values=inputs.get("values") or {},

@@ -26,7 +26,14 @@ import yaml
 
 from mlplat import digest_cache, helm, kustomize
 from mlplat.apply_order import applied_objects, order_problems
-from mlplat.chart_values import CHART, ValuesProblem, check_charts, upstream_cache
+from mlplat.chart_values import (
+    CHART,
+    ValuesProblem,
+    chart_folder,
+    chart_name,
+    check_charts,
+    upstream_cache,
+)
 from mlplat.k8s_schema import Validation, validate
 from mlplat.kustomize import (
     GIT_TARGET,
@@ -83,12 +90,12 @@ def chart_crds(
     found: dict[str, list[dict[str, Any]]] = {}
     for resource in resources:
         inputs = resource.get("inputs") or {}
-        chart = str(inputs.get("chart") or "").rstrip("/").rsplit("/", 1)[-1]
+        chart, folder = chart_name(inputs.get("chart")), chart_folder(cache, inputs)
         if resource["type"] != CHART or chart not in CHART_CRDS or inputs.get("skipCrds"):
             continue
-        if helm.whole_chart_cached(cache / "charts" / chart / str(inputs.get("version") or "")):
+        if helm.whole_chart_cached(folder):
             continue  # rendered, its CRDs with it
-        metadata = cache / "charts" / chart / str(inputs.get("version") or "") / "Chart.yaml"
+        metadata = folder / "Chart.yaml"
         if not metadata.is_file():
             continue  # reported by check_charts
         app = str((yaml.safe_load(metadata.read_text(encoding="utf-8")) or {}).get("appVersion"))
@@ -221,7 +228,7 @@ def _charts(
         urn = str(resource["urn"])
         name = urn.rsplit("::", 1)[-1]
         inputs = resource.get("inputs") or {}
-        label = f"{str(inputs.get('chart') or '').rsplit('/', 1)[-1]} {inputs.get('version')}"
+        label = f"{chart_name(inputs.get('chart'))} {inputs.get('version')}"
         release = helm.Release.of(resource, cache)
         if not helm.whole_chart_cached(release.folder):
             result.charts[name] = f"{label}: values checked; templates not in the cache"

@@ -28,6 +28,7 @@ from typing import Any
 
 import yaml
 
+from mlplat.chart_values import chart_folder, chart_name
 from mlplat.kustomize import GIT_TARGET, HTTPS_FILE
 from mlplat.render import CHART_CRDS, ROOT
 
@@ -119,7 +120,10 @@ def _git_tree(owner: str, repo: str, ref: str, cache: Path, result: Fetched) -> 
 
 def _http_file(url: str, cache: Path, result: Fetched) -> None:
     parsed = urllib.parse.urlparse(url)
-    target = cache / "http" / parsed.netloc / parsed.path.lstrip("/")
+    relative = Path(parsed.netloc, parsed.path.lstrip("/"))
+    if ".." in relative.parts or not parsed.netloc:
+        raise FetchError(f"{url}: not a file URL the cache can hold (http/<host>/<path>)")
+    target = cache / "http" / relative
     if target.is_file():
         result.kept.append(str(target.relative_to(cache)))
         return
@@ -132,8 +136,7 @@ def _http_file(url: str, cache: Path, result: Fetched) -> None:
 
 
 def _chart(chart: Mapping[str, str], cache: Path, result: Fetched) -> None:
-    name = chart["chart"].rstrip("/").rsplit("/", 1)[-1]
-    folder = cache / "charts" / name / chart["version"]
+    name, folder = chart_name(chart["chart"]), chart_folder(cache, chart)
     if folder.is_dir():
         result.kept.append(str(folder.relative_to(cache)))
         return

@@ -123,6 +123,16 @@ def test_device_plugin_is_pinned_isolated_and_in_its_own_namespace(gpu):
         NVIDIA_DEVICE_PLUGIN_VERSION,
     )
     assert chart["values"]["deviceListStrategy"] == "volume-mounts"
+    # Volume mounts need CAP_SYS_ADMIN; the chart would add it and keep every default capability.
+    assert chart["values"]["securityContext"] == {
+        "allowPrivilegeEscalation": False,
+        "capabilities": {"drop": ["ALL"], "add": ["SYS_ADMIN"]},
+    }
+    assert chart["values"]["podSecurityContext"] == {"seccompProfile": {"type": "RuntimeDefault"}}
+    assert chart["values"]["resources"] == {
+        "requests": {"cpu": "10m", "memory": "64Mi"},
+        "limits": {"cpu": "100m", "memory": "256Mi"},
+    }
     assert chart["values"]["tolerations"] == [
         {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}
     ]
@@ -156,6 +166,10 @@ def test_an_efa_pool_keeps_only_efa_sizes_and_gets_the_efa_plugin(gpu):
     assert chart["values"] == {
         "tolerations": [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}],
         "nodeSelector": {"mlplat.io/efa": "true"},
+        "resources": {
+            "requests": {"cpu": "10m", "memory": "64Mi"},
+            "limits": {"cpu": "100m", "memory": "256Mi"},
+        },
     }
 
 

@@ -178,6 +178,10 @@ def test_dcgm_runs_on_gpu_nodes_and_labels_series_with_their_pods(observability)
     ]
     assert values["kubernetes"] == {"enablePodLabels": True}
     assert values["serviceMonitor"]["honorLabels"] is True
+    # The chart's own container context (SYS_ADMIN only) is kept; seccomp and limits are ours.
+    assert "securityContext" not in values
+    assert values["podSecurityContext"] == {"seccompProfile": {"type": "RuntimeDefault"}}
+    assert values["resources"]["limits"] == {"cpu": "500m", "memory": "512Mi"}
 
 
 def test_every_rule_expression_is_promql_and_the_asked_alerts_exist():

@@ -176,3 +176,85 @@ def test_an_oci_chart_is_pulled_with_the_token_the_registry_names(tmp_path):
         server.server_close()
     assert fetched.added == ["charts/karpenter/1.2.3"]
     assert (tmp_path / "cache/charts/karpenter/1.2.3/templates/service.yaml").is_file()
+
+
+@pytest.fixture
+def https(tmp_path, monkeypatch):
+    """A file server on https://127.0.0.1 with a certificate the fetch is told to trust."""
+    import datetime
+    import ipaddress
+    import ssl
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+        .serial_number(1).not_valid_before(now).not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )  # fmt: skip
+    pem = tmp_path / "cert.pem"
+    pem.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    secret = tmp_path / "key.pem"
+    secret.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))  # fmt: skip
+    served = tmp_path / "served"
+    (served / "releases/v1").mkdir(parents=True)
+    (served / "releases/v1/install.yaml").write_text(
+        "apiVersion: v1\nkind: Namespace\nmetadata: {name: x}\n"
+    )
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(SimpleHTTPRequestHandler, directory=str(served)))  # fmt: skip
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(pem, secret)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.setenv("SSL_CERT_FILE", str(pem))
+    yield f"https://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    server.server_close()
+
+
+def linking(tmp_path, monkeypatch, url: str) -> list[dict]:
+    """A pinned kustomization whose resources name one https file, as Kubeflow's name releases."""
+    repos = tmp_path / "repos"
+    repository(repos / "manifests", {"apps/a/kustomization.yaml": f"resources:\n- {url}\n"}, "v1")
+    config = tmp_path / "gitconfig"
+    config.write_text(
+        f'[url "file://{repos / "manifests"}"]\n\tinsteadOf = https://github.com/acme/manifests\n'
+    )
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(config))
+    monkeypatch.setenv("GIT_ALLOW_PROTOCOL", "file")
+    return [{"type": "kubernetes:kustomize/v2:Directory", "inputs": {"directory": "https://github.com/acme/manifests//apps/a?ref=v1"}}]  # fmt: skip
+
+
+def test_an_https_file_a_kustomization_names_is_cached_under_its_host_and_path(
+    https, tmp_path, monkeypatch
+):
+    cache = tmp_path / "cache"
+    resources = linking(tmp_path, monkeypatch, f"{https}/releases/v1/install.yaml")
+    host = https.removeprefix("https://")
+    fetched = fetch(resources, cache)
+    assert sorted(fetched.added) == ["git/github.com/acme/manifests/v1", f"http/{host}/releases/v1/install.yaml"]  # fmt: skip
+    assert "kind: Namespace" in (cache / f"http/{host}/releases/v1/install.yaml").read_text()
+    assert sorted(fetch(resources, cache).kept) == sorted(fetched.added)
+
+
+def test_an_https_file_outside_the_cache_or_missing_is_refused_and_nothing_written(
+    https, tmp_path, monkeypatch
+):
+    cache = tmp_path / "cache"
+    resources = linking(tmp_path, monkeypatch, f"{https}/releases/../../../escape.yaml")
+    with pytest.raises(FetchError, match=r"escape\.yaml: not a file URL the cache can hold"):
+        fetch(resources, cache)
+    assert not (tmp_path / "escape.yaml").exists() and not (cache / "http").exists()
+    (tmp_path / "repos").rename(tmp_path / "old")
+    missing = linking(tmp_path, monkeypatch, f"{https}/releases/v2/install.yaml")
+    with pytest.raises(FetchError, match=r"releases/v2/install\.yaml: HTTP 404"):
+        fetch(missing, tmp_path / "cache2")
+    assert not (tmp_path / "cache2/http").exists()
