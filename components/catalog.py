@@ -5,6 +5,10 @@ from __future__ import annotations
 
 # EKS standard support until 2027-03-27 (released on EKS 2026-01-28).
 KUBERNETES_VERSION = "1.35"
+# The versions in EKS standard support (EKS user guide, "Kubernetes version lifecycle"): 1.34
+# until 2026-12-02, 1.35 until 2027-03-27, 1.36. The pack's aws-eks-cluster-supported-version
+# takes its default from here, through the generated `policies/catalog.py`.
+EKS_STANDARD_SUPPORT = ("1.34", "1.35", "1.36")
 
 # EKS managed add-ons, versions published for Kubernetes 1.35.
 ADDON_VERSIONS: dict[str, str] = {

@@ -19,7 +19,6 @@ from components.namespaces import RUNTIME_DEFAULT_SECCOMP, default_deny
 GPU = "nvidia.com/gpu"
 PLUGIN_NAMESPACE = "nvidia-device-plugin"
 PLUGIN_REPO = "https://nvidia.github.io/k8s-device-plugin"
-EFA = "vpc.amazonaws.com/efa"
 EFA_PLUGIN_REPO = "https://aws.github.io/eks-charts"
 EFA_NODE_LABEL = "mlplat.io/efa"
 # The plugins' own footprint is a few tens of MiB; the limits keep a leak on a GPU node from

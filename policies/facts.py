@@ -5,6 +5,7 @@ from __future__ import annotations
 import fnmatch
 import ipaddress
 import json
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
@@ -133,17 +134,6 @@ def action_matches(action: str, pattern: str) -> bool:
     if not any(c in action or c in pattern for c in "*?["):
         return False  # two plain actions that differ (the common case, decided without fnmatch)
     return fnmatch.fnmatchcase(pattern, action) or fnmatch.fnmatchcase(action, pattern)
-
-
-def grants_action(statement: Mapping[str, Any], action: str) -> bool:
-    """Whether an Allow statement grants `action`: through `Action`, or through `NotAction`,
-    which grants everything it does not list."""
-    if not allows(statement):
-        return False
-    if "NotAction" in statement:
-        listed = [str(a) for a in as_list(statement.get("NotAction"))]
-        return not any(fnmatch.fnmatchcase(action.lower(), n.lower()) for n in listed)
-    return any(action_matches(granted, action) for granted in actions(statement))
 
 
 def granted_actions(statement: Mapping[str, Any], candidates: Sequence[str]) -> list[str]:
@@ -353,17 +343,6 @@ def _names_own(kind: str, value: str, account: str, organization: str) -> bool:
     if kind == "organization":
         return bool(organization) and value == organization
     return bool(account) and arn_account(value) == account  # an ARN of this account
-
-
-def has_condition_key(statement: Mapping[str, Any], *keys: str) -> bool:
-    condition = statement.get("Condition")
-    if not isinstance(condition, Mapping):
-        return False
-    wanted = {k.lower() for k in keys}
-    return any(
-        isinstance(block, Mapping) and any(str(k).lower() in wanted for k in block)
-        for block in condition.values()
-    )
 
 
 def subject_environment(subject: str) -> str | None:
@@ -620,11 +599,6 @@ def _descend(value: Any, path: Sequence[str], where: list[str]) -> Iterator[tupl
         yield from _descend(value.get(key), rest, [*where, key])
 
 
-def pod_spec(type_: str, props: Props) -> Mapping[str, Any]:
-    """The first pod template of a resource (the only one of most kinds)."""
-    return next((spec for _, spec in pod_specs(type_, props)), {})
-
-
 def containers(spec: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
     for key in ("initContainers", "containers", "ephemeralContainers"):
         for container in as_list(spec.get(key)):
@@ -744,3 +718,45 @@ def granted_statements(props: Props, ctx: Any) -> Iterator[tuple[str, Mapping[st
         raise NotApplicable("a permission boundary caps permissions; it grants none")
     for statement in statements(props.get("policy")):
         yield "", statement
+
+
+# Type tokens and facts that several rules share (a rule never imports another rule).
+TRAIL = "aws:cloudtrail/trail:Trail"
+EKS_CLUSTER = "aws:eks/cluster:Cluster"
+GUARDDUTY_FEATURES = ("EKS_AUDIT_LOGS", "RUNTIME_MONITORING")
+RDS_INSTANCES = ["aws:rds/instance:Instance", "aws:rds/clusterInstance:ClusterInstance"]
+RDS_DATABASES = [*RDS_INSTANCES, "aws:rds/cluster:Cluster"]
+PUBLIC_ACCESS_FLAGS = (
+    "blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets",
+)  # fmt: skip
+S3_VERSIONING = s3_side("bucketVersioning", "BucketVersioning")
+NODE_POOL = "kubernetes:karpenter.sh/v1:NodePool"
+NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
+GPU_FAMILY = re.compile(r"^(g\d|gr\d|p\d)")
+IMDS_TYPES = [
+    "aws:ec2/launchTemplate:LaunchTemplate",
+    "aws:ec2/instance:Instance",
+    "aws:ec2/instanceMetadataDefaults:InstanceMetadataDefaults",
+    NODE_GROUP,
+    EC2_NODE_CLASS,
+]
+# What Karpenter applies to an EC2NodeClass that leaves metadataOptions out (karpenter.sh v1).
+KARPENTER_METADATA_DEFAULTS = {
+    "httpEndpoint": "enabled",
+    "httpPutResponseHopLimit": 1,
+    "httpTokens": "required",
+}
+
+
+def instance_metadata(props: Props, type_: str) -> Props:
+    """The instance metadata options each kind sets, as the service will apply them."""
+    if type_ == "aws:ec2/instanceMetadataDefaults:InstanceMetadataDefaults":
+        return props
+    if type_ == EC2_NODE_CLASS:
+        given = (props.get("spec") or {}).get("metadataOptions") or {}
+        return {**KARPENTER_METADATA_DEFAULTS, **given}
+    if type_ == NODE_GROUP:
+        if props.get("launchTemplate"):
+            raise NotApplicable("its launch template carries the metadata options")
+        return {}  # EKS's own launch template: the AMI's defaults (hop limit 2)
+    return props.get("metadataOptions") or {}

@@ -37,9 +37,6 @@ class Recording:
     def child_types(self, parent_urn: str) -> Counter[str]:
         return Counter(r.type for r in self.records if r.parent == parent_urn)
 
-    def component(self, type_: str) -> Record:
-        return self.one(type_)
-
 
 def policy(record: Record, key: str) -> dict[str, Any]:
     """A JSON policy document input, parsed."""

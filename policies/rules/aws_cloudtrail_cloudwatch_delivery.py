@@ -1,11 +1,11 @@
+from policies import facts
 from policies.framework import Ctx, Findings, Props, resource_rule
-from policies.rules.aws_cloudtrail_trail_multi_region import TRAIL
 
 
 @resource_rule(
     name="aws-cloudtrail-cloudwatch-delivery",
     control="CT-04",
-    types=[TRAIL],
+    types=[facts.TRAIL],
     description="Trails deliver to CloudWatch Logs, where the CIS metric filters and alarms watch.",
     severity="medium",
     remediation="Set cloud_watch_logs_group_arn ('<arn>:*') and cloud_watch_logs_role_arn.",

@@ -1,11 +1,11 @@
+from policies import facts
 from policies.framework import Ctx, Findings, Props, resource_rule
-from policies.rules.aws_cloudtrail_trail_multi_region import TRAIL
 
 
 @resource_rule(
     name="aws-cloudtrail-kms",
     control="CT-03",
-    types=[TRAIL],
+    types=[facts.TRAIL],
     description="Trail log files are encrypted with a customer-managed KMS key.",
     severity="medium",
     remediation="Set kms_key_id to the environment's logs key.",

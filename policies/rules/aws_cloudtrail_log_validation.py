@@ -1,12 +1,11 @@
 from policies import facts
 from policies.framework import Ctx, Findings, Props, resource_rule
-from policies.rules.aws_cloudtrail_trail_multi_region import TRAIL
 
 
 @resource_rule(
     name="aws-cloudtrail-log-validation",
     control="CT-02",
-    types=[TRAIL],
+    types=[facts.TRAIL],
     description="Trails sign their log files so tampering is detectable.",
     severity="high",
     remediation="Set enable_log_file_validation=True.",

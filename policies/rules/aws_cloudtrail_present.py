@@ -2,7 +2,6 @@ from collections.abc import Sequence
 
 from policies import facts
 from policies.framework import Config, NotApplicable, Resource, StackFindings, of_types, stack_rule
-from policies.rules.aws_cloudtrail_trail_multi_region import TRAIL
 
 
 @stack_rule(
@@ -18,7 +17,7 @@ from policies.rules.aws_cloudtrail_trail_multi_region import TRAIL
 def check(resources: Sequence[Resource], config: Config) -> StackFindings:
     if not any(r.type.startswith("aws:") for r in resources):
         raise NotApplicable("the stack manages no AWS resources")
-    trails = list(of_types(resources, TRAIL))
+    trails = list(of_types(resources, facts.TRAIL))
     if not any(facts.true(t.props.get("isMultiRegionTrail")) for t in trails):
         yield "", "no multi-region CloudTrail trail: the account's API activity is not recorded"
 

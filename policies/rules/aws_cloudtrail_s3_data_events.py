@@ -1,6 +1,5 @@
 from policies import facts
 from policies.framework import Ctx, Findings, Props, resource_rule
-from policies.rules.aws_cloudtrail_trail_multi_region import TRAIL
 
 
 def _selects_s3_objects(props: Props) -> bool:
@@ -23,7 +22,7 @@ def _selects_s3_objects(props: Props) -> bool:
 @resource_rule(
     name="aws-cloudtrail-s3-data-events",
     control="CT-05",
-    types=[TRAIL],
+    types=[facts.TRAIL],
     description="Trails record S3 object-level events: who read or wrote which model version.",
     severity="medium",
     remediation="Add an advanced event selector (eventCategory=Data, resources.type="

@@ -1,13 +1,11 @@
 from policies import facts
 from policies.framework import Ctx, Findings, Props, resource_rule
 
-TRAIL = "aws:cloudtrail/trail:Trail"
-
 
 @resource_rule(
     name="aws-cloudtrail-trail-multi-region",
     control="CT-01",
-    types=[TRAIL],
+    types=[facts.TRAIL],
     description="Trails log every region and all read and write management events.",
     severity="high",
     remediation="Set is_multi_region_trail=True, include_global_service_events=True, "

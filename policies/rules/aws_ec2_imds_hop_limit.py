@@ -1,18 +1,17 @@
 from policies import facts
 from policies.framework import Ctx, Findings, Props, resource_rule
-from policies.rules.aws_ec2_imdsv2_required import TYPES, metadata
 
 
 @resource_rule(
     name="aws-ec2-imds-hop-limit",
     control="EKS-10",
-    types=TYPES,
+    types=facts.IMDS_TYPES,
     description="The metadata hop limit is 1, so pods cannot reach their node's credentials.",
     severity="high",
     remediation="Set metadata_options.http_put_response_hop_limit=1 (workloads use Pod Identity).",
 )
 def check(props: Props, ctx: Ctx) -> Findings:
-    options = metadata(props, ctx.type)
+    options = facts.instance_metadata(props, ctx.type)
     if options.get("httpEndpoint") == "disabled":
         return
     limit = options.get("httpPutResponseHopLimit")

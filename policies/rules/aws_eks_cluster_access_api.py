@@ -1,6 +1,5 @@
 from policies import facts
 from policies.framework import Ctx, Findings, Props, resource_rule
-from policies.rules.aws_eks_cluster_endpoint_private import CLUSTER
 
 ADMIN_POLICIES = ("AmazonEKSClusterAdminPolicy",)
 
@@ -8,7 +7,7 @@ ADMIN_POLICIES = ("AmazonEKSClusterAdminPolicy",)
 @resource_rule(
     name="aws-eks-cluster-access-api",
     control="EKS-06",
-    types=[CLUSTER, "aws:eks/accessPolicyAssociation:AccessPolicyAssociation"],
+    types=[facts.EKS_CLUSTER, "aws:eks/accessPolicyAssociation:AccessPolicyAssociation"],
     description="Cluster access uses access entries only (no aws-auth, no creator admin), and "
     "cluster-admin goes to the named break-glass roles only.",
     severity="high",
@@ -19,7 +18,7 @@ ADMIN_POLICIES = ("AmazonEKSClusterAdminPolicy",)
     },
 )
 def check(props: Props, ctx: Ctx) -> Findings:
-    if ctx.type == CLUSTER:
+    if ctx.type == facts.EKS_CLUSTER:
         access = props.get("accessConfig") or {}
         mode = access.get("authenticationMode")
         if mode != "API":

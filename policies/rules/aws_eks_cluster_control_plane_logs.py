@@ -1,5 +1,5 @@
+from policies import facts
 from policies.framework import Ctx, Findings, Props, resource_rule
-from policies.rules.aws_eks_cluster_endpoint_private import CLUSTER
 
 LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
 
@@ -7,7 +7,7 @@ LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
 @resource_rule(
     name="aws-eks-cluster-control-plane-logs",
     control="EKS-04",
-    types=[CLUSTER],
+    types=[facts.EKS_CLUSTER],
     description="All five control-plane log types go to CloudWatch Logs.",
     severity="high",
     remediation=f"Set enabled_cluster_log_types={LOG_TYPES}.",

@@ -1,13 +1,11 @@
 from policies import facts
 from policies.framework import Ctx, Findings, Props, resource_rule
 
-CLUSTER = "aws:eks/cluster:Cluster"
-
 
 @resource_rule(
     name="aws-eks-cluster-endpoint-private",
     control="EKS-01",
-    types=[CLUSTER],
+    types=[facts.EKS_CLUSTER],
     description="The Kubernetes API endpoint is private only.",
     severity="high",
     remediation="Set vpc_config.endpoint_private_access=True and endpoint_public_access=False "

@@ -1,12 +1,11 @@
 from policies import facts
 from policies.framework import Ctx, Findings, NotApplicable, Props, resource_rule
-from policies.rules.aws_eks_cluster_endpoint_private import CLUSTER
 
 
 @resource_rule(
     name="aws-eks-cluster-public-cidrs",
     control="EKS-02",
-    types=[CLUSTER],
+    types=[facts.EKS_CLUSTER],
     description="A public API endpoint, where allowed at all, admits only listed CIDRs.",
     severity="critical",
     remediation="Set vpc_config.public_access_cidrs to the office/VPN ranges (never 0.0.0.0/0).",

@@ -1,12 +1,11 @@
 from policies import facts
 from policies.framework import Ctx, Findings, Props, resource_rule
-from policies.rules.aws_eks_cluster_endpoint_private import CLUSTER
 
 
 @resource_rule(
     name="aws-eks-cluster-secrets-encryption",
     control="EKS-03",
-    types=[CLUSTER],
+    types=[facts.EKS_CLUSTER],
     description="Kubernetes Secrets are envelope-encrypted with the environment's KMS key.",
     severity="high",
     remediation="Set encryption_config(resources=['secrets'], provider.key_arn=<cluster key>).",

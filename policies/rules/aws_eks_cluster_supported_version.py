@@ -1,20 +1,18 @@
+from policies import facts
+from policies.catalog import EKS_STANDARD_SUPPORT
 from policies.framework import Ctx, Findings, Props, resource_rule
-from policies.rules.aws_eks_cluster_endpoint_private import CLUSTER
-
-# In EKS standard support as of 2026-11 (1.34 until 2026-12-02, 1.35 until 2027-03-27, 1.36).
-SUPPORTED = ["1.34", "1.35", "1.36"]
 
 
 @resource_rule(
     name="aws-eks-cluster-supported-version",
     control="EKS-05",
-    types=[CLUSTER],
+    types=[facts.EKS_CLUSTER],
     description="Clusters run a Kubernetes version in EKS standard support and never slide "
     "silently into paid extended support.",
     severity="medium",
     remediation="Pin a supported version and set upgrade_policy.support_type='STANDARD' "
     "(AWS's default is EXTENDED).",
-    config_schema={"supportedVersions": {"type": "array", "default": SUPPORTED}},
+    config_schema={"supportedVersions": {"type": "array", "default": EKS_STANDARD_SUPPORT}},
 )
 def check(props: Props, ctx: Ctx) -> Findings:
     version = props.get("version")

@@ -1,8 +1,6 @@
 from policies import facts
 from policies.framework import Ctx, Findings, NotApplicable, Props, resource_rule
 
-FEATURES = ("EKS_AUDIT_LOGS", "RUNTIME_MONITORING")
-
 
 @resource_rule(
     name="aws-guardduty-eks-protection",
@@ -19,7 +17,7 @@ def check(props: Props, ctx: Ctx) -> Findings:
             yield "the detector is disabled"
         return
     name = props.get("name")
-    if name not in FEATURES:
+    if name not in facts.GUARDDUTY_FEATURES:
         raise NotApplicable(f"{name} is not an EKS protection")
     if props.get("status") != "ENABLED":
         yield f"{name} is {props.get('status')}, not ENABLED"

@@ -1,7 +1,7 @@
 from collections.abc import Sequence
 
+from policies import facts
 from policies.framework import Config, NotApplicable, Resource, StackFindings, of_types, stack_rule
-from policies.rules.aws_guardduty_eks_protection import FEATURES
 
 DETECTOR = "aws:guardduty/detector:Detector"
 FEATURE = "aws:guardduty/detectorFeature:DetectorFeature"
@@ -30,7 +30,7 @@ def check(resources: Sequence[Resource], config: Config) -> StackFindings:
             for f in features
             if f.refers_to("detectorId", detector) and f.props.get("status") == "ENABLED"
         }
-        for missing in (name for name in FEATURES if name not in enabled):
+        for missing in (name for name in facts.GUARDDUTY_FEATURES if name not in enabled):
             yield detector.urn, f"{missing} is not enabled on this detector"
 
 

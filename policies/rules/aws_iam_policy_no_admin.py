@@ -1,13 +1,11 @@
 from policies import facts
 from policies.framework import Ctx, Findings, Props, resource_rule
 
-POLICY_TYPES = facts.GRANT_TYPES
-
 
 @resource_rule(
     name="aws-iam-policy-no-admin",
     control="IAM-01",
-    types=POLICY_TYPES,
+    types=facts.GRANT_TYPES,
     description="No IAM policy allows every action on every resource.",
     severity="critical",
     remediation="List the actions the workload needs, scoped to its resources.",

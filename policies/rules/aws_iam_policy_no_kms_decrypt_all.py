@@ -1,6 +1,5 @@
 from policies import facts
 from policies.framework import Ctx, Findings, Props, resource_rule
-from policies.rules.aws_iam_policy_no_admin import POLICY_TYPES
 
 DECRYPT = ["kms:Decrypt", "kms:ReEncryptFrom"]
 
@@ -8,7 +7,7 @@ DECRYPT = ["kms:Decrypt", "kms:ReEncryptFrom"]
 @resource_rule(
     name="aws-iam-policy-no-kms-decrypt-all",
     control="IAM-11",
-    types=POLICY_TYPES,
+    types=facts.GRANT_TYPES,
     description="kms:Decrypt and kms:ReEncrypt* are granted on named keys, never on every key.",
     severity="high",
     remediation="Grant decryption on the key ARNs the workload reads.",

@@ -1,6 +1,5 @@
 from policies import facts
 from policies.framework import Ctx, Findings, Props, resource_rule
-from policies.rules.aws_iam_policy_no_admin import POLICY_TYPES
 
 ESCALATION = [
     "iam:PassRole",
@@ -24,7 +23,7 @@ ESCALATION = [
 @resource_rule(
     name="aws-iam-policy-no-privilege-escalation",
     control="IAM-04",
-    types=POLICY_TYPES,
+    types=facts.GRANT_TYPES,
     description="Permission-management and role-passing actions are never unconstrained.",
     severity="critical",
     remediation="Scope iam:PassRole / sts:AssumeRole to named roles (and iam:PassedToService); "

@@ -1,6 +1,5 @@
 from policies import facts
 from policies.framework import Ctx, Findings, Props, resource_rule
-from policies.rules.aws_iam_policy_no_admin import POLICY_TYPES
 
 # Actions that accept a resource ARN: granting them on "*" reaches every bucket, secret, queue.
 # (KMS decrypt on "*" is its own control, IAM-11.)
@@ -32,7 +31,7 @@ SCOPABLE = [
 @resource_rule(
     name="aws-iam-policy-scoped-resources",
     control="IAM-03",
-    types=POLICY_TYPES,
+    types=facts.GRANT_TYPES,
     description="Actions that can be scoped to resources are never granted on Resource '*'.",
     severity="high",
     remediation="Name the bucket, prefix, secret or queue ARNs instead of '*'.",

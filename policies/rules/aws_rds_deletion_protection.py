@@ -1,12 +1,11 @@
 from policies import facts
 from policies.framework import Ctx, Findings, NotApplicable, Props, resource_rule
-from policies.rules.aws_rds_not_public import DATABASES
 
 
 @resource_rule(
     name="aws-rds-deletion-protection",
     control="RDS-03",
-    types=DATABASES,
+    types=facts.RDS_DATABASES,
     description="Databases refuse deletion and always leave a final snapshot.",
     severity="high",
     remediation="Set deletion_protection=True, skip_final_snapshot=False and "

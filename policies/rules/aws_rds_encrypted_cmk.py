@@ -1,12 +1,11 @@
 from policies import facts
 from policies.framework import Ctx, Findings, NotApplicable, Props, resource_rule
-from policies.rules.aws_rds_not_public import DATABASES
 
 
 @resource_rule(
     name="aws-rds-encrypted-cmk",
     control="RDS-02",
-    types=DATABASES,
+    types=facts.RDS_DATABASES,
     description="Database storage is encrypted with the environment's customer-managed key.",
     severity="high",
     remediation="Set storage_encrypted=True and kms_key_id=<storage key>.",

@@ -1,12 +1,11 @@
 from policies import facts
 from policies.framework import Ctx, Findings, NotApplicable, Props, resource_rule
-from policies.rules.aws_rds_not_public import DATABASES
 
 
 @resource_rule(
     name="aws-rds-iam-auth-managed-password",
     control="RDS-05",
-    types=DATABASES,
+    types=facts.RDS_DATABASES,
     description="Databases use IAM authentication and a master password managed by Secrets "
     "Manager, never a literal.",
     severity="high",

@@ -1,12 +1,11 @@
 from policies import facts
 from policies.framework import Ctx, Findings, Props, resource_rule
-from policies.rules.aws_rds_not_public import DATABASES
 
 
 @resource_rule(
     name="aws-rds-logs-and-upgrades",
     control="RDS-06",
-    types=DATABASES,
+    types=facts.RDS_DATABASES,
     description="Databases export their logs to CloudWatch and take minor-version patches.",
     severity="medium",
     remediation="Set enabled_cloudwatch_logs_exports (e.g. ['postgresql', 'upgrade']) and keep "

@@ -1,14 +1,11 @@
 from policies import facts
 from policies.framework import Ctx, Findings, Props, resource_rule
 
-INSTANCES = ["aws:rds/instance:Instance", "aws:rds/clusterInstance:ClusterInstance"]
-DATABASES = [*INSTANCES, "aws:rds/cluster:Cluster"]
-
 
 @resource_rule(
     name="aws-rds-not-public",
     control="RDS-01",
-    types=INSTANCES,
+    types=facts.RDS_INSTANCES,
     description="Database instances are never publicly accessible.",
     severity="critical",
     remediation="Set publicly_accessible=False and use a subnet group of intra subnets.",

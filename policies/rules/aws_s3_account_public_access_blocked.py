@@ -2,7 +2,6 @@ from collections.abc import Sequence
 
 from policies import facts
 from policies.framework import Config, NotApplicable, Resource, StackFindings, of_types, stack_rule
-from policies.rules.aws_s3_bucket_public_access_blocked import FLAGS
 
 
 @stack_rule(
@@ -22,7 +21,7 @@ def check(resources: Sequence[Resource], config: Config) -> StackFindings:
     if not blocks:
         yield "", "no AccountPublicAccessBlock: buckets created outside this stack may be public"
     for block in blocks:
-        off = [flag for flag in FLAGS if not facts.true(block.props.get(flag))]
+        off = [flag for flag in facts.PUBLIC_ACCESS_FLAGS if not facts.true(block.props.get(flag))]
         if off:
             yield block.urn, f"account public access block leaves {off} off"
 

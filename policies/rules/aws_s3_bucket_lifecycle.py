@@ -2,7 +2,6 @@ from collections.abc import Sequence
 
 from policies import facts
 from policies.framework import Config, Findings, Resource, StackFindings, each, of_types, stack_rule
-from policies.rules.aws_s3_bucket_versioning import VERSIONING
 
 LIFECYCLE = facts.s3_side("bucketLifecycleConfiguration", "BucketLifecycleConfiguration")
 
@@ -23,7 +22,7 @@ def check(resources: Sequence[Resource], config: Config) -> StackFindings:
 def _bucket(resources: Sequence[Resource], bucket: Resource) -> Findings:
     versioned = any(
         (v.props.get("versioningConfiguration") or {}).get("status") == "Enabled"
-        for v in facts.attached(resources, bucket, VERSIONING)
+        for v in facts.attached(resources, bucket, facts.S3_VERSIONING)
     ) or facts.true((bucket.props.get("versioning") or {}).get("enabled"))
     if not versioned:
         return

@@ -3,7 +3,6 @@ from collections.abc import Sequence
 from policies import facts
 from policies.framework import Config, Findings, Resource, StackFindings, each, of_types, stack_rule
 
-FLAGS = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
 BPA = ("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",)
 
 
@@ -21,7 +20,7 @@ def check(resources: Sequence[Resource], config: Config) -> StackFindings:
 
 
 def _block(block: Resource) -> Findings:
-    off = [flag for flag in FLAGS if not facts.true(block.props.get(flag))]
+    off = [flag for flag in facts.PUBLIC_ACCESS_FLAGS if not facts.true(block.props.get(flag))]
     if off:
         yield f"public access block leaves {off} off"
 

@@ -3,12 +3,10 @@ from collections.abc import Sequence
 from policies import facts
 from policies.framework import Config, Findings, Resource, StackFindings, each, of_types, stack_rule
 
-VERSIONING = facts.s3_side("bucketVersioning", "BucketVersioning")
-
 
 @stack_rule(
     name="aws-s3-bucket-versioning",
-    types=[*facts.BUCKETS, *VERSIONING],
+    types=[*facts.BUCKETS, *facts.S3_VERSIONING],
     control="S3-04",
     description="Every bucket keeps versions: a model, artifact or log overwritten stays "
     "recoverable.",
@@ -22,7 +20,7 @@ def check(resources: Sequence[Resource], config: Config) -> StackFindings:
 def _bucket(resources: Sequence[Resource], bucket: Resource) -> Findings:
     statuses = [
         (v.props.get("versioningConfiguration") or {}).get("status")
-        for v in facts.attached(resources, bucket, VERSIONING)
+        for v in facts.attached(resources, bucket, facts.S3_VERSIONING)
     ]
     inline = bucket.props.get("versioning") or {}
     if "Enabled" not in statuses and not facts.true(inline.get("enabled")):

@@ -1,12 +1,11 @@
 from policies import facts
 from policies.framework import Ctx, Findings, Props, resource_rule
-from policies.rules.karpenter_nodepool_gpu_limit import GPU_FAMILY, NODEGROUP, NODEPOOL
 
 ALLOWED = ["g5", "g6", "g6e"]
 
 
 def _families(ctx: Ctx, props: Props) -> list[str]:
-    if ctx.type == NODEGROUP:
+    if ctx.type == facts.NODE_GROUP:
         return [str(t).split(".", 1)[0] for t in facts.as_list(props.get("instanceTypes"))]
     if ctx.type == "aws:ec2/launchTemplate:LaunchTemplate":
         return [str(props.get("instanceType") or "").split(".", 1)[0]]
@@ -25,14 +24,14 @@ def _families(ctx: Ctx, props: Props) -> list[str]:
 @resource_rule(
     name="gpu-instance-families-allowed",
     control="FIN-02",
-    types=[NODEPOOL, NODEGROUP, "aws:ec2/launchTemplate:LaunchTemplate"],
+    types=[facts.NODE_POOL, facts.NODE_GROUP, "aws:ec2/launchTemplate:LaunchTemplate"],
     description="GPU capacity comes only from the instance families the environment allows.",
     severity="medium",
     remediation="Request only allowed families; widen the list per environment with a reason.",
     config_schema={"allowedGpuFamilies": {"type": "array", "default": ALLOWED}},
 )
 def check(props: Props, ctx: Ctx) -> Findings:
-    gpu = sorted({f for f in _families(ctx, props) if GPU_FAMILY.match(f)})
+    gpu = sorted({f for f in _families(ctx, props) if facts.GPU_FAMILY.match(f)})
     refused = [f for f in gpu if f not in ctx.config["allowedGpuFamilies"]]
     if refused:
         yield f"GPU families {refused} are not allowed here ({ctx.config['allowedGpuFamilies']})"

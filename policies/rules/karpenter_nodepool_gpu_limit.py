@@ -1,18 +1,14 @@
-import re
 from collections.abc import Mapping
 
 from policies import facts
 from policies.framework import Ctx, Findings, NotApplicable, Props, resource_rule
 
-NODEPOOL = "kubernetes:karpenter.sh/v1:NodePool"
-NODEGROUP = "aws:eks/nodeGroup:NodeGroup"
-GPU_FAMILY = re.compile(r"^(g\d|gr\d|p\d)")
 GPU_KEY = "nvidia.com/gpu"
 UNTAINTED = "no nvidia.com/gpu NoSchedule taint: any pod can land on a GPU node and keep it awake"
 
 
 def is_gpu_type(instance_type: str) -> bool:
-    return bool(GPU_FAMILY.match(instance_type.split(".", 1)[0]))
+    return bool(facts.GPU_FAMILY.match(instance_type.split(".", 1)[0]))
 
 
 # Karpenter's well-known labels that select GPU instances whatever the family is called.
@@ -48,7 +44,7 @@ def nodepool_is_gpu(spec: Props) -> bool:
             v in GPU_CATEGORIES for v in values
         ):
             return True
-        if any(GPU_FAMILY.match(v.split(".", 1)[0]) for v in values):
+        if any(facts.GPU_FAMILY.match(v.split(".", 1)[0]) for v in values):
             return True
     return False
 
@@ -56,7 +52,7 @@ def nodepool_is_gpu(spec: Props) -> bool:
 @resource_rule(
     name="karpenter-nodepool-gpu-limit",
     control="FIN-01",
-    types=[NODEPOOL, NODEGROUP],
+    types=[facts.NODE_POOL, facts.NODE_GROUP],
     description="GPU capacity has a hard ceiling, is tainted for GPU work only and scales to "
     "zero when idle.",
     severity="high",
@@ -69,7 +65,7 @@ def nodepool_is_gpu(spec: Props) -> bool:
     },
 )
 def check(props: Props, ctx: Ctx) -> Findings:
-    if ctx.type == NODEGROUP:
+    if ctx.type == facts.NODE_GROUP:
         types = [str(t) for t in facts.as_list(props.get("instanceTypes"))]
         if not any(is_gpu_type(t) for t in types):
             raise NotApplicable("not a GPU node group")

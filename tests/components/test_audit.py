@@ -47,7 +47,7 @@ def audit():
 
 
 def test_children(audit):
-    component = audit.component("mlplat:audit:Audit")
+    component = audit.one("mlplat:audit:Audit")
     checks = len(CIS_FILTERS)
     assert audit.child_types(component.urn) == Counter(
         {

@@ -15,7 +15,7 @@ def baseline(record):
 
 
 def test_children(baseline):
-    component = baseline.component("mlplat:baseline:AccountBaseline")
+    component = baseline.one("mlplat:baseline:AccountBaseline")
     assert baseline.child_types(component.urn) == Counter(
         {
             "aws:s3/accountPublicAccessBlock:AccountPublicAccessBlock": 1,

@@ -35,7 +35,7 @@ def pool():
 
 
 def test_children(pool):
-    component = pool.component("mlplat:karpenter:CpuPool")
+    component = pool.one("mlplat:karpenter:CpuPool")
     assert pool.child_types(component.urn) == Counter(
         {
             "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass": 1,

@@ -57,7 +57,7 @@ def statements() -> dict[str, dict]:
 
 
 def test_children(deploy):
-    component = deploy.component("mlplat:iam:DeployRole")
+    component = deploy.one("mlplat:iam:DeployRole")
     assert deploy.child_types(component.urn) == Counter(
         {
             "aws:iam/openIdConnectProvider:OpenIdConnectProvider": 1,

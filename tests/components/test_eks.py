@@ -50,7 +50,7 @@ def eks():
 
 
 def test_children_are_exactly_these(eks):
-    component = eks.component("mlplat:eks:EksCluster")
+    component = eks.one("mlplat:eks:EksCluster")
     assert eks.child_types(component.urn) == Counter(
         {
             "aws:cloudwatch/logGroup:LogGroup": 1,

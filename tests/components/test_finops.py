@@ -31,7 +31,7 @@ def costs():
 
 
 def test_children(costs):
-    component = costs.component("mlplat:finops:CostControls")
+    component = costs.one("mlplat:finops:CostControls")
     assert costs.child_types(component.urn) == Counter(
         {
             "aws:budgets/budget:Budget": 2,

@@ -65,7 +65,7 @@ def gpu():
 
 
 def test_children(gpu):
-    component = gpu.component("mlplat:gpu:GpuPools")
+    component = gpu.one("mlplat:gpu:GpuPools")
     assert gpu.child_types(component.urn) == Counter(
         {
             "kubernetes:core/v1:Namespace": 1,

@@ -29,7 +29,7 @@ def baseline(record):
 
 
 def test_baseline_children(baseline):
-    component = baseline.component("mlplat:iam:IamBaseline")
+    component = baseline.one("mlplat:iam:IamBaseline")
     assert baseline.child_types(component.urn) == Counter(
         {
             "aws:iam/policy:Policy": 1,
@@ -101,7 +101,7 @@ def workload(**overrides) -> WorkloadRoleArgs:
 
 def test_workload_role_is_pod_identity_of_one_service_account(record):
     recording = record(lambda: WorkloadRole("trainer", workload()))
-    component = recording.component("mlplat:iam:WorkloadRole")
+    component = recording.one("mlplat:iam:WorkloadRole")
     assert recording.child_types(component.urn) == Counter(
         {
             "aws:iam/role:Role": 1,

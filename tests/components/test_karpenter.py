@@ -39,7 +39,7 @@ def karpenter():
 
 
 def test_children(karpenter):
-    component = karpenter.component("mlplat:karpenter:Karpenter")
+    component = karpenter.one("mlplat:karpenter:Karpenter")
     assert karpenter.child_types(component.urn) == Counter(
         {
             "aws:iam/role:Role": 1,

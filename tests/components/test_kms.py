@@ -19,7 +19,7 @@ def protected(record):
 
 
 def test_one_key_and_one_alias_per_purpose(protected):
-    component = protected.component("mlplat:kms:Kms")
+    component = protected.one("mlplat:kms:Kms")
     assert protected.child_types(component.urn) == Counter(
         {"aws:kms/key:Key": 3, "aws:kms/alias:Alias": 3}
     )

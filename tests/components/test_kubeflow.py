@@ -52,7 +52,7 @@ def kubeflow():
 
 
 def test_children(kubeflow):
-    component = kubeflow.component("mlplat:kubeflow:Kubeflow")
+    component = kubeflow.one("mlplat:kubeflow:Kubeflow")
     upstream = sum(len(components) for _, components in STAGES)
     assert kubeflow.child_types(component.urn) == Counter(
         {

@@ -46,7 +46,7 @@ def mlflow():
 
 
 def test_children(mlflow):
-    component = mlflow.component("mlplat:mlflow:MlflowServer")
+    component = mlflow.one("mlplat:mlflow:MlflowServer")
     assert mlflow.child_types(component.urn) == Counter(
         {
             "kubernetes:core/v1:Namespace": 1,

@@ -73,7 +73,7 @@ def expected_children(nats: int) -> Counter:
 
 def test_children_are_exactly_these_and_all_parented(single, per_az):
     for recording, nats in ((single, 1), (per_az, 3)):
-        component = recording.component("mlplat:network:Network")
+        component = recording.one("mlplat:network:Network")
         assert recording.child_types(component.urn) == expected_children(nats)
         assert len(recording.records) == 1 + sum(expected_children(nats).values())
         # Full type chain in every child URN, as a real `pulumi stack export` holds it.

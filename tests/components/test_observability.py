@@ -62,7 +62,7 @@ def observability():
 
 
 def test_children(observability):
-    component = observability.component("mlplat:observability:Observability")
+    component = observability.one("mlplat:observability:Observability")
     assert observability.child_types(component.urn) == Counter(
         {
             "kubernetes:core/v1:Namespace": 1,

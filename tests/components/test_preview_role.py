@@ -35,7 +35,7 @@ def preview():
 
 
 def test_children(preview):
-    component = preview.component("mlplat:iam:PreviewRole")
+    component = preview.one("mlplat:iam:PreviewRole")
     count = len(preview_policies(SCOPE))
     assert count == 2
     assert preview.child_types(component.urn) == Counter(

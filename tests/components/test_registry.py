@@ -35,7 +35,7 @@ def prod():
 
 
 def test_bucket_children(prod):
-    component = prod.component("mlplat:storage:SecureBucket")
+    component = prod.one("mlplat:storage:SecureBucket")
     assert prod.child_types(component.urn) == Counter(
         {
             "aws:s3/bucket:Bucket": 1,

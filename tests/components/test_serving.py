@@ -41,7 +41,7 @@ def serving():
 
 
 def test_children(serving):
-    component = serving.component("mlplat:serving:Serving")
+    component = serving.one("mlplat:serving:Serving")
     assert serving.child_types(component.urn) == Counter(
         {
             "kubernetes:serving.kserve.io/v1alpha1:ClusterServingRuntime": 1,

@@ -56,7 +56,7 @@ def in_namespace(recording, type_: str, namespace: str) -> list:
 
 
 def test_children_per_team(teams):
-    component = teams.component("mlplat:teams:Teams")
+    component = teams.one("mlplat:teams:Teams")
     assert teams.child_types(component.urn) == Counter(
         {
             "kubernetes:core/v1:Namespace": 2,

@@ -46,7 +46,7 @@ def database():
 
 
 def test_children(database):
-    component = database.component("mlplat:mlflow:TrackingDatabase")
+    component = database.one("mlplat:mlflow:TrackingDatabase")
     assert database.child_types(component.urn) == Counter(
         {
             "aws:rds/subnetGroup:SubnetGroup": 1,

@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 from components.network import NetworkArgs
-from mlplat.readme import README, component_sections, rendered
+from mlplat.readme import POLICY_CATALOG, README, component_sections, policy_catalog, rendered
 
 
 def test_readme_tables_match_the_code():
     current = README.read_text()
     assert rendered(current) == current, "run `make docs` (python -m mlplat.readme)"
+
+
+def test_the_packs_catalog_facts_are_generated_from_the_catalog():
+    from components.catalog import EKS_STANDARD_SUPPORT, KUBERNETES_VERSION
+    from policies.catalog import EKS_STANDARD_SUPPORT as IN_THE_PACK
+
+    assert POLICY_CATALOG.read_text() == policy_catalog(), "run `python -m mlplat.readme`"
+    assert list(EKS_STANDARD_SUPPORT) == IN_THE_PACK
+    assert KUBERNETES_VERSION in IN_THE_PACK  # the pinned cluster passes the rule
 
 
 def test_every_argument_is_documented():
