@@ -1,12 +1,15 @@
 """The stack program: one environment in, the platform's resources out.
 
 `pulumi up -s <env>` runs it through `stacks/__main__.py`; `mlplat synth <env>` runs the very same
-function under the SDK's mock monitor.
+function under the SDK's mock monitor. `build` is the table of contents: each phase takes the spec
+and the earlier phases' typed bundles and returns its own; values pass from the spec to a
+component's Args by name, so mypy sees every hand-off.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
@@ -52,7 +55,11 @@ from components.teams import TEAM_SERVICE_ACCOUNT, Team, Teams, TeamsArgs, names
 from components.tracking_database import TrackingDatabase, TrackingDatabaseArgs
 from stacks.environment import (
     EnvironmentSpec,
+    GpuPoolSpec,
+    ServedModelSpec,
     SpecError,
+    SystemNodesSpec,
+    TeamSpec,
     load_environment,
     promotion_source,
     promotion_targets,
@@ -96,6 +103,56 @@ def autoscaling_role_arn(account_id: str) -> str:
     )
 
 
+@dataclass(frozen=True)
+class Setting:
+    """What every phase needs besides its inputs: the spec, its promotion neighbours and the
+    AWS resource options (`stateful`: protected where the environment says so)."""
+
+    spec: EnvironmentSpec
+    source: EnvironmentSpec | None  # where this environment promotes models from
+    promotion_readers: list[str]  # the promotion roles of the environments that promote from it
+    on_aws: pulumi.ResourceOptions
+    stateful: pulumi.ResourceOptions
+
+
+@dataclass(frozen=True)
+class Foundation:
+    baseline: AccountBaseline
+    iam: IamBaseline
+    deploy: DeployRole
+    preview: PreviewRole
+    kms: Kms
+    network: Network
+
+
+@dataclass(frozen=True)
+class Cluster:
+    eks: EksCluster
+    karpenter: Karpenter
+    gpu_pools: GpuPools
+
+
+@dataclass(frozen=True)
+class Data:
+    access_logs: SecureBucket
+    registry: ModelRegistry
+    audit: Audit
+    costs: CostControls
+    tracking_database: TrackingDatabase
+
+
+@dataclass(frozen=True)
+class PlatformServices:
+    mlflow: MlflowServer
+    kubeflow: Kubeflow
+
+
+@dataclass(frozen=True)
+class Workloads:
+    teams: Teams
+    serving: Serving
+
+
 def build(
     spec: EnvironmentSpec,
     *,
@@ -103,15 +160,26 @@ def build(
     targets: Sequence[EnvironmentSpec] = (),
 ) -> None:
     """`source`: where this environment promotes models from; `targets`: who promotes from it."""
-    promotion_readers = [target.promotion_role_arn for target in targets]
-    provider = aws_provider(spec)
-    on_aws = pulumi.ResourceOptions(providers=[provider])
+    on_aws = pulumi.ResourceOptions(providers=[aws_provider(spec)])
     # Pulumi's `protect` is inherited by children: every key and alias is protected where the
     # environment says so (staging and prod).
     stateful = pulumi.ResourceOptions.merge(
         on_aws, pulumi.ResourceOptions(protect=spec.protection.stateful_resources)
     )
+    readers = [target.promotion_role_arn for target in targets]
+    setting = Setting(spec, source, readers, on_aws, stateful)
+    base = foundation(setting)
+    cluster = kubernetes_cluster(setting, base)
+    data = data_services(setting, base, cluster)
+    platform = platform_services(setting, base, cluster, data)
+    workloads = teams_and_serving(setting, base, cluster, data, platform)
+    observability(setting, base, cluster, data, platform)
+    exports(spec, base, cluster, data, platform, workloads)
 
+
+def foundation(setting: Setting) -> Foundation:
+    """The account's baseline, the permission boundary, CI's roles, the keys and the network."""
+    spec, on_aws = setting.spec, setting.on_aws
     baseline = AccountBaseline(spec.name, AccountBaselineArgs(), opts=on_aws)
     iam = IamBaseline(
         spec.name,
@@ -121,12 +189,11 @@ def build(
             region=spec.region,
             audit_principal_arns=spec.security.audit_principal_arns,
             organization_id=spec.security.organization_id,
-            foreign_key_user_arns=[spec.promotion_role_arn] if source else [],
+            foreign_key_user_arns=[spec.promotion_role_arn] if setting.source else [],
         ),
         opts=on_aws,
     )
-    # Losing it locks CI out: protected wherever stateful resources are.
-    deploy_scope = DeployScope(
+    scope = DeployScope(
         account_id=spec.account_id,
         region=spec.region,
         name_prefix=spec.name_prefix,
@@ -134,21 +201,22 @@ def build(
         boundary_arn=iam.boundary_arn,
         state_bucket=spec.state_bucket,
     )
+    # Losing it locks CI out: protected wherever stateful resources are.
     deploy = DeployRole(
         spec.name,
         DeployRoleArgs(
-            scope=deploy_scope,
+            scope=scope,
             github_repository=spec.ci.github_repository,
             github_environment=spec.name,
             permissions_boundary_arn=iam.boundary.arn,
         ),
-        opts=stateful,
+        opts=setting.stateful,
     )
     # Pull requests' previews read, never write: their code is not yet reviewed.
     preview = PreviewRole(
         spec.name,
         PreviewRoleArgs(
-            scope=deploy_scope,
+            scope=scope,
             github_repository=spec.ci.github_repository,
             github_environment=spec.name,
             oidc_provider_arn=deploy.oidc_provider_arn,
@@ -163,10 +231,10 @@ def build(
             account_id=spec.account_id,
             region=spec.region,
             volume_service_role_arns=[autoscaling_role_arn(spec.account_id)],
-            s3_reader_arns=promotion_readers,
+            s3_reader_arns=setting.promotion_readers,
         ),
         opts=pulumi.ResourceOptions.merge(
-            stateful, pulumi.ResourceOptions(depends_on=[baseline.autoscaling_role])
+            setting.stateful, pulumi.ResourceOptions(depends_on=[baseline.autoscaling_role])
         ),
     )
     network = Network(
@@ -186,7 +254,12 @@ def build(
         ),
         opts=on_aws,
     )
+    return Foundation(baseline, iam, deploy, preview, kms, network)
 
+
+def kubernetes_cluster(setting: Setting, base: Foundation) -> Cluster:
+    """EKS with its system nodes, Karpenter, and the CPU and GPU pools it scales."""
+    spec, kms, boundary = setting.spec, base.kms, base.iam.boundary.arn
     eks = EksCluster(
         spec.name,
         EksClusterArgs(
@@ -194,23 +267,22 @@ def build(
             kubernetes_version=spec.cluster.kubernetes_version,
             account_id=spec.account_id,
             region=spec.region,
-            control_plane_subnet_ids=network.intra_subnet_ids,
-            node_subnet_ids=network.private_subnet_ids,
+            control_plane_subnet_ids=base.network.intra_subnet_ids,
+            node_subnet_ids=base.network.private_subnet_ids,
             secrets_key_arn=kms.key_arns["cluster"],
             storage_key_arn=kms.key_arns["storage"],
             logs_key_arn=kms.key_arns["logs"],
             log_retention_days=spec.logs.retention_days,
             admin_role_arns=spec.cluster.admin_role_arns,
-            deploy_role_arn=deploy.role_arn,
-            viewer_role_arns={"preview": preview.role_arn},
+            deploy_role_arn=base.deploy.role_arn,
+            viewer_role_arns={"preview": base.preview.role_arn},
             addon_versions=ADDON_VERSIONS,
-            system_nodes=SystemNodes(**spec.cluster.system_nodes.model_dump()),
-            permissions_boundary_arn=iam.boundary.arn,
+            system_nodes=system_nodes(spec.cluster.system_nodes),
+            permissions_boundary_arn=boundary,
             protect=spec.protection.stateful_resources,
         ),
-        opts=on_aws,
+        opts=setting.on_aws,
     )
-
     karpenter = Karpenter(
         spec.name,
         KarpenterArgs(
@@ -219,14 +291,15 @@ def build(
             region=spec.region,
             chart_version=KARPENTER_VERSION,
             storage_key_arn=kms.key_arns["storage"],
-            permissions_boundary_arn=iam.boundary.arn,
+            permissions_boundary_arn=boundary,
             kubernetes_provider=eks.provider,
         ),
         opts=pulumi.ResourceOptions.merge(
-            on_aws, pulumi.ResourceOptions(depends_on=[eks.system_node_group])
+            setting.on_aws, pulumi.ResourceOptions(depends_on=[eks.system_node_group])
         ),
     )
-
+    # NodePool and EC2NodeClass are Karpenter's CRDs: the chart installs them first.
+    after_karpenter = pulumi.ResourceOptions(depends_on=[karpenter.chart])
     CpuPool(
         spec.name,
         CpuPoolArgs(
@@ -239,7 +312,7 @@ def build(
             cpu_limit=spec.compute.cpu_limit,
             kubernetes_provider=eks.provider,
         ),
-        opts=pulumi.ResourceOptions(depends_on=[karpenter.chart]),
+        opts=after_karpenter,
     )
     gpu_pools = GpuPools(
         spec.name,
@@ -250,13 +323,18 @@ def build(
             ami_alias=AMI_ALIAS,
             device_plugin_version=NVIDIA_DEVICE_PLUGIN_VERSION,
             efa_plugin_version=EFA_DEVICE_PLUGIN_VERSION,
-            pools=[GpuPool(**pool.model_dump(exclude={"spot_reason"})) for pool in spec.gpu.pools],
+            pools=[gpu_pool(pool) for pool in spec.gpu.pools],
             kubernetes_provider=eks.provider,
         ),
-        # NodePool and EC2NodeClass are Karpenter's CRDs: the chart installs them first.
-        opts=pulumi.ResourceOptions(depends_on=[karpenter.chart]),
+        opts=after_karpenter,
     )
+    return Cluster(eks, karpenter, gpu_pools)
 
+
+def data_services(setting: Setting, base: Foundation, cluster: Cluster) -> Data:
+    """The buckets (access logs, models, audit), the audit trail, budgets, promotion and
+    MLflow's database: everything stateful, protected where the environment says so."""
+    spec, stateful, kms, boundary = setting.spec, setting.stateful, base.kms, base.iam.boundary.arn
     access_logs = SecureBucket(
         f"{spec.name}-access-logs",
         SecureBucketArgs(
@@ -280,7 +358,7 @@ def build(
             access_log_bucket=access_logs.bucket_name,
             noncurrent_version_days=spec.registry.noncurrent_version_days,
             object_lock=ObjectLock(mode=lock.mode, days=lock.days) if lock else None,
-            promotion_reader_arns=promotion_readers,
+            promotion_reader_arns=setting.promotion_readers,
         ),
         opts=stateful,
     )
@@ -301,7 +379,7 @@ def build(
             log_retention_days=spec.logs.retention_days,
             data_event_bucket_arns=[registry.bucket_arn],
             alert_emails=spec.notifications.emails,
-            permissions_boundary_arn=iam.boundary.arn,
+            permissions_boundary_arn=boundary,
         ),
         # Evidence and the controls that produce it (trail, bucket, detectors, alarms): protected
         # wherever stateful resources are, so deleting or replacing one takes an unprotect.
@@ -316,27 +394,41 @@ def build(
             anomaly_threshold_usd=spec.budgets.anomaly_threshold_usd,
             topic_arn=audit.topic_arn,
         ),
-        opts=on_aws,
+        opts=setting.on_aws,
     )
-    if source is not None:
-        PromotionRole(
-            spec.name,
-            PromotionRoleArgs(
-                role_name=spec.promotion_role_name,
-                oidc_provider_arn=deploy.oidc_provider.arn,
-                github_repository=spec.ci.github_repository,
-                github_environment=spec.name,
-                source_bucket=source.bucket_name("models"),
-                source_account_id=source.account_id,
-                source_region=source.region,
-                permissions_boundary_arn=iam.boundary.arn,
-            ),
-            registry,
-            opts=on_aws,
-        )
+    if setting.source is not None:
+        promotion_role(setting, base, setting.source, registry)
+    database = tracking_database(setting, base, cluster)
+    return Data(access_logs, registry, audit, costs, database)
 
+
+def promotion_role(
+    setting: Setting, base: Foundation, source: EnvironmentSpec, registry: ModelRegistry
+) -> PromotionRole:
+    """CI's role that copies approved models from `source`'s registry into this one."""
+    spec = setting.spec
+    return PromotionRole(
+        spec.name,
+        PromotionRoleArgs(
+            role_name=spec.promotion_role_name,
+            oidc_provider_arn=base.deploy.oidc_provider.arn,
+            github_repository=spec.ci.github_repository,
+            github_environment=spec.name,
+            source_bucket=source.bucket_name("models"),
+            source_account_id=source.account_id,
+            source_region=source.region,
+            permissions_boundary_arn=base.iam.boundary.arn,
+        ),
+        registry,
+        opts=setting.on_aws,
+    )
+
+
+def tracking_database(setting: Setting, base: Foundation, cluster: Cluster) -> TrackingDatabase:
+    """MLflow's PostgreSQL, in the intra subnets, reachable from the cluster only."""
+    spec, kms = setting.spec, base.kms
     database = spec.mlflow.database
-    tracking_database = TrackingDatabase(
+    return TrackingDatabase(
         f"{spec.name}-mlflow",
         TrackingDatabaseArgs(
             identifier=f"{spec.name_prefix}-mlflow",
@@ -346,18 +438,24 @@ def build(
             allocated_storage_gb=database.allocated_storage_gb,
             backup_retention_days=database.backup_retention_days,
             multi_az=database.multi_az,
-            vpc_id=network.vpc_id,
-            subnet_ids=network.intra_subnet_ids,
-            client_security_group_id=eks.cluster_security_group_id,
+            vpc_id=base.network.vpc_id,
+            subnet_ids=base.network.intra_subnet_ids,
+            client_security_group_id=cluster.eks.cluster_security_group_id,
             storage_key_arn=kms.key_arns["storage"],
             logs_key_arn=kms.key_arns["logs"],
             log_retention_days=spec.logs.retention_days,
-            permissions_boundary_arn=iam.boundary.arn,
+            permissions_boundary_arn=base.iam.boundary.arn,
             protect=spec.protection.stateful_resources,
         ),
-        opts=stateful,
+        opts=setting.stateful,
     )
 
+
+def platform_services(
+    setting: Setting, base: Foundation, cluster: Cluster, data: Data
+) -> PlatformServices:
+    """MLflow's server and Kubeflow, stage by stage."""
+    spec, eks = setting.spec, cluster.eks
     mlflow = MlflowServer(
         spec.name,
         MlflowServerArgs(
@@ -367,17 +465,16 @@ def build(
             cluster_name=eks.cluster_name,
             cluster_arn=eks.cluster_arn,
             role_name=f"{spec.name_prefix}-mlflow-server",
-            database_host=tracking_database.endpoint,
-            database_secret_arn=tracking_database.secret_arn,
-            storage_key_arn=kms.key_arns["storage"],
+            database_host=data.tracking_database.endpoint,
+            database_secret_arn=data.tracking_database.secret_arn,
+            storage_key_arn=base.kms.key_arns["storage"],
             vpc_cidr=spec.network.vpc_cidr,
-            permissions_boundary_arn=iam.boundary.arn,
+            permissions_boundary_arn=base.iam.boundary.arn,
             kubernetes_provider=eks.provider,
         ),
-        registry,
-        opts=on_aws,
+        data.registry,
+        opts=setting.on_aws,
     )
-
     oidc = spec.kubeflow.oidc
     kubeflow = Kubeflow(
         spec.name,
@@ -396,47 +493,54 @@ def build(
             kubernetes_provider=eks.provider,
         ),
         # Kubeflow's pods need the node pools' capacity and the system add-ons.
-        opts=pulumi.ResourceOptions(depends_on=[karpenter.chart]),
+        opts=pulumi.ResourceOptions(depends_on=[cluster.karpenter.chart]),
     )
-    teams = [Team(**team.model_dump(exclude={"monthly_budget_usd"})) for team in spec.teams]
+    return PlatformServices(mlflow, kubeflow)
+
+
+def teams_and_serving(
+    setting: Setting, base: Foundation, cluster: Cluster, data: Data, platform: PlatformServices
+) -> Workloads:
+    """The teams' namespaces, profiles and roles, and the models they serve."""
+    spec, eks, installed = setting.spec, cluster.eks, platform.kubeflow.installed
+    teams = {team.name: team_of(team) for team in spec.teams}
     tenancy = Teams(
         spec.name,
         TeamsArgs(
-            teams=teams,
+            teams=list(teams.values()),
             name_prefix=spec.name_prefix,
             account_id=spec.account_id,
             region=spec.region,
             cluster_name=eks.cluster_name,
             cluster_arn=eks.cluster_arn,
-            permissions_boundary_arn=iam.boundary.arn,
+            permissions_boundary_arn=base.iam.boundary.arn,
             kubernetes_provider=eks.provider,
         ),
-        registry,
+        data.registry,
         # Profiles and Istio policies are Kubeflow's and Istio's kinds.
         opts=pulumi.ResourceOptions.merge(
-            on_aws, pulumi.ResourceOptions(depends_on=kubeflow.installed)
+            setting.on_aws, pulumi.ResourceOptions(depends_on=installed)
         ),
     )
-    by_team = {team.name: team for team in teams}
     serving = Serving(
         spec.name,
         ServingArgs(
             runtime_image=VLLM_IMAGE,
-            registry_bucket=registry.bucket_name,
-            models=[
-                ServedModel(
-                    namespace=namespace_of(by_team[m.team]),
-                    service_account=TEAM_SERVICE_ACCOUNT,
-                    **m.model_dump(exclude={"team"}),
-                )
-                for m in spec.serving.models
-            ],
+            registry_bucket=data.registry.bucket_name,
+            models=[served_model(m, namespace_of(teams[m.team])) for m in spec.serving.models],
             kubernetes_provider=eks.provider,
         ),
         # KServe's kinds, in the teams' namespaces.
-        opts=pulumi.ResourceOptions(depends_on=[*kubeflow.installed, tenancy]),
+        opts=pulumi.ResourceOptions(depends_on=[*installed, tenancy]),
     )
+    return Workloads(tenancy, serving)
 
+
+def observability(
+    setting: Setting, base: Foundation, cluster: Cluster, data: Data, platform: PlatformServices
+) -> Observability:
+    """Metrics, dashboards, alerts and container logs."""
+    spec, eks, kms = setting.spec, cluster.eks, base.kms
     slo = spec.observability.inference_slo
     inference_families = {
         family
@@ -444,7 +548,7 @@ def build(
         if pool.workload == "inference"
         for family in pool.instance_families or [t.split(".")[0] for t in pool.instance_types]
     }
-    Observability(
+    return Observability(
         spec.name,
         ObservabilityArgs(
             stack_version=KUBE_PROMETHEUS_STACK_VERSION,
@@ -468,45 +572,113 @@ def build(
             cluster_arn=eks.cluster_arn,
             vpc_cidr=spec.network.vpc_cidr,
             role_name=f"{spec.name_prefix}-alertmanager",
-            topic_arn=audit.topic_arn,
+            topic_arn=data.audit.topic_arn,
             topic_key_arn=kms.key_arns["logs"],
-            permissions_boundary_arn=iam.boundary.arn,
+            permissions_boundary_arn=base.iam.boundary.arn,
             kubernetes_provider=eks.provider,
             random_provider=random.Provider("random"),
         ),
         # DCGM joins the GPU agents' namespace; what the system nodes cannot hold needs Karpenter.
         # The operator's webhook certificate needs cert-manager (Kubeflow's foundation) serving.
         opts=pulumi.ResourceOptions.merge(
-            on_aws,
+            setting.on_aws,
             pulumi.ResourceOptions(
-                depends_on=[gpu_pools, karpenter.chart, *kubeflow.stages["foundation"]]
+                depends_on=[
+                    cluster.gpu_pools,
+                    cluster.karpenter.chart,
+                    *platform.kubeflow.stages["foundation"],
+                ]
             ),
         ),
     )
 
-    pulumi.export("environment", spec.name)
-    pulumi.export("account_id", spec.account_id)
-    pulumi.export("region", spec.region)
-    pulumi.export("vpc_id", network.vpc_id)
-    pulumi.export("private_subnet_ids", network.private_subnet_ids)
-    pulumi.export("intra_subnet_ids", network.intra_subnet_ids)
-    pulumi.export("kms_key_arns", kms.key_arns)
-    pulumi.export("permissions_boundary_arn", iam.boundary.arn)
-    pulumi.export("audit_role_arn", iam.audit_role.arn)
-    pulumi.export("deploy_role_arn", deploy.role_arn)
-    pulumi.export("preview_role_arn", preview.role_arn)
-    pulumi.export("cluster_name", eks.cluster_name)
-    pulumi.export("cluster_arn", eks.cluster_arn)
-    pulumi.export("karpenter_node_role_arn", karpenter.node_role.arn)
-    pulumi.export("registry_bucket", registry.bucket_name)
-    pulumi.export("access_log_bucket", access_logs.bucket_name)
-    pulumi.export("mlflow_database_endpoint", tracking_database.endpoint)
-    pulumi.export("mlflow_database_secret_arn", tracking_database.secret_arn)
-    pulumi.export("mlflow_url", mlflow.url)
-    pulumi.export("kubeflow_version", KUBEFLOW_VERSION)
-    pulumi.export("inference_endpoints", serving.endpoints)
-    pulumi.export("audit_bucket", spec.bucket_name("audit-logs"))
-    pulumi.export("trail_arn", audit.trail.arn)
-    pulumi.export("alarm_topic_arn", audit.topic_arn)
-    # To activate in the organization's management account (a member account cannot).
-    pulumi.export("cost_allocation_tags", costs.cost_allocation_tags)
+
+def exports(
+    spec: EnvironmentSpec,
+    base: Foundation,
+    cluster: Cluster,
+    data: Data,
+    platform: PlatformServices,
+    workloads: Workloads,
+) -> None:
+    """The stack's outputs: what CI, the runbooks and `mlplat preflight` read."""
+    for key, value in {
+        "environment": spec.name,
+        "account_id": spec.account_id,
+        "region": spec.region,
+        "vpc_id": base.network.vpc_id,
+        "private_subnet_ids": base.network.private_subnet_ids,
+        "intra_subnet_ids": base.network.intra_subnet_ids,
+        "kms_key_arns": base.kms.key_arns,
+        "permissions_boundary_arn": base.iam.boundary.arn,
+        "audit_role_arn": base.iam.audit_role.arn,
+        "deploy_role_arn": base.deploy.role_arn,
+        "preview_role_arn": base.preview.role_arn,
+        "cluster_name": cluster.eks.cluster_name,
+        "cluster_arn": cluster.eks.cluster_arn,
+        "karpenter_node_role_arn": cluster.karpenter.node_role.arn,
+        "registry_bucket": data.registry.bucket_name,
+        "access_log_bucket": data.access_logs.bucket_name,
+        "mlflow_database_endpoint": data.tracking_database.endpoint,
+        "mlflow_database_secret_arn": data.tracking_database.secret_arn,
+        "mlflow_url": platform.mlflow.url,
+        "kubeflow_version": KUBEFLOW_VERSION,
+        "inference_endpoints": workloads.serving.endpoints,
+        "audit_bucket": spec.bucket_name("audit-logs"),
+        "trail_arn": data.audit.trail.arn,
+        "alarm_topic_arn": data.audit.topic_arn,
+        # To activate in the organization's management account (a member account cannot).
+        "cost_allocation_tags": data.costs.cost_allocation_tags,
+    }.items():
+        pulumi.export(key, value)
+
+
+# --- From the spec to the components' Args: by name, so a renamed field is a type error --------
+
+
+def system_nodes(nodes: SystemNodesSpec) -> SystemNodes:
+    return SystemNodes(
+        instance_types=nodes.instance_types,
+        min_size=nodes.min_size,
+        max_size=nodes.max_size,
+        desired_size=nodes.desired_size,
+        capacity_type=nodes.capacity_type,
+    )
+
+
+def gpu_pool(pool: GpuPoolSpec) -> GpuPool:
+    """`spot_reason` stays in the spec: the policy pack reads it, the pool does not."""
+    return GpuPool(
+        name=pool.name,
+        workload=pool.workload,
+        instance_families=pool.instance_families,
+        instance_types=pool.instance_types,
+        capacity_types=pool.capacity_types,
+        gpu_limit=pool.gpu_limit,
+        labels=pool.labels,
+        efa=pool.efa,
+    )
+
+
+def team_of(team: TeamSpec) -> Team:
+    """The budget stays with CostControls."""
+    return Team(
+        name=team.name,
+        owners=team.owners,
+        gpu_quota=team.gpu_quota,
+        cpu_quota=team.cpu_quota,
+        memory_quota=team.memory_quota,
+    )
+
+
+def served_model(model: ServedModelSpec, namespace: str) -> ServedModel:
+    return ServedModel(
+        name=model.name,
+        namespace=namespace,
+        service_account=TEAM_SERVICE_ACCOUNT,
+        version=model.version,
+        canary_traffic_percent=model.canary_traffic_percent,
+        gpus=model.gpus,
+        min_replicas=model.min_replicas,
+        max_replicas=model.max_replicas,
+    )
