@@ -132,9 +132,17 @@ class DeployScope:
     state_bucket: str = arg("the S3 bucket holding the Pulumi state (from `mlplat bootstrap`)")
 
 
+def inside_scope(role_name: str, scope: DeployScope) -> list[str]:
+    """A CI role is named inside the scope it deploys, like every role it creates."""
+    if role_name.startswith(f"{scope.name_prefix}-"):
+        return []
+    return [f"role_name: {role_name!r} is outside the scope `{scope.name_prefix}-*`"]
+
+
 @dataclass(frozen=True, kw_only=True)
 class DeployRoleArgs:
     scope: DeployScope = arg("what the role may deploy")
+    role_name: str = arg("the role's name (its policies are `<role>-<purpose>`), inside the scope")
     github_repository: str = arg("`owner/name` of the repository whose workflows deploy")
     github_environment: str = arg("the GitHub environment a job must run in (its approvals)")
     permissions_boundary_arn: pulumi.Input[str] = arg("the environment's permission boundary")
@@ -722,6 +730,8 @@ class DeployRole(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: DeployRoleArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("mlplat:iam:DeployRole", name, None, opts)
+        if problems := inside_scope(args.role_name, args.scope):
+            raise ValueError(f"DeployRole {name}: " + "; ".join(problems))
         child = pulumi.ResourceOptions(parent=self)
         scope = args.scope
         # One per account and URL. No thumbprint: AWS verifies GitHub's certificate against its
@@ -734,7 +744,7 @@ class DeployRole(pulumi.ComponentResource):
         )
         self.role = aws.iam.Role(
             f"{name}-role",
-            name=f"{scope.name_prefix}-deploy",
+            name=args.role_name,
             description=f"CI: `pulumi up` from {args.github_repository} "
             f"(GitHub environment {args.github_environment})",
             assume_role_policy=github_trust(
@@ -748,7 +758,7 @@ class DeployRole(pulumi.ComponentResource):
         for purpose, document in deploy_policies(scope).items():
             policy = aws.iam.Policy(
                 f"{name}-{purpose}",
-                name=f"{scope.name_prefix}-deploy-{purpose}",
+                name=f"{args.role_name}-{purpose}",
                 description=f"CI deploy role: {purpose}",
                 policy=docs.to_json(document),
                 opts=child,

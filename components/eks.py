@@ -50,6 +50,7 @@ class SystemNodes:
 @dataclass(frozen=True, kw_only=True)
 class EksClusterArgs:
     cluster_name: str = arg("the cluster's name (subnet and Karpenter discovery tags use it)")
+    name_prefix: str = arg("its IAM roles are `<prefix>-<purpose>`: the deploy role's scope")
     kubernetes_version: str = arg("a version in EKS standard support, from the catalog")
     account_id: str = arg("the environment's account")
     region: str = arg("the environment's region")
@@ -216,7 +217,7 @@ class EksCluster(pulumi.ComponentResource):
     ) -> aws.iam.Role:
         role = aws.iam.Role(
             f"{name}-{label}",
-            name=f"{args.cluster_name}-{label}",
+            name=f"{args.name_prefix}-{label}",
             description=f"EKS {args.cluster_name}: {label}",
             assume_role_policy=trust,
             permissions_boundary=args.permissions_boundary_arn,
@@ -353,7 +354,7 @@ class EksCluster(pulumi.ComponentResource):
                 account_id=args.account_id,
                 cluster_name=args.cluster_name,
                 cluster_arn=cluster_arn,
-                role_name=f"{args.cluster_name}-{label}",
+                role_name=f"{args.name_prefix}-{label}",
                 namespace="kube-system",
                 service_account=service_account,
                 statements=statements,

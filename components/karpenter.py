@@ -110,6 +110,7 @@ def node_class_spec(
 @dataclass(frozen=True, kw_only=True)
 class KarpenterArgs:
     cluster_name: str = arg("the EKS cluster Karpenter provisions for")
+    name_prefix: str = arg("its roles, queue and rules are `<prefix>-karpenter-*`")
     account_id: str = arg("the environment's account")
     region: str = arg("the environment's region")
     chart_version: str = arg("the pinned Karpenter chart version, from the catalog")
@@ -277,7 +278,7 @@ class Karpenter(pulumi.ComponentResource):
 
         self.node_role = aws.iam.Role(
             f"{name}-node",
-            name=f"{cluster}-karpenter-node",
+            name=f"{args.name_prefix}-karpenter-node",
             description=f"Karpenter nodes of {cluster}",
             assume_role_policy=docs.ec2_instance_trust(),
             permissions_boundary=args.permissions_boundary_arn,
@@ -300,7 +301,7 @@ class Karpenter(pulumi.ComponentResource):
 
         self.queue = aws.sqs.Queue(
             f"{name}-interruption",
-            name=f"{cluster}-karpenter",
+            name=f"{args.name_prefix}-karpenter",
             message_retention_seconds=300,
             sqs_managed_sse_enabled=True,
             opts=child,
@@ -339,7 +340,7 @@ class Karpenter(pulumi.ComponentResource):
         for rule, pattern in INTERRUPTION_EVENTS.items():
             event_rule = aws.cloudwatch.EventRule(
                 f"{name}-{rule}",
-                name=f"{cluster}-karpenter-{rule}",
+                name=f"{args.name_prefix}-karpenter-{rule}",
                 description=f"Karpenter {cluster}: {pattern['detail-type'][0]}",
                 event_pattern=json.dumps(pattern, sort_keys=True),
                 opts=child,
@@ -358,7 +359,7 @@ class Karpenter(pulumi.ComponentResource):
                 account_id=args.account_id,
                 cluster_name=cluster,
                 cluster_arn=f"arn:aws:eks:{args.region}:{args.account_id}:cluster/{cluster}",
-                role_name=f"{cluster}-karpenter-controller",
+                role_name=f"{args.name_prefix}-karpenter-controller",
                 namespace=NAMESPACE,
                 service_account=SERVICE_ACCOUNT,
                 statements=pulumi.Output.all(

@@ -86,9 +86,8 @@ class NetworkArgs:
     interface_endpoint_az_count: int = arg(
         "interface endpoints in the first N AZs (1 in dev saves ~$7/month per endpoint per AZ)"
     )
-    cluster_name: str = arg(
-        "EKS cluster name: Karpenter's subnet discovery tag, and the prefix of the flow-log role"
-    )
+    cluster_name: str = arg("EKS cluster name: Karpenter's subnet discovery tag")
+    name_prefix: str = arg("the flow-log delivery role is `<prefix>-flow-logs`")
     flow_logs_kms_key_arn: pulumi.Input[str] = arg("customer key encrypting the flow-log group")
     flow_logs_retention_days: int = arg("flow-log retention, one of CloudWatch's allowed values")
     permissions_boundary_arn: pulumi.Input[str] | None = arg(
@@ -364,7 +363,7 @@ class Network(pulumi.ComponentResource):
         )
         role = aws.iam.Role(
             f"{name}-flow-logs",
-            name=f"{args.cluster_name}-flow-logs",
+            name=f"{args.name_prefix}-flow-logs",
             description="VPC flow logs delivery to CloudWatch Logs",
             assume_role_policy=docs.service_trust(
                 "vpc-flow-logs.amazonaws.com",

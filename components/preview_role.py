@@ -32,6 +32,7 @@ from components.deploy_role import (
     DeployScope,
     deploy_policies,
     github_trust,
+    inside_scope,
     preview_subject,
 )
 
@@ -62,6 +63,7 @@ def is_read(action: str) -> bool:
 @dataclass(frozen=True, kw_only=True)
 class PreviewRoleArgs:
     scope: DeployScope = arg("what the deploy role deploys: the preview reads the same")
+    role_name: str = arg("the role's name (its policies are `<role>-reads-<n>`), inside the scope")
     github_repository: str = arg("`owner/name` of the repository whose pull requests preview")
     github_environment: str = arg("the environment previewed (its `preview-<env>` gate)")
     oidc_provider_arn: pulumi.Input[str] = arg("GitHub's OIDC provider (the deploy role's)")
@@ -119,11 +121,13 @@ class PreviewRole(pulumi.ComponentResource):
         self, name: str, args: PreviewRoleArgs, opts: pulumi.ResourceOptions | None = None
     ):
         super().__init__("mlplat:iam:PreviewRole", name, None, opts)
+        if problems := inside_scope(args.role_name, args.scope):
+            raise ValueError(f"PreviewRole {name}: " + "; ".join(problems))
         child = pulumi.ResourceOptions(parent=self)
         scope = args.scope
         self.role = aws.iam.Role(
             f"{name}-preview",
-            name=f"{scope.name_prefix}-preview",
+            name=args.role_name,
             description=f"CI: `pulumi preview` of pull requests to {args.github_repository} "
             f"(GitHub environment preview-{args.github_environment}); reads only",
             assume_role_policy=github_trust(
@@ -137,7 +141,7 @@ class PreviewRole(pulumi.ComponentResource):
         for number, document in enumerate(preview_policies(scope), start=1):
             policy = aws.iam.Policy(
                 f"{name}-preview-reads-{number}",
-                name=f"{scope.name_prefix}-preview-reads-{number}",
+                name=f"{args.role_name}-reads-{number}",
                 description="CI preview role: the state and the platform's configuration, read "
                 "only",
                 policy=docs.to_json(document),

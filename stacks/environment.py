@@ -32,6 +32,7 @@ from pydantic import (
 from components.catalog import KUBERNETES_VERSION
 from components.gpu_pools import efa_instance_types
 from components.network import Tier, plan_subnets
+from stacks.naming import Names
 
 ENVIRONMENTS_DIR = Path(__file__).resolve().parent.parent / "environments"
 ENVIRONMENT_KEY = "mlplat:environment"
@@ -640,18 +641,23 @@ class EnvironmentSpec(_Strict):
         return value
 
     @property
+    def names(self) -> Names:
+        """Every physical name of the environment (`stacks/naming.py`)."""
+        return Names(self.name, self.account_id)
+
+    @property
     def name_prefix(self) -> str:
         """Every IAM role and policy, the cluster, queue and event rules are named `<prefix>-*`:
         the CI deploy role's grants are scoped to it."""
-        return f"mlplat-{self.name}"
+        return self.names.prefix
 
     @property
     def cluster_name(self) -> str:
-        return self.name_prefix
+        return self.names.cluster
 
     @property
     def promotion_role_name(self) -> str:
-        return f"{self.name_prefix}-promotion"
+        return self.names.promotion_role
 
     @property
     def promotion_role_arn(self) -> str:
@@ -659,20 +665,18 @@ class EnvironmentSpec(_Strict):
 
     @property
     def deploy_role_name(self) -> str:
-        return deploy_role_name(self.name)
+        return self.names.deploy_role
 
     def bucket_name(self, purpose: str) -> str:
-        """Bucket names are global: `mlplat-<env>-<purpose>-<account>`."""
-        return f"{self.name_prefix}-{purpose}-{self.account_id}"
+        return self.names.bucket(purpose)
 
     @property
     def state_bucket(self) -> str:
-        """The Pulumi state bucket `mlplat bootstrap` creates."""
-        return self.bucket_name("pulumi-state")
+        return self.names.state_bucket
 
 
 def deploy_role_name(environment: str) -> str:
-    return f"mlplat-{environment}-deploy"
+    return Names(environment).deploy_role
 
 
 @cache

@@ -193,37 +193,7 @@ def foundation(setting: Setting) -> Foundation:
         ),
         opts=on_aws,
     )
-    scope = DeployScope(
-        account_id=spec.account_id,
-        region=spec.region,
-        name_prefix=spec.name_prefix,
-        cluster_name=spec.cluster_name,
-        boundary_arn=iam.boundary_arn,
-        state_bucket=spec.state_bucket,
-    )
-    # Losing it locks CI out: protected wherever stateful resources are.
-    deploy = DeployRole(
-        spec.name,
-        DeployRoleArgs(
-            scope=scope,
-            github_repository=spec.ci.github_repository,
-            github_environment=spec.name,
-            permissions_boundary_arn=iam.boundary.arn,
-        ),
-        opts=setting.stateful,
-    )
-    # Pull requests' previews read, never write: their code is not yet reviewed.
-    preview = PreviewRole(
-        spec.name,
-        PreviewRoleArgs(
-            scope=scope,
-            github_repository=spec.ci.github_repository,
-            github_environment=spec.name,
-            oidc_provider_arn=deploy.oidc_provider_arn,
-            permissions_boundary_arn=iam.boundary.arn,
-        ),
-        opts=on_aws,
-    )
+    deploy, preview = ci_roles(setting, iam)
     kms = Kms(
         spec.name,
         KmsArgs(
@@ -248,6 +218,7 @@ def foundation(setting: Setting) -> Foundation:
             nat=spec.network.nat,
             interface_endpoint_az_count=spec.network.interface_endpoint_az_count,
             cluster_name=spec.cluster_name,
+            name_prefix=spec.name_prefix,
             flow_logs_kms_key_arn=kms.key_arns["logs"],
             flow_logs_retention_days=spec.logs.retention_days,
             permissions_boundary_arn=iam.boundary.arn,
@@ -257,6 +228,45 @@ def foundation(setting: Setting) -> Foundation:
     return Foundation(baseline, iam, deploy, preview, kms, network)
 
 
+def ci_roles(setting: Setting, iam: IamBaseline) -> tuple[DeployRole, PreviewRole]:
+    """The deploy role for merged code and the read-only preview role for pull requests."""
+    spec = setting.spec
+    scope = DeployScope(
+        account_id=spec.account_id,
+        region=spec.region,
+        name_prefix=spec.name_prefix,
+        cluster_name=spec.cluster_name,
+        boundary_arn=iam.boundary_arn,
+        state_bucket=spec.state_bucket,
+    )
+    # Losing it locks CI out: protected wherever stateful resources are.
+    deploy = DeployRole(
+        spec.name,
+        DeployRoleArgs(
+            scope=scope,
+            role_name=spec.names.deploy_role,
+            github_repository=spec.ci.github_repository,
+            github_environment=spec.name,
+            permissions_boundary_arn=iam.boundary.arn,
+        ),
+        opts=setting.stateful,
+    )
+    # Pull requests' previews read, never write: their code is not yet reviewed.
+    preview = PreviewRole(
+        spec.name,
+        PreviewRoleArgs(
+            scope=scope,
+            role_name=spec.names.preview_role,
+            github_repository=spec.ci.github_repository,
+            github_environment=spec.name,
+            oidc_provider_arn=deploy.oidc_provider_arn,
+            permissions_boundary_arn=iam.boundary.arn,
+        ),
+        opts=setting.on_aws,
+    )
+    return deploy, preview
+
+
 def kubernetes_cluster(setting: Setting, base: Foundation) -> Cluster:
     """EKS with its system nodes, Karpenter, and the CPU and GPU pools it scales."""
     spec, kms, boundary = setting.spec, base.kms, base.iam.boundary.arn
@@ -264,6 +274,7 @@ def kubernetes_cluster(setting: Setting, base: Foundation) -> Cluster:
         spec.name,
         EksClusterArgs(
             cluster_name=spec.cluster_name,
+            name_prefix=spec.name_prefix,
             kubernetes_version=spec.cluster.kubernetes_version,
             account_id=spec.account_id,
             region=spec.region,
@@ -287,6 +298,7 @@ def kubernetes_cluster(setting: Setting, base: Foundation) -> Cluster:
         spec.name,
         KarpenterArgs(
             cluster_name=spec.cluster_name,
+            name_prefix=spec.name_prefix,
             account_id=spec.account_id,
             region=spec.region,
             chart_version=KARPENTER_VERSION,
@@ -431,7 +443,7 @@ def tracking_database(setting: Setting, base: Foundation, cluster: Cluster) -> T
     return TrackingDatabase(
         f"{spec.name}-mlflow",
         TrackingDatabaseArgs(
-            identifier=f"{spec.name_prefix}-mlflow",
+            identifier=spec.names.tracking_database,
             account_id=spec.account_id,
             engine_version=POSTGRES_VERSION,
             instance_class=database.instance_class,
@@ -464,7 +476,7 @@ def platform_services(
             region=spec.region,
             cluster_name=eks.cluster_name,
             cluster_arn=eks.cluster_arn,
-            role_name=f"{spec.name_prefix}-mlflow-server",
+            role_name=spec.names.role("mlflow-server"),
             database_host=data.tracking_database.endpoint,
             database_secret_arn=data.tracking_database.secret_arn,
             storage_key_arn=base.kms.key_arns["storage"],
@@ -557,7 +569,7 @@ def observability(
             fluent_bit_version=FLUENT_BIT_CHART_VERSION,
             logs_key_arn=kms.key_arns["logs"],
             log_retention_days=spec.logs.retention_days,
-            fluent_bit_role_name=f"{spec.name_prefix}-fluent-bit",
+            fluent_bit_role_name=spec.names.role("fluent-bit"),
             retention_days=spec.observability.prometheus_retention_days,
             storage_gi=spec.observability.prometheus_storage_gi,
             storage_class=eks.storage_class_name,
@@ -571,7 +583,7 @@ def observability(
             cluster_name=eks.cluster_name,
             cluster_arn=eks.cluster_arn,
             vpc_cidr=spec.network.vpc_cidr,
-            role_name=f"{spec.name_prefix}-alertmanager",
+            role_name=spec.names.role("alertmanager"),
             topic_arn=data.audit.topic_arn,
             topic_key_arn=kms.key_arns["logs"],
             permissions_boundary_arn=base.iam.boundary.arn,

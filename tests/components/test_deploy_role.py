@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 
 import pytest
@@ -28,6 +29,7 @@ SCOPE = DeployScope(
 )
 ARGS = DeployRoleArgs(
     scope=SCOPE,
+    role_name="mlplat-staging-deploy",
     github_repository="example-org/mlplat",
     github_environment="staging",
     permissions_boundary_arn=BOUNDARY,
@@ -197,3 +199,17 @@ def test_each_policy_fits_iams_managed_policy_size():
     for purpose, document in deploy_policies(SCOPE).items():
         size = len(json.dumps(document, separators=(",", ":")))
         assert size <= 6144, f"{purpose}: {size} characters"
+
+
+@pytest.mark.parametrize("role_name", ["ci-deploy", "mlplat-stagingdeploy", "mlplat-prod-deploy"])
+def test_a_ci_role_named_outside_its_scope_is_refused(record, role_name):
+    from dataclasses import replace
+
+    from components.preview_role import PreviewRole
+    from tests.components.test_preview_role import ARGS as PREVIEW
+
+    expected = f"role_name: '{role_name}' is outside the scope `mlplat-staging-*`"
+    with pytest.raises(Exception, match=re.escape(f"DeployRole deploy: {expected}")):
+        record(lambda: DeployRole("deploy", replace(ARGS, role_name=role_name)))
+    with pytest.raises(Exception, match=re.escape(f"PreviewRole preview: {expected}")):
+        record(lambda: PreviewRole("preview", replace(PREVIEW, role_name=role_name)))

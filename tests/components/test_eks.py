@@ -20,6 +20,7 @@ DEPLOY = f"arn:aws:iam::{ACCOUNT}:role/mlplat-staging-deploy"
 def args(**overrides) -> EksClusterArgs:
     values = {
         "cluster_name": "mlplat-staging",
+        "name_prefix": "mlplat-staging",
         "kubernetes_version": KUBERNETES_VERSION,
         "account_id": ACCOUNT,
         "region": REGION,
@@ -248,3 +249,14 @@ def test_storage_class_is_encrypted_default_and_uses_the_cluster_provider(eks):
 def test_validation_reports_each_problem(overrides, expected):
     problems = validate_eks_args(args(**overrides))
     assert len(problems) == 1 and problems[0].startswith(expected), problems
+
+
+def test_role_names_come_from_the_name_prefix_never_from_the_cluster_name(record):
+    """The deploy role may create `role/<prefix>-*` only: a cluster named otherwise must not
+    move the roles out of that scope."""
+    renamed = record(lambda: EksCluster("eks", args(cluster_name="ml-platform-blue")))
+    names = {
+        r.inputs.get("name") or r.inputs.get("roleName")
+        for r in renamed.of_type("aws:iam/role:Role")
+    }
+    assert names and all(name.startswith("mlplat-staging-") for name in names), names

@@ -26,6 +26,7 @@ def karpenter():
             "karpenter",
             KarpenterArgs(
                 cluster_name="mlplat-staging",
+                name_prefix="mlplat-staging",
                 account_id=ACCOUNT,
                 region=REGION,
                 chart_version=KARPENTER_VERSION,
@@ -140,3 +141,32 @@ def test_chart_is_pinned_from_oci_and_runs_on_the_system_nodes(karpenter):
     # provider travels in `providers`, which the state of a component does not record).
     association = karpenter.one("aws:eks/podIdentityAssociation:PodIdentityAssociation")
     assert association.urn in chart.dependencies
+
+
+def test_names_come_from_the_name_prefix_never_from_the_cluster_name(record):
+    def build():
+        Karpenter(
+            "karpenter",
+            KarpenterArgs(
+                cluster_name="ml-platform-blue",
+                name_prefix="mlplat-staging",
+                account_id=ACCOUNT,
+                region=REGION,
+                chart_version=KARPENTER_VERSION,
+                storage_key_arn=STORAGE_KEY,
+                permissions_boundary_arn=BOUNDARY,
+                kubernetes_provider=k8s.Provider("k8s", kubeconfig="{}"),
+            ),
+        )
+
+    renamed = record(build)
+    named = [
+        r.inputs["name"]
+        for kind in (
+            "aws:iam/role:Role",
+            "aws:sqs/queue:Queue",
+            "aws:cloudwatch/eventRule:EventRule",
+        )
+        for r in renamed.of_type(kind)
+    ]
+    assert len(named) == 7 and all(n.startswith("mlplat-staging-karpenter") for n in named), named

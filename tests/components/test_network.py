@@ -29,6 +29,7 @@ def args(**overrides) -> NetworkArgs:
         "nat": "single",
         "interface_endpoint_az_count": 1,
         "cluster_name": "mlplat-test",
+        "name_prefix": "mlplat-test",
         "flow_logs_kms_key_arn": LOGS_KEY,
         "flow_logs_retention_days": 365,
         "permissions_boundary_arn": BOUNDARY,
@@ -254,3 +255,9 @@ def test_the_component_refuses_invalid_arguments(record):
 def test_valid_arguments_have_no_problems():
     assert validate_network_args(args()) == []
     assert isinstance(pulumi.ResourceOptions(), pulumi.ResourceOptions)
+
+
+def test_the_flow_log_role_is_named_from_the_prefix_not_the_cluster(record):
+    renamed = record(lambda: Network("net", args(cluster_name="ml-platform-blue")))
+    (role,) = renamed.of_type("aws:iam/role:Role")
+    assert role.inputs["name"] == "mlplat-test-flow-logs"

@@ -21,6 +21,7 @@ from tests.recording import ACCOUNT, policy, record
 PROVIDER = f"arn:aws:iam::{ACCOUNT}:oidc-provider/{GITHUB_OIDC_HOST}"
 ARGS = PreviewRoleArgs(
     scope=SCOPE,
+    role_name="mlplat-staging-preview",
     github_repository="example-org/mlplat",
     github_environment="staging",
     oidc_provider_arn=PROVIDER,
