@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
@@ -244,22 +243,6 @@ def test_an_unpriced_type_is_named_with_where_to_add_it():
         estimate([PROVIDER, pool], "dev")
     with pytest.raises(CostError, match="no price table for region 'ap-east-9'"):
         estimate([res("pulumi:providers:aws", "aws", {"region": "ap-east-9"})], "dev")
-
-
-def test_every_shipped_environment_has_no_gpu_idle_cost(tmp_path):
-    out = tmp_path / "build"
-    assert CliRunner().invoke(app, ["synth", "--all", "--out", str(out)]).exit_code == 0
-    result = CliRunner().invoke(app, ["cost", "--all", "--format", "json", "--out", str(out)])
-    assert result.exit_code == 0, result.output
-    estimates = {e["environment"]: e for e in json.loads(result.output)["estimates"]}
-    assert set(estimates) == {"dev", "staging", "prod"}
-    for e in estimates.values():
-        assert e["gpu_idle_usd_month"] == 0
-        assert e["ceiling_usd_month"] > e["idle_usd_month"] > e["floor_usd_month"] > 0
-        components = {entry["component"] for entry in e["lines"]}
-        assert {"cluster", "system nodes", "network", "general pool", "database"} <= components
-    markdown = CliRunner().invoke(app, ["cost", "dev", "--format", "markdown", "--out", str(out)])
-    assert markdown.output.startswith("### dev: $")
 
 
 def test_a_missing_state_exits_2_with_the_hint(tmp_path):

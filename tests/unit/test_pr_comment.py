@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import shutil
-
 from typer.testing import CliRunner
 
 from mlplat.cli import app
@@ -83,31 +80,6 @@ def test_the_comment_fits_githubs_limit_and_keeps_its_summary():
     assert "details trimmed to fit GitHub's comment limit" in text
     assert "3000 stateful or protected resource(s) deleted or replaced" in text
     assert len(render([change])) <= 65536
-
-
-def test_cli_compares_two_builds(tmp_path):
-    base = tmp_path / "base"
-    assert CliRunner().invoke(app, ["synth", "prod", "--out", str(base)]).exit_code == 0
-    head = tmp_path / "head"
-    shutil.copytree(base, head)
-    path = head / "prod" / "state.json"
-    state = json.loads(path.read_text())
-    resources = state["deployment"]["resources"]
-    # The change drops the registry bucket: a protected, stateful delete.
-    state["deployment"]["resources"] = [
-        r for r in resources if not r["urn"].endswith("aws:s3/bucket:Bucket::prod-models")
-    ]
-    path.write_text(json.dumps(state))
-    result = CliRunner().invoke(
-        app, ["pr-comment", "--base", str(base), "--head", str(head), "--no-linters"]
-    )
-    assert result.exit_code == 0, result.output
-    assert result.output.startswith(MARKER)
-    assert "| ✅ `prod` | 0 | 0 | 1 | 0 |" in result.output
-    assert "| delete | `aws:s3/bucket:Bucket::prod-models` | ⚠️ stateful, 🔒 protected |" in (
-        result.output
-    )
-    assert "(±$0)" in result.output  # the bucket costs nothing at rest
 
 
 def test_cli_without_a_head_build_exits_2(tmp_path):
