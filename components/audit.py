@@ -19,6 +19,7 @@ import pulumi_aws as aws
 
 from components import policy_documents as docs
 from components.args import arg
+from components.arns import partition
 from components.bucket import ObjectLock, SecureBucket, SecureBucketArgs
 
 # CIS AWS Foundations Benchmark (v3.0) section 4 metric filters: name -> CloudTrail pattern.
@@ -150,12 +151,14 @@ class AuditArgs:
 
 
 def trail_arn(args: AuditArgs) -> str:
-    return f"arn:aws:cloudtrail:{args.region}:{args.account_id}:trail/{args.name_prefix}"
+    region, account = args.region, args.account_id
+    region, account = args.region, args.account_id
+    return f"arn:{partition(region)}:cloudtrail:{region}:{account}:trail/{args.name_prefix}"
 
 
 def trail_bucket_statements(bucket_name: str, source_trail_arn: str, account_id: str) -> list:
     """CloudTrail may check the ACL and write under AWSLogs/<account>/, for this trail only."""
-    bucket_arn = f"arn:aws:s3:::{bucket_name}"
+    bucket_arn = f"arn:{source_trail_arn.split(':')[1]}:s3:::{bucket_name}"
     trail = {"Service": "cloudtrail.amazonaws.com"}
     only_this_trail = {"StringEquals": {"aws:SourceArn": source_trail_arn}}
     return [
@@ -176,10 +179,10 @@ def trail_bucket_statements(bucket_name: str, source_trail_arn: str, account_id:
     ]
 
 
-def config_bucket_statements(bucket_name: str, account_id: str) -> list:
+def config_bucket_statements(bucket_name: str, account_id: str, region: str) -> list:
     """AWS Config (through its service-linked role) may check the bucket and write snapshots
     and history under config/AWSLogs/<account>/, for this account only."""
-    bucket_arn = f"arn:aws:s3:::{bucket_name}"
+    bucket_arn = f"arn:{partition(region)}:s3:::{bucket_name}"
     config = {"Service": "config.amazonaws.com"}
     this_account = {"StringEquals": {"aws:SourceAccount": account_id}}
     return [
@@ -271,7 +274,7 @@ class Audit(pulumi.ComponentResource):
                 expire_after_days=args.retention_days,
                 policy_statements=[
                     *trail_bucket_statements(args.bucket_name, arn, args.account_id),
-                    *config_bucket_statements(args.bucket_name, args.account_id),
+                    *config_bucket_statements(args.bucket_name, args.account_id, args.region),
                 ],
             ),
             opts=child,
@@ -384,7 +387,7 @@ class Audit(pulumi.ComponentResource):
         for standard in SECURITY_HUB_STANDARDS:
             aws.securityhub.StandardsSubscription(
                 f"{name}-{standard.split('/')[1]}",
-                standards_arn=f"arn:aws:securityhub:{args.region}::{standard}",
+                standards_arn=f"arn:{partition(args.region)}:securityhub:{args.region}::{standard}",
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[hub]),
             )
         self.topic_arn = self.topic.arn

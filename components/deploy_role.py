@@ -21,6 +21,7 @@ import pulumi_aws as aws
 
 from components import policy_documents as docs
 from components.args import arg
+from components.arns import partition
 
 GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
 # The audience aws-actions/configure-aws-credentials requests.
@@ -211,8 +212,9 @@ def deploy_policies(scope: DeployScope) -> dict[str, dict]:
 
     Bucket settings only, no object access: the deployer never reads a model or a log."""
     account, region, prefix = scope.account_id, scope.region, scope.name_prefix
-    iam = f"arn:aws:iam::{account}"
-    eks = f"arn:aws:eks:{region}:{account}"
+    arn = f"arn:{partition(region)}"  # the partition of the region
+    iam = f"{arn}:iam::{account}"
+    eks = f"{arn}:eks:{region}:{account}"
     cluster = scope.cluster_name
     ((key, value),) = STATE_KEY_TAG.items()
     return {
@@ -221,7 +223,7 @@ def deploy_policies(scope: DeployScope) -> dict[str, dict]:
             docs.allow(EC2_READS, ["*"], sid="NetworkReads"),
             docs.allow(
                 EC2_OF_THIS_ACCOUNT,
-                [f"arn:aws:ec2:{region}:{account}:*"],
+                [f"{arn}:ec2:{region}:{account}:*"],
                 sid="NetworkOfThisAccount",
             ),
             # Account settings of the region: these APIs take no resource.
@@ -309,7 +311,7 @@ def deploy_policies(scope: DeployScope) -> dict[str, dict]:
                     "sqs:TagQueue",
                     "sqs:UntagQueue",
                 ],
-                [f"arn:aws:sqs:{region}:{account}:{prefix}-*"],
+                [f"{arn}:sqs:{region}:{account}:{prefix}-*"],
                 sid="QueuesOfThisEnvironment",
             ),
             docs.allow(
@@ -324,7 +326,7 @@ def deploy_policies(scope: DeployScope) -> dict[str, dict]:
                     "events:TagResource",
                     "events:UntagResource",
                 ],
-                [f"arn:aws:events:{region}:{account}:rule/{prefix}-*"],
+                [f"{arn}:events:{region}:{account}:rule/{prefix}-*"],
                 sid="EventRulesOfThisEnvironment",
             ),
             docs.allow(
@@ -342,7 +344,7 @@ def deploy_policies(scope: DeployScope) -> dict[str, dict]:
                     "logs:UntagLogGroup",
                     "logs:UntagResource",
                 ],
-                [f"arn:aws:logs:{region}:{account}:log-group:*"],
+                [f"{arn}:logs:{region}:{account}:log-group:*"],
                 sid="LogGroupsOfThisAccount",
             ),
             # DescribeLogGroups lists the account's groups: it takes no resource.
@@ -447,7 +449,7 @@ def deploy_policies(scope: DeployScope) -> dict[str, dict]:
                     "s3:PutEncryptionConfiguration",
                     "s3:PutLifecycleConfiguration",
                 ],
-                [f"arn:aws:s3:::{prefix}-*"],
+                [f"{arn}:s3:::{prefix}-*"],
                 sid="BucketsOfThisEnvironment",
             ),
             # Whoever may write a bucket policy could grant itself the objects; this Deny wins over
@@ -457,8 +459,8 @@ def deploy_policies(scope: DeployScope) -> dict[str, dict]:
                 "Effect": "Deny",
                 "Action": ["s3:DeleteObject*", "s3:GetObject*", "s3:PutObject*"],
                 "NotResource": [
-                    f"arn:aws:s3:::{scope.state_bucket}",
-                    f"arn:aws:s3:::{scope.state_bucket}/*",
+                    f"{arn}:s3:::{scope.state_bucket}",
+                    f"{arn}:s3:::{scope.state_bucket}/*",
                 ],
             },
         ),
@@ -484,7 +486,7 @@ def deploy_policies(scope: DeployScope) -> dict[str, dict]:
                     "rds:RemoveTagsFromResource",
                 ],
                 [
-                    f"arn:aws:rds:{region}:{account}:{kind}:{prefix}-*"
+                    f"{arn}:rds:{region}:{account}:{kind}:{prefix}-*"
                     for kind in ("db", "pg", "snapshot", "subgrp")
                 ],
                 sid="DatabasesOfThisEnvironment",
@@ -504,12 +506,12 @@ def deploy_policies(scope: DeployScope) -> dict[str, dict]:
                     "secretsmanager:RotateSecret",
                     "secretsmanager:TagResource",
                 ],
-                [f"arn:aws:secretsmanager:{region}:{account}:secret:rds!*"],
+                [f"{arn}:secretsmanager:{region}:{account}:secret:rds!*"],
                 sid="RdsManagedSecrets",
             ),
             docs.allow(
                 ["kms:Decrypt", "kms:GenerateDataKey"],
-                [f"arn:aws:kms:{region}:{account}:key/*"],
+                [f"{arn}:kms:{region}:{account}:key/*"],
                 sid="SecretKeyThroughSecretsManager",
                 conditions={
                     "StringEquals": {"kms:ViaService": f"secretsmanager.{region}.amazonaws.com"}
@@ -531,37 +533,35 @@ def deploy_policies(scope: DeployScope) -> dict[str, dict]:
                     "kms:UntagResource",
                     "kms:UpdateKeyDescription",
                 ],
-                [f"arn:aws:kms:{region}:{account}:key/*"],
+                [f"{arn}:kms:{region}:{account}:key/*"],
                 sid="KeysOfThisAccount",
             ),
             docs.allow(
                 ["kms:CreateAlias", "kms:DeleteAlias", "kms:UpdateAlias"],
                 [
-                    f"arn:aws:kms:{region}:{account}:alias/*",
-                    f"arn:aws:kms:{region}:{account}:key/*",
+                    f"{arn}:kms:{region}:{account}:alias/*",
+                    f"{arn}:kms:{region}:{account}:key/*",
                 ],
                 sid="AliasesOfThisAccount",
             ),
             # EKS secrets encryption and encrypted node volumes: grants only to AWS services.
             docs.allow(
                 ["kms:CreateGrant"],
-                [f"arn:aws:kms:{region}:{account}:key/*"],
+                [f"{arn}:kms:{region}:{account}:key/*"],
                 sid="GrantsToAwsServicesOnly",
                 conditions={"Bool": {"kms:GrantIsForAWSResource": "true"}},
             ),
             # Bootstrap tags the state key; the deployer decrypts with no other key.
             docs.allow(
                 ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"],
-                [f"arn:aws:kms:{region}:{account}:key/*"],
+                [f"{arn}:kms:{region}:{account}:key/*"],
                 sid="StateAndSecretsKeyOnly",
                 conditions={"StringEquals": {f"aws:ResourceTag/{key}": value}},
             ),
-            docs.allow(
-                ["s3:ListBucket"], [f"arn:aws:s3:::{scope.state_bucket}"], sid="StateBucket"
-            ),
+            docs.allow(["s3:ListBucket"], [f"{arn}:s3:::{scope.state_bucket}"], sid="StateBucket"),
             docs.allow(
                 ["s3:DeleteObject", "s3:GetObject", "s3:PutObject"],
-                [f"arn:aws:s3:::{scope.state_bucket}/*"],
+                [f"{arn}:s3:::{scope.state_bucket}/*"],
                 sid="StateObjects",
             ),
             # The account-wide S3 public access block is an account setting: no resource.
@@ -584,7 +584,7 @@ def deploy_policies(scope: DeployScope) -> dict[str, dict]:
                     "cloudtrail:ListTags",
                     "cloudtrail:RemoveTags",
                 ],
-                [f"arn:aws:cloudtrail:{region}:{account}:trail/{prefix}"],
+                [f"{arn}:cloudtrail:{region}:{account}:trail/{prefix}"],
                 sid="ReadTheTrail",
             ),
             # Describe/List calls of these services take no resource, nor do Config's recorder
@@ -608,7 +608,7 @@ def deploy_policies(scope: DeployScope) -> dict[str, dict]:
                     "config:DescribeConfigurationRecorders",
                     "config:StartConfigurationRecorder",
                 ],
-                [f"arn:aws:config:{region}:{account}:configuration-recorder/*"],
+                [f"{arn}:config:{region}:{account}:configuration-recorder/*"],
                 sid="ConfigRecorderOfThisAccount",
             ),
             docs.allow(
@@ -619,7 +619,7 @@ def deploy_policies(scope: DeployScope) -> dict[str, dict]:
                     "guardduty:UntagResource",
                     "guardduty:UpdateDetector",
                 ],
-                [f"arn:aws:guardduty:{region}:{account}:detector/*"],
+                [f"{arn}:guardduty:{region}:{account}:detector/*"],
                 sid="GuardDutyDetectorOfThisAccount",
             ),
             docs.allow(
@@ -630,7 +630,7 @@ def deploy_policies(scope: DeployScope) -> dict[str, dict]:
                     "access-analyzer:TagResource",
                     "access-analyzer:UntagResource",
                 ],
-                [f"arn:aws:access-analyzer:{region}:{account}:analyzer/{prefix}"],
+                [f"{arn}:access-analyzer:{region}:{account}:analyzer/{prefix}"],
                 sid="AccessAnalyzerOfThisEnvironment",
             ),
             docs.allow(
@@ -645,8 +645,8 @@ def deploy_policies(scope: DeployScope) -> dict[str, dict]:
                     "securityhub:UpdateSecurityHubConfiguration",
                 ],
                 [
-                    f"arn:aws:securityhub:{region}:{account}:hub/default",
-                    f"arn:aws:securityhub:{region}:{account}:subscription/*",
+                    f"{arn}:securityhub:{region}:{account}:hub/default",
+                    f"{arn}:securityhub:{region}:{account}:subscription/*",
                 ],
                 sid="SecurityHubOfThisAccount",
             ),
@@ -672,7 +672,7 @@ def deploy_policies(scope: DeployScope) -> dict[str, dict]:
                     "sns:Unsubscribe",
                     "sns:UntagResource",
                 ],
-                [f"arn:aws:sns:{region}:{account}:{prefix}-*"],
+                [f"{arn}:sns:{region}:{account}:{prefix}-*"],
                 sid="TopicsOfThisEnvironment",
             ),
             docs.allow(
@@ -684,12 +684,12 @@ def deploy_policies(scope: DeployScope) -> dict[str, dict]:
                     "cloudwatch:TagResource",
                     "cloudwatch:UntagResource",
                 ],
-                [f"arn:aws:cloudwatch:{region}:{account}:alarm:{prefix}-*"],
+                [f"{arn}:cloudwatch:{region}:{account}:alarm:{prefix}-*"],
                 sid="AlarmsOfThisEnvironment",
             ),
             docs.allow(
                 ["logs:DeleteMetricFilter", "logs:DescribeMetricFilters", "logs:PutMetricFilter"],
-                [f"arn:aws:logs:{region}:{account}:log-group:/aws/cloudtrail/{prefix}:*"],
+                [f"{arn}:logs:{region}:{account}:log-group:/aws/cloudtrail/{prefix}:*"],
                 sid="MetricFiltersOnTheTrailLogGroup",
             ),
             docs.allow(
@@ -700,7 +700,7 @@ def deploy_policies(scope: DeployScope) -> dict[str, dict]:
                     "budgets:UntagResource",
                     "budgets:ViewBudget",
                 ],
-                [f"arn:aws:budgets::{account}:budget/{prefix}-*"],
+                [f"{arn}:budgets::{account}:budget/{prefix}-*"],
                 sid="BudgetsOfThisEnvironment",
             ),
             docs.allow(
@@ -716,8 +716,8 @@ def deploy_policies(scope: DeployScope) -> dict[str, dict]:
                     "ce:UpdateAnomalySubscription",
                 ],
                 [
-                    f"arn:aws:ce::{account}:anomalymonitor/*",
-                    f"arn:aws:ce::{account}:anomalysubscription/*",
+                    f"{arn}:ce::{account}:anomalymonitor/*",
+                    f"{arn}:ce::{account}:anomalysubscription/*",
                 ],
                 sid="CostAnomalyDetectionOfThisAccount",
             ),

@@ -17,12 +17,14 @@ import pulumi_kubernetes as k8s
 
 from components import policy_documents as docs
 from components.args import arg
+from components.arns import aws_managed_policy, partition
 from components.placement import NODE_CLASS_LABEL, SYSTEM_NODE_CLASS, SYSTEM_TAINT_KEY
 from components.workload_role import WorkloadRole, WorkloadRoleArgs
 
 LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
-CLUSTER_ADMIN = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
-CLUSTER_VIEW = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy"
+# EKS access policies (`arn:<partition>:eks::aws:cluster-access-policy/<name>`).
+CLUSTER_ADMIN = "AmazonEKSClusterAdminPolicy"
+CLUSTER_VIEW = "AmazonEKSViewPolicy"
 NODE_POLICIES = ("AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryPullOnly")
 # Add-ons that must run before any node joins (networking, identity), and those that need nodes.
 BEFORE_NODES = ("vpc-cni", "kube-proxy", "eks-pod-identity-agent")
@@ -150,7 +152,8 @@ class EksCluster(pulumi.ComponentResource):
         admins["deploy"] = args.deploy_role_arn
         grants = [("admin", key, arn, CLUSTER_ADMIN) for key, arn in admins.items()]
         grants += [("view", key, arn, CLUSTER_VIEW) for key, arn in args.viewer_role_arns.items()]
-        for kind, key, principal, policy_arn in grants:
+        access_policies = f"arn:{partition(args.region)}:eks::aws:cluster-access-policy"
+        for kind, key, principal, policy in grants:
             entry = aws.eks.AccessEntry(
                 f"{name}-{kind}-{key}",
                 cluster_name=self.cluster.name,
@@ -162,7 +165,7 @@ class EksCluster(pulumi.ComponentResource):
                 f"{name}-{kind}-{key}",
                 cluster_name=self.cluster.name,
                 principal_arn=principal,
-                policy_arn=policy_arn,
+                policy_arn=f"{access_policies}/{policy}",
                 access_scope=aws.eks.AccessPolicyAssociationAccessScopeArgs(type="cluster"),
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[entry]),
             )
@@ -227,7 +230,7 @@ class EksCluster(pulumi.ComponentResource):
             aws.iam.RolePolicyAttachment(
                 f"{name}-{label}-{policy}",
                 role=role.name,
-                policy_arn=f"arn:aws:iam::aws:policy/{policy}",
+                policy_arn=aws_managed_policy(args.region, policy),
                 opts=pulumi.ResourceOptions(parent=self),
             )
         return role
@@ -320,12 +323,13 @@ class EksCluster(pulumi.ComponentResource):
         cni: bool = False,
     ) -> tuple[WorkloadRole, str]:
         """Pod Identity roles of the add-ons that call AWS; the association is the add-on's own."""
-        cluster_arn = f"arn:aws:eks:{args.region}:{args.account_id}:cluster/{args.cluster_name}"
+        eks = f"arn:{partition(args.region)}:eks:{args.region}:{args.account_id}"
+        cluster_arn = f"{eks}:cluster/{args.cluster_name}"
         statements: pulumi.Input[Sequence[dict]]
         if cni:
-            managed, statements = ["arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy"], []
+            managed, statements = [aws_managed_policy(args.region, "AmazonEKS_CNI_Policy")], []
         else:
-            managed = ["arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy"]
+            managed = [aws_managed_policy(args.region, "service-role/AmazonEBSCSIDriverPolicy")]
             # Volumes encrypted with the environment's storage key.
             statements = pulumi.Output.from_input(args.storage_key_arn).apply(
                 lambda key: [

@@ -18,13 +18,11 @@ import pulumi_aws as aws
 
 from components import policy_documents as docs
 from components.args import arg
+from components.arns import aws_managed_policy, partition
 
 BOUNDARY_TAG = {"mlplat.io/policy-kind": "permissions-boundary"}
 # Read-only, AWS-maintained: configuration and metadata, never data (no s3:GetObject).
-AUDIT_POLICY_ARNS = {
-    "SecurityAudit": "arn:aws:iam::aws:policy/SecurityAudit",
-    "ViewOnlyAccess": "arn:aws:iam::aws:policy/job-function/ViewOnlyAccess",
-}
+AUDIT_POLICIES = {"SecurityAudit": "SecurityAudit", "ViewOnlyAccess": "job-function/ViewOnlyAccess"}
 # IAM and other global services answer from us-east-1.
 GLOBAL_REGION = "us-east-1"
 
@@ -126,7 +124,9 @@ class IamBaseline(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         boundary_name = f"{args.name_prefix}-permissions-boundary"
         # The name is fixed so the boundary can name itself in its own Deny statements.
-        self.boundary_arn = f"arn:aws:iam::{args.account_id}:policy/{boundary_name}"
+        self.boundary_arn = (
+            f"arn:{partition(args.region)}:iam::{args.account_id}:policy/{boundary_name}"
+        )
         self.boundary = aws.iam.Policy(
             f"{name}-boundary",
             name=boundary_name,
@@ -161,11 +161,11 @@ class IamBaseline(pulumi.ComponentResource):
             max_session_duration=3600,
             opts=child,
         )
-        for policy, policy_arn in AUDIT_POLICY_ARNS.items():
+        for policy, path in AUDIT_POLICIES.items():
             aws.iam.RolePolicyAttachment(
                 f"{name}-audit-{policy}",
                 role=self.audit_role.name,
-                policy_arn=policy_arn,
+                policy_arn=aws_managed_policy(args.region, path),
                 opts=child,
             )
         self.register_outputs(

@@ -16,6 +16,7 @@ import pulumi_kubernetes as k8s
 
 from components import policy_documents as docs
 from components.args import arg
+from components.arns import aws_managed_policy, partition
 from components.placement import NODE_CLASS_LABEL, SYSTEM_NODE_CLASS, SYSTEM_TOLERATION
 from components.workload_role import WorkloadRole, WorkloadRoleArgs
 
@@ -130,10 +131,10 @@ def controller_statements(
 ) -> list[dict]:
     """The upstream reference policy (Karpenter v1 CloudFormation), with the instance-profile
     actions narrowed from `*` to this account's instance profiles."""
-    ec2 = f"arn:aws:ec2:{region}"
+    ec2 = f"arn:{partition(region)}:ec2:{region}"
     owned = {f"aws:RequestTag/kubernetes.io/cluster/{cluster_name}": "owned"}
     owned_resource = {f"aws:ResourceTag/kubernetes.io/cluster/{cluster_name}": "owned"}
-    profiles = f"arn:aws:iam::{account_id}:instance-profile/*"
+    profiles = f"arn:{partition(region)}:iam::{account_id}:instance-profile/*"
     in_region = {"aws:RequestTag/topology.kubernetes.io/region": region}
     resource_in_region = {"aws:ResourceTag/topology.kubernetes.io/region": region}
     return [
@@ -197,7 +198,7 @@ def controller_statements(
         ),
         docs.allow(
             ["ssm:GetParameter"],
-            [f"arn:aws:ssm:{region}::parameter/aws/service/*"],
+            [f"arn:{partition(region)}:ssm:{region}::parameter/aws/service/*"],
             sid="AllowSSMReadActions",
         ),
         # The Price List API has no resources to scope to.
@@ -262,7 +263,7 @@ def controller_statements(
         ),
         docs.allow(
             ["eks:DescribeCluster"],
-            [f"arn:aws:eks:{region}:{account_id}:cluster/{cluster_name}"],
+            [f"arn:{partition(region)}:eks:{region}:{account_id}:cluster/{cluster_name}"],
             sid="AllowAPIServerEndpointDiscovery",
         ),
     ]  # fmt: skip
@@ -288,7 +289,7 @@ class Karpenter(pulumi.ComponentResource):
             aws.iam.RolePolicyAttachment(
                 f"{name}-node-{policy}",
                 role=self.node_role.name,
-                policy_arn=f"arn:aws:iam::aws:policy/{policy}",
+                policy_arn=aws_managed_policy(args.region, policy),
                 opts=child,
             )
         aws.eks.AccessEntry(
@@ -358,7 +359,7 @@ class Karpenter(pulumi.ComponentResource):
             WorkloadRoleArgs(
                 account_id=args.account_id,
                 cluster_name=cluster,
-                cluster_arn=f"arn:aws:eks:{args.region}:{args.account_id}:cluster/{cluster}",
+                cluster_arn=f"arn:{partition(args.region)}:eks:{args.region}:{args.account_id}:cluster/{cluster}",
                 role_name=f"{args.name_prefix}-karpenter-controller",
                 namespace=NAMESPACE,
                 service_account=SERVICE_ACCOUNT,

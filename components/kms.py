@@ -11,6 +11,7 @@ import pulumi_aws as aws
 
 from components import policy_documents as docs
 from components.args import arg
+from components.arns import partition
 
 KeyPurpose = Literal["cluster", "storage", "logs"]
 KEY_PURPOSES: tuple[KeyPurpose, ...] = ("cluster", "storage", "logs")
@@ -75,7 +76,7 @@ def key_policy(
             ["kms:*"],
             ["*"],
             sid="AccountAdministersThroughIam",
-            principal=docs.account_root(account_id),
+            principal=docs.account_root(account_id, partition(region)),
         )
     ]
     if purpose == "logs":
@@ -90,7 +91,7 @@ def key_policy(
                 conditions={
                     "StringLike": {
                         "kms:EncryptionContext:aws:logs:arn": (
-                            f"arn:aws:logs:{region}:{account_id}:log-group:*"
+                            f"arn:{partition(region)}:logs:{region}:{account_id}:log-group:*"
                         )
                     }
                 },
@@ -112,7 +113,7 @@ def key_policy(
                     "StringEquals": {"aws:SourceAccount": account_id},
                     "StringLike": {
                         "kms:EncryptionContext:aws:cloudtrail:arn": (
-                            f"arn:aws:cloudtrail:{region}:{account_id}:trail/*"
+                            f"arn:{partition(region)}:cloudtrail:{region}:{account_id}:trail/*"
                         )
                     },
                 },
@@ -155,7 +156,10 @@ def key_policy(
                 sid="PromotionDecryptsThroughS3",
                 principal={
                     "AWS": sorted(
-                        {docs.account_root(arn.split(":")[4])["AWS"] for arn in s3_reader_arns}
+                        {
+                            docs.account_root(arn.split(":")[4], arn.split(":")[1])["AWS"]
+                            for arn in s3_reader_arns
+                        }
                     )
                 },
                 conditions={

@@ -18,6 +18,7 @@ import pulumi_aws as aws
 
 from components import policy_documents as docs
 from components.args import arg
+from components.arns import partition
 
 Tier = Literal["public", "private", "intra"]
 TIERS: tuple[Tier, ...] = ("public", "private", "intra")
@@ -368,7 +369,7 @@ class Network(pulumi.ComponentResource):
             assume_role_policy=docs.service_trust(
                 "vpc-flow-logs.amazonaws.com",
                 account_id=args.account_id,
-                source_arn=f"arn:aws:ec2:{args.region}:{args.account_id}:vpc-flow-log/*",
+                source_arn=f"arn:{partition(args.region)}:ec2:{args.region}:{args.account_id}:vpc-flow-log/*",
             ),
             permissions_boundary=args.permissions_boundary_arn,
             opts=child,

@@ -67,8 +67,8 @@ def _statement(
     return statement
 
 
-def account_root(account_id: str) -> dict[str, str]:
-    return {"AWS": f"arn:aws:iam::{account_id}:root"}
+def account_root(account_id: str, partition: str) -> dict[str, str]:
+    return {"AWS": f"arn:{partition}:iam::{account_id}:root"}
 
 
 def service_trust(service: str, *, account_id: str, source_arn: str) -> str:

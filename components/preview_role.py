@@ -27,6 +27,7 @@ import pulumi_aws as aws
 
 from components import policy_documents as docs
 from components.args import arg
+from components.arns import partition
 from components.deploy_role import (
     STATE_KEY_TAG,
     DeployScope,
@@ -89,12 +90,13 @@ def preview_policies(scope: DeployScope) -> list[dict[str, Any]]:
 def preview_statements(scope: DeployScope) -> list[dict[str, Any]]:
     """The deploy role's reads, on the same resources, plus the state."""
     ((key, value),) = STATE_KEY_TAG.items()
+    s3 = f"arn:{partition(scope.region)}:s3"
     statements: list[dict[str, Any]] = [
-        docs.allow(["s3:ListBucket"], [f"arn:aws:s3:::{scope.state_bucket}"], sid="StateBucket"),
-        docs.allow(["s3:GetObject"], [f"arn:aws:s3:::{scope.state_bucket}/*"], sid="StateObjects"),
+        docs.allow(["s3:ListBucket"], [f"{s3}:::{scope.state_bucket}"], sid="StateBucket"),
+        docs.allow(["s3:GetObject"], [f"{s3}:::{scope.state_bucket}/*"], sid="StateObjects"),
         docs.allow(
             ["kms:Decrypt", "kms:DescribeKey"],
-            [f"arn:aws:kms:{scope.region}:{scope.account_id}:key/*"],
+            [f"arn:{partition(scope.region)}:kms:{scope.region}:{scope.account_id}:key/*"],
             sid="StateAndSecretsKeyOnly",
             conditions={"StringEquals": {f"aws:ResourceTag/{key}": value}},
         ),

@@ -11,6 +11,7 @@ import pulumi_aws as aws
 
 from components import policy_documents as docs
 from components.args import arg
+from components.arns import partition
 from components.deploy_role import github_trust, promotion_subject
 from components.registry import APPROVED_PREFIX, ModelRegistry, read_statements
 
@@ -57,8 +58,8 @@ class PromotionRole(pulumi.ComponentResource):
             policy=docs.to_json(
                 docs.document(
                     *read_statements(
-                        f"arn:aws:s3:::{args.source_bucket}",
-                        f"arn:aws:kms:{args.source_region}:{args.source_account_id}:key/*",
+                        f"arn:{partition(args.source_region)}:s3:::{args.source_bucket}",
+                        f"arn:{partition(args.source_region)}:kms:{args.source_region}:{args.source_account_id}:key/*",
                         APPROVED_PREFIX,
                         args.source_region,
                     )

@@ -12,6 +12,7 @@ import pulumi_aws as aws
 
 from components import policy_documents as docs
 from components.args import arg
+from components.arns import partition
 from components.bucket import ObjectLock, SecureBucket, SecureBucketArgs
 
 # What has passed review in an environment; the only prefix another environment may read.
@@ -80,7 +81,9 @@ def promotion_statements(bucket_arn: str, readers: Sequence[str]) -> list[dict]:
     """
     if not readers:
         return []
-    accounts = sorted({docs.account_root(arn.split(":")[4])["AWS"] for arn in readers})
+    accounts = sorted(
+        {docs.account_root(arn.split(":")[4], arn.split(":")[1])["AWS"] for arn in readers}
+    )
     only_them = {"ArnEquals": {"aws:PrincipalArn": sorted(readers)}}
     return [
         docs.allow(
@@ -125,7 +128,8 @@ class ModelRegistry(pulumi.ComponentResource):
                 noncurrent_version_days=args.noncurrent_version_days,
                 object_lock=args.object_lock,
                 policy_statements=promotion_statements(
-                    f"arn:aws:s3:::{args.bucket_name}", args.promotion_reader_arns
+                    f"arn:{partition(args.region)}:s3:::{args.bucket_name}",
+                    args.promotion_reader_arns,
                 ),
             ),
             opts=pulumi.ResourceOptions(parent=self),

@@ -13,18 +13,20 @@ import pulumi_aws as aws
 
 from components import policy_documents as docs
 from components.args import arg
+from components.arns import aws_managed_policy
 
 PORT = 5432
 LOG_EXPORTS = ("postgresql", "upgrade")
 # AWS's current RSA CA for RDS; clients verify the server against it.
 CA_CERT = "rds-ca-rsa2048-g1"
-ENHANCED_MONITORING_POLICY = "arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole"
+ENHANCED_MONITORING_POLICY = "service-role/AmazonRDSEnhancedMonitoringRole"
 
 
 @dataclass(frozen=True, kw_only=True)
 class TrackingDatabaseArgs:
     identifier: str = arg("instance identifier and name prefix: `mlplat-<env>-mlflow`")
     account_id: str = arg("the environment's account")
+    region: str = arg("the environment's region: the partition of its ARNs")
     engine_version: str = arg("PostgreSQL major version, from the catalog (minors are AWS's)")
     instance_class: str = arg("RDS instance class, e.g. db.t4g.medium")
     allocated_storage_gb: int = arg("initial gp3 storage; autoscaling up to 4x")
@@ -132,7 +134,7 @@ class TrackingDatabase(pulumi.ComponentResource):
         attachment = aws.iam.RolePolicyAttachment(
             f"{name}-monitoring",
             role=monitoring.name,
-            policy_arn=ENHANCED_MONITORING_POLICY,
+            policy_arn=aws_managed_policy(args.region, ENHANCED_MONITORING_POLICY),
             opts=child,
         )
         self.instance = aws.rds.Instance(

@@ -29,6 +29,7 @@ from pydantic import (
     model_validator,
 )
 
+from components.arns import partition
 from components.catalog import KUBERNETES_VERSION
 from components.gpu_pools import efa_instance_types
 from components.network import Tier, plan_subnets
@@ -142,13 +143,13 @@ class ProtectionSpec(_Strict):
         return self
 
 
-ROLE_ARN = re.compile(r"arn:aws:iam::\d{12}:role/[\w+=,.@/-]+")
+ROLE_ARN = re.compile(r"arn:aws(-cn|-us-gov|-iso|-iso-[bef])?:iam::\d{12}:role/[\w+=,.@/-]+")
 
 
 def role_arns(value: list[str]) -> list[str]:
     bad = [a for a in value if not ROLE_ARN.fullmatch(a)]
     if bad:
-        raise ValueError(f"IAM role ARNs (arn:aws:iam::<account>:role/<name>); bad {bad}")
+        raise ValueError(f"IAM role ARNs (arn:<partition>:iam::<account>:role/<name>); bad {bad}")
     return value
 
 
@@ -661,7 +662,9 @@ class EnvironmentSpec(_Strict):
 
     @property
     def promotion_role_arn(self) -> str:
-        return f"arn:aws:iam::{self.account_id}:role/{self.promotion_role_name}"
+        return (
+            f"arn:{partition(self.region)}:iam::{self.account_id}:role/{self.promotion_role_name}"
+        )
 
     @property
     def deploy_role_name(self) -> str:

@@ -15,6 +15,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 
+from components.arns import partition
 from components.audit import Audit, AuditArgs
 from components.baseline import AccountBaseline, AccountBaselineArgs
 from components.bucket import ObjectLock, SecureBucket, SecureBucketArgs
@@ -95,11 +96,11 @@ def aws_provider(spec: EnvironmentSpec) -> aws.Provider:
     )
 
 
-def autoscaling_role_arn(account_id: str) -> str:
+def autoscaling_role_arn(spec: EnvironmentSpec) -> str:
     """The Auto Scaling service-linked role's ARN: fixed by AWS, known before it exists."""
     return (
-        f"arn:aws:iam::{account_id}:role/aws-service-role/autoscaling.amazonaws.com/"
-        "AWSServiceRoleForAutoScaling"
+        f"arn:{partition(spec.region)}:iam::{spec.account_id}:role/aws-service-role/"
+        "autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling"
     )
 
 
@@ -200,7 +201,7 @@ def foundation(setting: Setting) -> Foundation:
             environment=spec.name,
             account_id=spec.account_id,
             region=spec.region,
-            volume_service_role_arns=[autoscaling_role_arn(spec.account_id)],
+            volume_service_role_arns=[autoscaling_role_arn(spec)],
             s3_reader_arns=setting.promotion_readers,
         ),
         opts=pulumi.ResourceOptions.merge(
@@ -445,6 +446,7 @@ def tracking_database(setting: Setting, base: Foundation, cluster: Cluster) -> T
         TrackingDatabaseArgs(
             identifier=spec.names.tracking_database,
             account_id=spec.account_id,
+            region=spec.region,
             engine_version=POSTGRES_VERSION,
             instance_class=database.instance_class,
             allocated_storage_gb=database.allocated_storage_gb,

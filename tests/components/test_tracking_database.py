@@ -22,6 +22,7 @@ def args(**overrides) -> TrackingDatabaseArgs:
     values = {
         "identifier": "mlplat-prod-mlflow",
         "account_id": ACCOUNT,
+        "region": REGION,
         "engine_version": POSTGRES_VERSION,
         "instance_class": "db.r7g.large",
         "allocated_storage_gb": 100,

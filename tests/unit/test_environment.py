@@ -129,7 +129,7 @@ def test_environments_are_listed_in_promotion_order():
         ),
         (
             lambda e, d: e["security"].update(audit_principal_arns=["arn:aws:iam::1:user/bob"]),
-            "expected IAM role ARNs (arn:aws:iam::<account>:role/<name>)",
+            "expected IAM role ARNs (arn:<partition>:iam::<account>:role/<name>)",
         ),
         (
             lambda e, d: e["cluster"].update(admin_role_arns=["arn:aws:iam::777788889999:role/X"]),
