@@ -14,6 +14,7 @@ The role carries the boundary too, and the boundary forbids editing the boundary
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pulumi
@@ -207,522 +208,582 @@ def trust_document(*, provider_arn: str, subject: str) -> dict:
     )
 
 
+def _network_policy(scope: DeployScope) -> dict:
+    account = scope.account_id
+    region = scope.region
+    arn = f"arn:{partition(scope.region)}"
+    return docs.document(
+        # What the provider reads back to refresh and diff; Describe calls take no resource.
+        docs.allow(EC2_READS, ["*"], sid="NetworkReads"),
+        docs.allow(
+            EC2_OF_THIS_ACCOUNT,
+            [f"{arn}:ec2:{region}:{account}:*"],
+            sid="NetworkOfThisAccount",
+        ),
+        # Account settings of the region: these APIs take no resource.
+        docs.allow(
+            [
+                "ec2:DisableEbsEncryptionByDefault",
+                "ec2:EnableEbsEncryptionByDefault",
+                "ec2:GetEbsDefaultKmsKeyId",
+                "ec2:GetEbsEncryptionByDefault",
+                "ec2:GetInstanceMetadataDefaults",
+                "ec2:ModifyInstanceMetadataDefaults",
+                "ec2:ModifyVpcBlockPublicAccessOptions",
+            ],
+            ["*"],
+            sid="RegionalAccountSettings",
+        ),
+    )
+
+
+def _cluster_policy(scope: DeployScope) -> dict:
+    account = scope.account_id
+    region = scope.region
+    prefix = scope.name_prefix
+    cluster = scope.cluster_name
+    arn = f"arn:{partition(scope.region)}"
+    eks = f"arn:{partition(scope.region)}:eks:{scope.region}:{scope.account_id}"
+    return docs.document(
+        docs.allow(
+            [
+                "eks:AssociateAccessPolicy",
+                "eks:AssociateEncryptionConfig",
+                "eks:CreateAccessEntry",
+                "eks:CreateAddon",
+                "eks:CreateCluster",
+                "eks:CreateNodegroup",
+                "eks:CreatePodIdentityAssociation",
+                "eks:DeleteAccessEntry",
+                "eks:DeleteAddon",
+                "eks:DeleteCluster",
+                "eks:DeleteNodegroup",
+                "eks:DeletePodIdentityAssociation",
+                "eks:DescribeAccessEntry",
+                "eks:DescribeAddon",
+                "eks:DescribeCluster",
+                "eks:DescribeNodegroup",
+                "eks:DescribePodIdentityAssociation",
+                "eks:DescribeUpdate",
+                "eks:DisassociateAccessPolicy",
+                "eks:ListAccessEntries",
+                "eks:ListAddons",
+                "eks:ListAssociatedAccessPolicies",
+                "eks:ListNodegroups",
+                "eks:ListPodIdentityAssociations",
+                "eks:ListTagsForResource",
+                "eks:ListUpdates",
+                "eks:TagResource",
+                "eks:UntagResource",
+                "eks:UpdateAccessEntry",
+                "eks:UpdateAddon",
+                "eks:UpdateClusterConfig",
+                "eks:UpdateClusterVersion",
+                "eks:UpdateNodegroupConfig",
+                "eks:UpdateNodegroupVersion",
+                "eks:UpdatePodIdentityAssociation",
+            ],
+            [
+                f"{eks}:cluster/{cluster}",
+                f"{eks}:addon/{cluster}/*",
+                f"{eks}:nodegroup/{cluster}/*",
+                f"{eks}:access-entry/{cluster}/*",
+                f"{eks}:podidentityassociation/{cluster}/*",
+            ],
+            sid="ThisCluster",
+        ),
+        # The add-on and version catalogue: these APIs take no resource.
+        docs.allow(
+            [
+                "eks:DescribeAddonConfiguration",
+                "eks:DescribeAddonVersions",
+                "eks:DescribeClusterVersions",
+                "eks:ListAccessPolicies",
+                "eks:ListClusters",
+            ],
+            ["*"],
+            sid="EksCatalogue",
+        ),
+        docs.allow(
+            [
+                "sqs:CreateQueue",
+                "sqs:DeleteQueue",
+                "sqs:GetQueueAttributes",
+                "sqs:ListQueueTags",
+                "sqs:SetQueueAttributes",
+                "sqs:TagQueue",
+                "sqs:UntagQueue",
+            ],
+            [f"{arn}:sqs:{region}:{account}:{prefix}-*"],
+            sid="QueuesOfThisEnvironment",
+        ),
+        docs.allow(
+            [
+                "events:DeleteRule",
+                "events:DescribeRule",
+                "events:ListTagsForResource",
+                "events:ListTargetsByRule",
+                "events:PutRule",
+                "events:PutTargets",
+                "events:RemoveTargets",
+                "events:TagResource",
+                "events:UntagResource",
+            ],
+            [f"{arn}:events:{region}:{account}:rule/{prefix}-*"],
+            sid="EventRulesOfThisEnvironment",
+        ),
+        docs.allow(
+            [
+                "logs:AssociateKmsKey",
+                "logs:CreateLogGroup",
+                "logs:DeleteLogGroup",
+                "logs:DeleteRetentionPolicy",
+                "logs:DisassociateKmsKey",
+                "logs:ListTagsForResource",
+                "logs:ListTagsLogGroup",
+                "logs:PutRetentionPolicy",
+                "logs:TagLogGroup",
+                "logs:TagResource",
+                "logs:UntagLogGroup",
+                "logs:UntagResource",
+            ],
+            [f"{arn}:logs:{region}:{account}:log-group:*"],
+            sid="LogGroupsOfThisAccount",
+        ),
+        # DescribeLogGroups lists the account's groups: it takes no resource.
+        docs.allow(["logs:DescribeLogGroups"], ["*"], sid="ListLogGroups"),
+    )
+
+
+def _identity_policy(scope: DeployScope) -> dict:
+    prefix = scope.name_prefix
+    iam = f"arn:{partition(scope.region)}:iam::{scope.account_id}"
+    return docs.document(
+        # The heart of it: whatever role the deployer creates or grants to carries the
+        # environment's boundary, so nothing it makes can do more than the boundary allows.
+        docs.allow(
+            [
+                "iam:AttachRolePolicy",
+                "iam:CreateRole",
+                "iam:DeleteRolePolicy",
+                "iam:DetachRolePolicy",
+                "iam:PutRolePermissionsBoundary",
+                "iam:PutRolePolicy",
+            ],
+            [f"{iam}:role/{prefix}-*"],
+            sid="RolesOnlyWithTheBoundary",
+            conditions={"ArnEquals": {"iam:PermissionsBoundary": scope.boundary_arn}},
+        ),
+        docs.allow(
+            [
+                "iam:DeleteRole",
+                "iam:GetRole",
+                "iam:GetRolePolicy",
+                "iam:ListAttachedRolePolicies",
+                "iam:ListInstanceProfilesForRole",
+                "iam:ListRolePolicies",
+                "iam:ListRoleTags",
+                "iam:TagRole",
+                "iam:UntagRole",
+                "iam:UpdateAssumeRolePolicy",
+                "iam:UpdateRole",
+                "iam:UpdateRoleDescription",
+            ],
+            [f"{iam}:role/{prefix}-*"],
+            sid="RolesOfThisEnvironment",
+        ),
+        # Every role under the prefix carries the boundary, so passing one cannot widen
+        # what the receiving service gets beyond it.
+        docs.allow(["iam:PassRole"], [f"{iam}:role/{prefix}-*"], sid="PassOnlyOwnRoles"),
+        docs.allow(
+            [
+                "iam:CreatePolicy",
+                "iam:CreatePolicyVersion",
+                "iam:DeletePolicy",
+                "iam:DeletePolicyVersion",
+                "iam:GetPolicy",
+                "iam:GetPolicyVersion",
+                "iam:ListPolicyTags",
+                "iam:ListPolicyVersions",
+                "iam:TagPolicy",
+                "iam:UntagPolicy",
+            ],
+            [f"{iam}:policy/{prefix}-*"],
+            sid="PoliciesOfThisEnvironment",
+        ),
+        docs.allow(
+            [
+                "iam:AddClientIDToOpenIDConnectProvider",
+                "iam:CreateOpenIDConnectProvider",
+                "iam:DeleteOpenIDConnectProvider",
+                "iam:GetOpenIDConnectProvider",
+                "iam:RemoveClientIDFromOpenIDConnectProvider",
+                "iam:TagOpenIDConnectProvider",
+                "iam:UntagOpenIDConnectProvider",
+                "iam:UpdateOpenIDConnectProviderThumbprint",
+            ],
+            [f"{iam}:oidc-provider/{GITHUB_OIDC_HOST}"],
+            sid="GithubOidcProvider",
+        ),
+        docs.allow(
+            ["iam:CreateServiceLinkedRole"],
+            [f"{iam}:role/aws-service-role/*"],
+            sid="ServiceLinkedRolesThePlatformUses",
+            conditions={"StringEquals": {"iam:AWSServiceName": SERVICE_LINKED}},
+        ),
+        docs.allow(
+            [
+                "iam:DeleteServiceLinkedRole",
+                "iam:GetRole",
+                "iam:GetServiceLinkedRoleDeletionStatus",
+            ],
+            [f"{iam}:role/aws-service-role/{service}/*" for service in SERVICE_LINKED],
+            sid="ReadServiceLinkedRoles",
+        ),
+    )
+
+
+def _storage_policy(scope: DeployScope) -> dict:
+    prefix = scope.name_prefix
+    arn = f"arn:{partition(scope.region)}"
+    return docs.document(
+        docs.allow(
+            [
+                "s3:CreateBucket",
+                "s3:DeleteBucket",
+                "s3:DeleteBucketPolicy",
+                "s3:GetAccelerateConfiguration",
+                "s3:GetBucket*",
+                "s3:GetEncryptionConfiguration",
+                "s3:GetLifecycleConfiguration",
+                "s3:GetReplicationConfiguration",
+                "s3:ListBucket",
+                "s3:PutBucket*",
+                "s3:PutEncryptionConfiguration",
+                "s3:PutLifecycleConfiguration",
+            ],
+            [f"{arn}:s3:::{prefix}-*"],
+            sid="BucketsOfThisEnvironment",
+        ),
+        # Whoever may write a bucket policy could grant itself the objects; this Deny wins over
+        # any such grant: the deployer touches no object outside the state bucket.
+        {
+            "Sid": "NoObjectAccessButTheState",
+            "Effect": "Deny",
+            "Action": ["s3:DeleteObject*", "s3:GetObject*", "s3:PutObject*"],
+            "NotResource": [
+                f"{arn}:s3:::{scope.state_bucket}",
+                f"{arn}:s3:::{scope.state_bucket}/*",
+            ],
+        },
+    )
+
+
+def _database_policy(scope: DeployScope) -> dict:
+    account = scope.account_id
+    region = scope.region
+    prefix = scope.name_prefix
+    arn = f"arn:{partition(scope.region)}"
+    return docs.document(
+        docs.allow(
+            [
+                "rds:AddTagsToResource",
+                "rds:CreateDBInstance",
+                "rds:CreateDBParameterGroup",
+                "rds:CreateDBSnapshot",
+                "rds:CreateDBSubnetGroup",
+                "rds:DeleteDBInstance",
+                "rds:DeleteDBParameterGroup",
+                "rds:DeleteDBSubnetGroup",
+                "rds:DescribeDBInstances",
+                "rds:DescribeDBParameterGroups",
+                "rds:DescribeDBParameters",
+                "rds:DescribeDBSubnetGroups",
+                "rds:ListTagsForResource",
+                "rds:ModifyDBInstance",
+                "rds:ModifyDBParameterGroup",
+                "rds:ModifyDBSubnetGroup",
+                "rds:RemoveTagsFromResource",
+            ],
+            [
+                f"{arn}:rds:{region}:{account}:{kind}:{prefix}-*"
+                for kind in ("db", "pg", "snapshot", "subgrp")
+            ],
+            sid="DatabasesOfThisEnvironment",
+        ),
+        # The engine catalogue: these APIs take no resource.
+        docs.allow(
+            ["rds:DescribeDBEngineVersions", "rds:DescribeOrderableDBInstanceOptions"],
+            ["*"],
+            sid="RdsCatalogue",
+        ),
+        # RDS creates the master-password secret under the caller's identity (`rds!` names).
+        docs.allow(
+            [
+                "secretsmanager:CreateSecret",
+                "secretsmanager:DeleteSecret",
+                "secretsmanager:DescribeSecret",
+                "secretsmanager:RotateSecret",
+                "secretsmanager:TagResource",
+            ],
+            [f"{arn}:secretsmanager:{region}:{account}:secret:rds!*"],
+            sid="RdsManagedSecrets",
+        ),
+        docs.allow(
+            ["kms:Decrypt", "kms:GenerateDataKey"],
+            [f"{arn}:kms:{region}:{account}:key/*"],
+            sid="SecretKeyThroughSecretsManager",
+            conditions={
+                "StringEquals": {"kms:ViaService": f"secretsmanager.{region}.amazonaws.com"}
+            },
+        ),
+    )
+
+
+def _keys_and_state_policy(scope: DeployScope) -> dict:
+    account = scope.account_id
+    region = scope.region
+    arn = f"arn:{partition(scope.region)}"
+    ((key, value),) = STATE_KEY_TAG.items()
+    return docs.document(
+        # CreateKey names no key (it does not exist yet); the boundary keeps KMS in-account.
+        docs.allow(["kms:CreateKey", "kms:ListAliases"], ["*"], sid="CreateKeys"),
+        docs.allow(
+            [
+                "kms:DescribeKey",
+                "kms:EnableKeyRotation",
+                "kms:GetKeyPolicy",
+                "kms:GetKeyRotationStatus",
+                "kms:ListResourceTags",
+                "kms:PutKeyPolicy",
+                "kms:TagResource",
+                "kms:UntagResource",
+                "kms:UpdateKeyDescription",
+            ],
+            [f"{arn}:kms:{region}:{account}:key/*"],
+            sid="KeysOfThisAccount",
+        ),
+        docs.allow(
+            ["kms:CreateAlias", "kms:DeleteAlias", "kms:UpdateAlias"],
+            [
+                f"{arn}:kms:{region}:{account}:alias/*",
+                f"{arn}:kms:{region}:{account}:key/*",
+            ],
+            sid="AliasesOfThisAccount",
+        ),
+        # EKS secrets encryption and encrypted node volumes: grants only to AWS services.
+        docs.allow(
+            ["kms:CreateGrant"],
+            [f"{arn}:kms:{region}:{account}:key/*"],
+            sid="GrantsToAwsServicesOnly",
+            conditions={"Bool": {"kms:GrantIsForAWSResource": "true"}},
+        ),
+        # Bootstrap tags the state key; the deployer decrypts with no other key.
+        docs.allow(
+            ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"],
+            [f"{arn}:kms:{region}:{account}:key/*"],
+            sid="StateAndSecretsKeyOnly",
+            conditions={"StringEquals": {f"aws:ResourceTag/{key}": value}},
+        ),
+        docs.allow(["s3:ListBucket"], [f"{arn}:s3:::{scope.state_bucket}"], sid="StateBucket"),
+        docs.allow(
+            ["s3:DeleteObject", "s3:GetObject", "s3:PutObject"],
+            [f"{arn}:s3:::{scope.state_bucket}/*"],
+            sid="StateObjects",
+        ),
+        # The account-wide S3 public access block is an account setting: no resource.
+        docs.allow(
+            ["s3:GetAccountPublicAccessBlock", "s3:PutAccountPublicAccessBlock"],
+            ["*"],
+            sid="AccountPublicAccessBlock",
+        ),
+    )
+
+
+def _audit_policy(scope: DeployScope) -> dict:
+    account = scope.account_id
+    region = scope.region
+    prefix = scope.name_prefix
+    arn = f"arn:{partition(scope.region)}"
+    iam = f"arn:{partition(scope.region)}:iam::{scope.account_id}"
+    return docs.document(
+        # The trail is read here, never changed: the boundary denies UpdateTrail,
+        # PutEventSelectors, StopLogging and DeleteTrail to every role, this one included,
+        # so an admin creates and changes it (README: who runs `pulumi up`).
+        docs.allow(
+            [
+                "cloudtrail:AddTags",
+                "cloudtrail:GetEventSelectors",
+                "cloudtrail:GetTrail",
+                "cloudtrail:GetTrailStatus",
+                "cloudtrail:ListTags",
+                "cloudtrail:RemoveTags",
+            ],
+            [f"{arn}:cloudtrail:{region}:{account}:trail/{prefix}"],
+            sid="ReadTheTrail",
+        ),
+        # Describe/List calls of these services take no resource, nor do Config's recorder
+        # and delivery channel (one each per account and region) nor GuardDuty's detector
+        # creation.
+        docs.allow(
+            [
+                "cloudtrail:DescribeTrails",
+                "config:DescribeDeliveryChannels",
+                "config:PutConfigurationRecorder",
+                "config:PutDeliveryChannel",
+                "guardduty:CreateDetector",
+                "guardduty:ListDetectors",
+            ],
+            ["*"],
+            sid="AccountDetectorsWithoutResources",
+        ),
+        docs.allow(
+            [
+                "config:DescribeConfigurationRecorderStatus",
+                "config:DescribeConfigurationRecorders",
+                "config:StartConfigurationRecorder",
+            ],
+            [f"{arn}:config:{region}:{account}:configuration-recorder/*"],
+            sid="ConfigRecorderOfThisAccount",
+        ),
+        docs.allow(
+            [
+                "guardduty:GetDetector",
+                "guardduty:ListTagsForResource",
+                "guardduty:TagResource",
+                "guardduty:UntagResource",
+                "guardduty:UpdateDetector",
+            ],
+            [f"{arn}:guardduty:{region}:{account}:detector/*"],
+            sid="GuardDutyDetectorOfThisAccount",
+        ),
+        docs.allow(
+            [
+                "access-analyzer:CreateAnalyzer",
+                "access-analyzer:GetAnalyzer",
+                "access-analyzer:ListTagsForResource",
+                "access-analyzer:TagResource",
+                "access-analyzer:UntagResource",
+            ],
+            [f"{arn}:access-analyzer:{region}:{account}:analyzer/{prefix}"],
+            sid="AccessAnalyzerOfThisEnvironment",
+        ),
+        docs.allow(
+            [
+                "securityhub:BatchEnableStandards",
+                "securityhub:DescribeHub",
+                "securityhub:DescribeStandards",
+                "securityhub:EnableSecurityHub",
+                "securityhub:GetEnabledStandards",
+                "securityhub:ListTagsForResource",
+                "securityhub:TagResource",
+                "securityhub:UpdateSecurityHubConfiguration",
+            ],
+            [
+                f"{arn}:securityhub:{region}:{account}:hub/default",
+                f"{arn}:securityhub:{region}:{account}:subscription/*",
+            ],
+            sid="SecurityHubOfThisAccount",
+        ),
+        # Config's recorder runs as its service-linked role; passing it is all it needs.
+        docs.allow(
+            ["iam:PassRole"],
+            [f"{iam}:role/aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig"],
+            sid="PassConfigItsServiceLinkedRole",
+            conditions={"StringEquals": {"iam:PassedToService": "config.amazonaws.com"}},
+        ),
+    )
+
+
+def _alerts_policy(scope: DeployScope) -> dict:
+    account = scope.account_id
+    region = scope.region
+    prefix = scope.name_prefix
+    arn = f"arn:{partition(scope.region)}"
+    return docs.document(
+        docs.allow(
+            [
+                "sns:CreateTopic",
+                "sns:GetSubscriptionAttributes",
+                "sns:GetTopicAttributes",
+                "sns:ListSubscriptionsByTopic",
+                "sns:ListTagsForResource",
+                "sns:SetTopicAttributes",
+                "sns:Subscribe",
+                "sns:TagResource",
+                "sns:Unsubscribe",
+                "sns:UntagResource",
+            ],
+            [f"{arn}:sns:{region}:{account}:{prefix}-*"],
+            sid="TopicsOfThisEnvironment",
+        ),
+        docs.allow(
+            [
+                "cloudwatch:DeleteAlarms",
+                "cloudwatch:DescribeAlarms",
+                "cloudwatch:ListTagsForResource",
+                "cloudwatch:PutMetricAlarm",
+                "cloudwatch:TagResource",
+                "cloudwatch:UntagResource",
+            ],
+            [f"{arn}:cloudwatch:{region}:{account}:alarm:{prefix}-*"],
+            sid="AlarmsOfThisEnvironment",
+        ),
+        docs.allow(
+            ["logs:DeleteMetricFilter", "logs:DescribeMetricFilters", "logs:PutMetricFilter"],
+            [f"{arn}:logs:{region}:{account}:log-group:/aws/cloudtrail/{prefix}:*"],
+            sid="MetricFiltersOnTheTrailLogGroup",
+        ),
+        docs.allow(
+            [
+                "budgets:ListTagsForResource",
+                "budgets:ModifyBudget",
+                "budgets:TagResource",
+                "budgets:UntagResource",
+                "budgets:ViewBudget",
+            ],
+            [f"{arn}:budgets::{account}:budget/{prefix}-*"],
+            sid="BudgetsOfThisEnvironment",
+        ),
+        docs.allow(
+            [
+                "ce:CreateAnomalyMonitor",
+                "ce:CreateAnomalySubscription",
+                "ce:GetAnomalyMonitors",
+                "ce:GetAnomalySubscriptions",
+                "ce:ListTagsForResource",
+                "ce:TagResource",
+                "ce:UntagResource",
+                "ce:UpdateAnomalyMonitor",
+                "ce:UpdateAnomalySubscription",
+            ],
+            [
+                f"{arn}:ce::{account}:anomalymonitor/*",
+                f"{arn}:ce::{account}:anomalysubscription/*",
+            ],
+            sid="CostAnomalyDetectionOfThisAccount",
+        ),
+    )
+
+
+# One managed policy per purpose, in this order (the README lists them from here).
+DEPLOY_POLICIES: dict[str, Callable[[DeployScope], dict]] = {
+    "network": _network_policy,
+    "cluster": _cluster_policy,
+    "identity": _identity_policy,
+    "storage": _storage_policy,
+    "database": _database_policy,
+    "keys-and-state": _keys_and_state_policy,
+    "audit": _audit_policy,
+    "alerts": _alerts_policy,
+}
+
+
 def deploy_policies(scope: DeployScope) -> dict[str, dict]:
     """Policy documents by purpose; each stays under IAM's 6,144-character managed-policy limit.
 
     Bucket settings only, no object access: the deployer never reads a model or a log."""
-    account, region, prefix = scope.account_id, scope.region, scope.name_prefix
-    arn = f"arn:{partition(region)}"  # the partition of the region
-    iam = f"{arn}:iam::{account}"
-    eks = f"{arn}:eks:{region}:{account}"
-    cluster = scope.cluster_name
-    ((key, value),) = STATE_KEY_TAG.items()
-    return {
-        "network": docs.document(
-            # What the provider reads back to refresh and diff; Describe calls take no resource.
-            docs.allow(EC2_READS, ["*"], sid="NetworkReads"),
-            docs.allow(
-                EC2_OF_THIS_ACCOUNT,
-                [f"{arn}:ec2:{region}:{account}:*"],
-                sid="NetworkOfThisAccount",
-            ),
-            # Account settings of the region: these APIs take no resource.
-            docs.allow(
-                [
-                    "ec2:DisableEbsEncryptionByDefault",
-                    "ec2:EnableEbsEncryptionByDefault",
-                    "ec2:GetEbsDefaultKmsKeyId",
-                    "ec2:GetEbsEncryptionByDefault",
-                    "ec2:GetInstanceMetadataDefaults",
-                    "ec2:ModifyInstanceMetadataDefaults",
-                    "ec2:ModifyVpcBlockPublicAccessOptions",
-                ],
-                ["*"],
-                sid="RegionalAccountSettings",
-            ),
-        ),
-        "cluster": docs.document(
-            docs.allow(
-                [
-                    "eks:AssociateAccessPolicy",
-                    "eks:AssociateEncryptionConfig",
-                    "eks:CreateAccessEntry",
-                    "eks:CreateAddon",
-                    "eks:CreateCluster",
-                    "eks:CreateNodegroup",
-                    "eks:CreatePodIdentityAssociation",
-                    "eks:DeleteAccessEntry",
-                    "eks:DeleteAddon",
-                    "eks:DeleteCluster",
-                    "eks:DeleteNodegroup",
-                    "eks:DeletePodIdentityAssociation",
-                    "eks:DescribeAccessEntry",
-                    "eks:DescribeAddon",
-                    "eks:DescribeCluster",
-                    "eks:DescribeNodegroup",
-                    "eks:DescribePodIdentityAssociation",
-                    "eks:DescribeUpdate",
-                    "eks:DisassociateAccessPolicy",
-                    "eks:ListAccessEntries",
-                    "eks:ListAddons",
-                    "eks:ListAssociatedAccessPolicies",
-                    "eks:ListNodegroups",
-                    "eks:ListPodIdentityAssociations",
-                    "eks:ListTagsForResource",
-                    "eks:ListUpdates",
-                    "eks:TagResource",
-                    "eks:UntagResource",
-                    "eks:UpdateAccessEntry",
-                    "eks:UpdateAddon",
-                    "eks:UpdateClusterConfig",
-                    "eks:UpdateClusterVersion",
-                    "eks:UpdateNodegroupConfig",
-                    "eks:UpdateNodegroupVersion",
-                    "eks:UpdatePodIdentityAssociation",
-                ],
-                [
-                    f"{eks}:cluster/{cluster}",
-                    f"{eks}:addon/{cluster}/*",
-                    f"{eks}:nodegroup/{cluster}/*",
-                    f"{eks}:access-entry/{cluster}/*",
-                    f"{eks}:podidentityassociation/{cluster}/*",
-                ],
-                sid="ThisCluster",
-            ),
-            # The add-on and version catalogue: these APIs take no resource.
-            docs.allow(
-                [
-                    "eks:DescribeAddonConfiguration",
-                    "eks:DescribeAddonVersions",
-                    "eks:DescribeClusterVersions",
-                    "eks:ListAccessPolicies",
-                    "eks:ListClusters",
-                ],
-                ["*"],
-                sid="EksCatalogue",
-            ),
-            docs.allow(
-                [
-                    "sqs:CreateQueue",
-                    "sqs:DeleteQueue",
-                    "sqs:GetQueueAttributes",
-                    "sqs:ListQueueTags",
-                    "sqs:SetQueueAttributes",
-                    "sqs:TagQueue",
-                    "sqs:UntagQueue",
-                ],
-                [f"{arn}:sqs:{region}:{account}:{prefix}-*"],
-                sid="QueuesOfThisEnvironment",
-            ),
-            docs.allow(
-                [
-                    "events:DeleteRule",
-                    "events:DescribeRule",
-                    "events:ListTagsForResource",
-                    "events:ListTargetsByRule",
-                    "events:PutRule",
-                    "events:PutTargets",
-                    "events:RemoveTargets",
-                    "events:TagResource",
-                    "events:UntagResource",
-                ],
-                [f"{arn}:events:{region}:{account}:rule/{prefix}-*"],
-                sid="EventRulesOfThisEnvironment",
-            ),
-            docs.allow(
-                [
-                    "logs:AssociateKmsKey",
-                    "logs:CreateLogGroup",
-                    "logs:DeleteLogGroup",
-                    "logs:DeleteRetentionPolicy",
-                    "logs:DisassociateKmsKey",
-                    "logs:ListTagsForResource",
-                    "logs:ListTagsLogGroup",
-                    "logs:PutRetentionPolicy",
-                    "logs:TagLogGroup",
-                    "logs:TagResource",
-                    "logs:UntagLogGroup",
-                    "logs:UntagResource",
-                ],
-                [f"{arn}:logs:{region}:{account}:log-group:*"],
-                sid="LogGroupsOfThisAccount",
-            ),
-            # DescribeLogGroups lists the account's groups: it takes no resource.
-            docs.allow(["logs:DescribeLogGroups"], ["*"], sid="ListLogGroups"),
-        ),
-        "identity": docs.document(
-            # The heart of it: whatever role the deployer creates or grants to carries the
-            # environment's boundary, so nothing it makes can do more than the boundary allows.
-            docs.allow(
-                [
-                    "iam:AttachRolePolicy",
-                    "iam:CreateRole",
-                    "iam:DeleteRolePolicy",
-                    "iam:DetachRolePolicy",
-                    "iam:PutRolePermissionsBoundary",
-                    "iam:PutRolePolicy",
-                ],
-                [f"{iam}:role/{prefix}-*"],
-                sid="RolesOnlyWithTheBoundary",
-                conditions={"ArnEquals": {"iam:PermissionsBoundary": scope.boundary_arn}},
-            ),
-            docs.allow(
-                [
-                    "iam:DeleteRole",
-                    "iam:GetRole",
-                    "iam:GetRolePolicy",
-                    "iam:ListAttachedRolePolicies",
-                    "iam:ListInstanceProfilesForRole",
-                    "iam:ListRolePolicies",
-                    "iam:ListRoleTags",
-                    "iam:TagRole",
-                    "iam:UntagRole",
-                    "iam:UpdateAssumeRolePolicy",
-                    "iam:UpdateRole",
-                    "iam:UpdateRoleDescription",
-                ],
-                [f"{iam}:role/{prefix}-*"],
-                sid="RolesOfThisEnvironment",
-            ),
-            # Every role under the prefix carries the boundary, so passing one cannot widen
-            # what the receiving service gets beyond it.
-            docs.allow(["iam:PassRole"], [f"{iam}:role/{prefix}-*"], sid="PassOnlyOwnRoles"),
-            docs.allow(
-                [
-                    "iam:CreatePolicy",
-                    "iam:CreatePolicyVersion",
-                    "iam:DeletePolicy",
-                    "iam:DeletePolicyVersion",
-                    "iam:GetPolicy",
-                    "iam:GetPolicyVersion",
-                    "iam:ListPolicyTags",
-                    "iam:ListPolicyVersions",
-                    "iam:TagPolicy",
-                    "iam:UntagPolicy",
-                ],
-                [f"{iam}:policy/{prefix}-*"],
-                sid="PoliciesOfThisEnvironment",
-            ),
-            docs.allow(
-                [
-                    "iam:AddClientIDToOpenIDConnectProvider",
-                    "iam:CreateOpenIDConnectProvider",
-                    "iam:DeleteOpenIDConnectProvider",
-                    "iam:GetOpenIDConnectProvider",
-                    "iam:RemoveClientIDFromOpenIDConnectProvider",
-                    "iam:TagOpenIDConnectProvider",
-                    "iam:UntagOpenIDConnectProvider",
-                    "iam:UpdateOpenIDConnectProviderThumbprint",
-                ],
-                [f"{iam}:oidc-provider/{GITHUB_OIDC_HOST}"],
-                sid="GithubOidcProvider",
-            ),
-            docs.allow(
-                ["iam:CreateServiceLinkedRole"],
-                [f"{iam}:role/aws-service-role/*"],
-                sid="ServiceLinkedRolesThePlatformUses",
-                conditions={"StringEquals": {"iam:AWSServiceName": SERVICE_LINKED}},
-            ),
-            docs.allow(
-                [
-                    "iam:DeleteServiceLinkedRole",
-                    "iam:GetRole",
-                    "iam:GetServiceLinkedRoleDeletionStatus",
-                ],
-                [f"{iam}:role/aws-service-role/{service}/*" for service in SERVICE_LINKED],
-                sid="ReadServiceLinkedRoles",
-            ),
-        ),
-        "storage": docs.document(
-            docs.allow(
-                [
-                    "s3:CreateBucket",
-                    "s3:DeleteBucket",
-                    "s3:DeleteBucketPolicy",
-                    "s3:GetAccelerateConfiguration",
-                    "s3:GetBucket*",
-                    "s3:GetEncryptionConfiguration",
-                    "s3:GetLifecycleConfiguration",
-                    "s3:GetReplicationConfiguration",
-                    "s3:ListBucket",
-                    "s3:PutBucket*",
-                    "s3:PutEncryptionConfiguration",
-                    "s3:PutLifecycleConfiguration",
-                ],
-                [f"{arn}:s3:::{prefix}-*"],
-                sid="BucketsOfThisEnvironment",
-            ),
-            # Whoever may write a bucket policy could grant itself the objects; this Deny wins over
-            # any such grant: the deployer touches no object outside the state bucket.
-            {
-                "Sid": "NoObjectAccessButTheState",
-                "Effect": "Deny",
-                "Action": ["s3:DeleteObject*", "s3:GetObject*", "s3:PutObject*"],
-                "NotResource": [
-                    f"{arn}:s3:::{scope.state_bucket}",
-                    f"{arn}:s3:::{scope.state_bucket}/*",
-                ],
-            },
-        ),
-        "database": docs.document(
-            docs.allow(
-                [
-                    "rds:AddTagsToResource",
-                    "rds:CreateDBInstance",
-                    "rds:CreateDBParameterGroup",
-                    "rds:CreateDBSnapshot",
-                    "rds:CreateDBSubnetGroup",
-                    "rds:DeleteDBInstance",
-                    "rds:DeleteDBParameterGroup",
-                    "rds:DeleteDBSubnetGroup",
-                    "rds:DescribeDBInstances",
-                    "rds:DescribeDBParameterGroups",
-                    "rds:DescribeDBParameters",
-                    "rds:DescribeDBSubnetGroups",
-                    "rds:ListTagsForResource",
-                    "rds:ModifyDBInstance",
-                    "rds:ModifyDBParameterGroup",
-                    "rds:ModifyDBSubnetGroup",
-                    "rds:RemoveTagsFromResource",
-                ],
-                [
-                    f"{arn}:rds:{region}:{account}:{kind}:{prefix}-*"
-                    for kind in ("db", "pg", "snapshot", "subgrp")
-                ],
-                sid="DatabasesOfThisEnvironment",
-            ),
-            # The engine catalogue: these APIs take no resource.
-            docs.allow(
-                ["rds:DescribeDBEngineVersions", "rds:DescribeOrderableDBInstanceOptions"],
-                ["*"],
-                sid="RdsCatalogue",
-            ),
-            # RDS creates the master-password secret under the caller's identity (`rds!` names).
-            docs.allow(
-                [
-                    "secretsmanager:CreateSecret",
-                    "secretsmanager:DeleteSecret",
-                    "secretsmanager:DescribeSecret",
-                    "secretsmanager:RotateSecret",
-                    "secretsmanager:TagResource",
-                ],
-                [f"{arn}:secretsmanager:{region}:{account}:secret:rds!*"],
-                sid="RdsManagedSecrets",
-            ),
-            docs.allow(
-                ["kms:Decrypt", "kms:GenerateDataKey"],
-                [f"{arn}:kms:{region}:{account}:key/*"],
-                sid="SecretKeyThroughSecretsManager",
-                conditions={
-                    "StringEquals": {"kms:ViaService": f"secretsmanager.{region}.amazonaws.com"}
-                },
-            ),
-        ),
-        "keys-and-state": docs.document(
-            # CreateKey names no key (it does not exist yet); the boundary keeps KMS in-account.
-            docs.allow(["kms:CreateKey", "kms:ListAliases"], ["*"], sid="CreateKeys"),
-            docs.allow(
-                [
-                    "kms:DescribeKey",
-                    "kms:EnableKeyRotation",
-                    "kms:GetKeyPolicy",
-                    "kms:GetKeyRotationStatus",
-                    "kms:ListResourceTags",
-                    "kms:PutKeyPolicy",
-                    "kms:TagResource",
-                    "kms:UntagResource",
-                    "kms:UpdateKeyDescription",
-                ],
-                [f"{arn}:kms:{region}:{account}:key/*"],
-                sid="KeysOfThisAccount",
-            ),
-            docs.allow(
-                ["kms:CreateAlias", "kms:DeleteAlias", "kms:UpdateAlias"],
-                [
-                    f"{arn}:kms:{region}:{account}:alias/*",
-                    f"{arn}:kms:{region}:{account}:key/*",
-                ],
-                sid="AliasesOfThisAccount",
-            ),
-            # EKS secrets encryption and encrypted node volumes: grants only to AWS services.
-            docs.allow(
-                ["kms:CreateGrant"],
-                [f"{arn}:kms:{region}:{account}:key/*"],
-                sid="GrantsToAwsServicesOnly",
-                conditions={"Bool": {"kms:GrantIsForAWSResource": "true"}},
-            ),
-            # Bootstrap tags the state key; the deployer decrypts with no other key.
-            docs.allow(
-                ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"],
-                [f"{arn}:kms:{region}:{account}:key/*"],
-                sid="StateAndSecretsKeyOnly",
-                conditions={"StringEquals": {f"aws:ResourceTag/{key}": value}},
-            ),
-            docs.allow(["s3:ListBucket"], [f"{arn}:s3:::{scope.state_bucket}"], sid="StateBucket"),
-            docs.allow(
-                ["s3:DeleteObject", "s3:GetObject", "s3:PutObject"],
-                [f"{arn}:s3:::{scope.state_bucket}/*"],
-                sid="StateObjects",
-            ),
-            # The account-wide S3 public access block is an account setting: no resource.
-            docs.allow(
-                ["s3:GetAccountPublicAccessBlock", "s3:PutAccountPublicAccessBlock"],
-                ["*"],
-                sid="AccountPublicAccessBlock",
-            ),
-        ),
-        "audit": docs.document(
-            # The trail is read here, never changed: the boundary denies UpdateTrail,
-            # PutEventSelectors, StopLogging and DeleteTrail to every role, this one included,
-            # so an admin creates and changes it (README: who runs `pulumi up`).
-            docs.allow(
-                [
-                    "cloudtrail:AddTags",
-                    "cloudtrail:GetEventSelectors",
-                    "cloudtrail:GetTrail",
-                    "cloudtrail:GetTrailStatus",
-                    "cloudtrail:ListTags",
-                    "cloudtrail:RemoveTags",
-                ],
-                [f"{arn}:cloudtrail:{region}:{account}:trail/{prefix}"],
-                sid="ReadTheTrail",
-            ),
-            # Describe/List calls of these services take no resource, nor do Config's recorder
-            # and delivery channel (one each per account and region) nor GuardDuty's detector
-            # creation.
-            docs.allow(
-                [
-                    "cloudtrail:DescribeTrails",
-                    "config:DescribeDeliveryChannels",
-                    "config:PutConfigurationRecorder",
-                    "config:PutDeliveryChannel",
-                    "guardduty:CreateDetector",
-                    "guardduty:ListDetectors",
-                ],
-                ["*"],
-                sid="AccountDetectorsWithoutResources",
-            ),
-            docs.allow(
-                [
-                    "config:DescribeConfigurationRecorderStatus",
-                    "config:DescribeConfigurationRecorders",
-                    "config:StartConfigurationRecorder",
-                ],
-                [f"{arn}:config:{region}:{account}:configuration-recorder/*"],
-                sid="ConfigRecorderOfThisAccount",
-            ),
-            docs.allow(
-                [
-                    "guardduty:GetDetector",
-                    "guardduty:ListTagsForResource",
-                    "guardduty:TagResource",
-                    "guardduty:UntagResource",
-                    "guardduty:UpdateDetector",
-                ],
-                [f"{arn}:guardduty:{region}:{account}:detector/*"],
-                sid="GuardDutyDetectorOfThisAccount",
-            ),
-            docs.allow(
-                [
-                    "access-analyzer:CreateAnalyzer",
-                    "access-analyzer:GetAnalyzer",
-                    "access-analyzer:ListTagsForResource",
-                    "access-analyzer:TagResource",
-                    "access-analyzer:UntagResource",
-                ],
-                [f"{arn}:access-analyzer:{region}:{account}:analyzer/{prefix}"],
-                sid="AccessAnalyzerOfThisEnvironment",
-            ),
-            docs.allow(
-                [
-                    "securityhub:BatchEnableStandards",
-                    "securityhub:DescribeHub",
-                    "securityhub:DescribeStandards",
-                    "securityhub:EnableSecurityHub",
-                    "securityhub:GetEnabledStandards",
-                    "securityhub:ListTagsForResource",
-                    "securityhub:TagResource",
-                    "securityhub:UpdateSecurityHubConfiguration",
-                ],
-                [
-                    f"{arn}:securityhub:{region}:{account}:hub/default",
-                    f"{arn}:securityhub:{region}:{account}:subscription/*",
-                ],
-                sid="SecurityHubOfThisAccount",
-            ),
-            # Config's recorder runs as its service-linked role; passing it is all it needs.
-            docs.allow(
-                ["iam:PassRole"],
-                [f"{iam}:role/aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig"],
-                sid="PassConfigItsServiceLinkedRole",
-                conditions={"StringEquals": {"iam:PassedToService": "config.amazonaws.com"}},
-            ),
-        ),
-        "alerts": docs.document(
-            docs.allow(
-                [
-                    "sns:CreateTopic",
-                    "sns:GetSubscriptionAttributes",
-                    "sns:GetTopicAttributes",
-                    "sns:ListSubscriptionsByTopic",
-                    "sns:ListTagsForResource",
-                    "sns:SetTopicAttributes",
-                    "sns:Subscribe",
-                    "sns:TagResource",
-                    "sns:Unsubscribe",
-                    "sns:UntagResource",
-                ],
-                [f"{arn}:sns:{region}:{account}:{prefix}-*"],
-                sid="TopicsOfThisEnvironment",
-            ),
-            docs.allow(
-                [
-                    "cloudwatch:DeleteAlarms",
-                    "cloudwatch:DescribeAlarms",
-                    "cloudwatch:ListTagsForResource",
-                    "cloudwatch:PutMetricAlarm",
-                    "cloudwatch:TagResource",
-                    "cloudwatch:UntagResource",
-                ],
-                [f"{arn}:cloudwatch:{region}:{account}:alarm:{prefix}-*"],
-                sid="AlarmsOfThisEnvironment",
-            ),
-            docs.allow(
-                ["logs:DeleteMetricFilter", "logs:DescribeMetricFilters", "logs:PutMetricFilter"],
-                [f"{arn}:logs:{region}:{account}:log-group:/aws/cloudtrail/{prefix}:*"],
-                sid="MetricFiltersOnTheTrailLogGroup",
-            ),
-            docs.allow(
-                [
-                    "budgets:ListTagsForResource",
-                    "budgets:ModifyBudget",
-                    "budgets:TagResource",
-                    "budgets:UntagResource",
-                    "budgets:ViewBudget",
-                ],
-                [f"{arn}:budgets::{account}:budget/{prefix}-*"],
-                sid="BudgetsOfThisEnvironment",
-            ),
-            docs.allow(
-                [
-                    "ce:CreateAnomalyMonitor",
-                    "ce:CreateAnomalySubscription",
-                    "ce:GetAnomalyMonitors",
-                    "ce:GetAnomalySubscriptions",
-                    "ce:ListTagsForResource",
-                    "ce:TagResource",
-                    "ce:UntagResource",
-                    "ce:UpdateAnomalyMonitor",
-                    "ce:UpdateAnomalySubscription",
-                ],
-                [
-                    f"{arn}:ce::{account}:anomalymonitor/*",
-                    f"{arn}:ce::{account}:anomalysubscription/*",
-                ],
-                sid="CostAnomalyDetectionOfThisAccount",
-            ),
-        ),
-    }
+    return {purpose: policy(scope) for purpose, policy in DEPLOY_POLICIES.items()}
 
 
 class DeployRole(pulumi.ComponentResource):
