@@ -1,13 +1,24 @@
-"""Builders shared by component tests: the prod-shaped model registry others grant against."""
+"""Builders shared by component tests: the environment's boundary and keys, a Kubernetes provider,
+and the prod-shaped model registry others grant against."""
 
 from __future__ import annotations
+
+import pulumi_kubernetes as k8s
 
 from components.bucket import ObjectLock
 from components.registry import ModelRegistry, ModelRegistryArgs
 from tests.recording import ACCOUNT, REGION
 
 MODELS_BUCKET = f"mlplat-prod-models-{ACCOUNT}"
-STORAGE_KEY = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/storage"
+KEY_PREFIX = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/"
+STORAGE_KEY = f"{KEY_PREFIX}storage"
+LOGS_KEY = f"{KEY_PREFIX}logs"
+BOUNDARY = f"arn:aws:iam::{ACCOUNT}:policy/mlplat-staging-permissions-boundary"
+
+
+def kubernetes() -> k8s.Provider:
+    """A cluster provider for components that only declare Kubernetes objects."""
+    return k8s.Provider("k8s", kubeconfig="{}")
 
 
 def registry_args(lock: ObjectLock | None = None) -> ModelRegistryArgs:

@@ -10,13 +10,11 @@ import pytest
 
 from components.audit import CIS_FILTERS, Audit, AuditArgs
 from components.bucket import ObjectLock
+from tests.components.builders import BOUNDARY, LOGS_KEY, STORAGE_KEY
 from tests.recording import ACCOUNT, REGION, policy, record
 
-LOGS_KEY = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/logs"
-STORAGE_KEY = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/storage"
 REGISTRY = "arn:aws:s3:::mlplat-prod-models-111122223333"
 BUCKET = f"mlplat-prod-audit-logs-{ACCOUNT}"
-BOUNDARY = f"arn:aws:iam::{ACCOUNT}:policy/mlplat-prod-permissions-boundary"
 TRAIL = f"arn:aws:cloudtrail:{REGION}:{ACCOUNT}:trail/mlplat-prod"
 
 

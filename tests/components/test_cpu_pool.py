@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from collections import Counter
 
-import pulumi_kubernetes as k8s
 import pytest
 
 from components.catalog import AMI_ALIAS
 from components.cpu_pool import CpuPool, CpuPoolArgs
-from tests.recording import ACCOUNT, REGION, record
-
-KEY = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/storage"
+from tests.components.builders import STORAGE_KEY, kubernetes
+from tests.recording import record
 
 
 @pytest.fixture(scope="module")
@@ -22,12 +20,12 @@ def pool():
             CpuPoolArgs(
                 cluster_name="mlplat-prod",
                 node_role_name="mlplat-prod-karpenter-node",
-                storage_key_arn=KEY,
+                storage_key_arn=STORAGE_KEY,
                 ami_alias=AMI_ALIAS,
                 instance_families=["m7i", "c7i"],
                 capacity_types=["on-demand"],
                 cpu_limit=256,
-                kubernetes_provider=k8s.Provider("k8s", kubeconfig="{}"),
+                kubernetes_provider=kubernetes(),
             ),
         )
 
@@ -61,5 +59,5 @@ def test_node_class_is_hardened_without_the_gpu_toolkit(pool):
     assert spec["metadataOptions"]["httpTokens"] == "required"
     assert spec["metadataOptions"]["httpPutResponseHopLimit"] == 1
     (root,) = spec["blockDeviceMappings"]
-    assert (root["ebs"]["encrypted"], root["ebs"]["kmsKeyID"]) == (True, KEY)
+    assert (root["ebs"]["encrypted"], root["ebs"]["kmsKeyID"]) == (True, STORAGE_KEY)
     assert "userData" not in spec

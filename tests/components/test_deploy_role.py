@@ -16,9 +16,9 @@ from components.deploy_role import (
     DeployScope,
     deploy_policies,
 )
+from tests.components.builders import BOUNDARY
 from tests.recording import ACCOUNT, REGION, policy, record
 
-BOUNDARY = f"arn:aws:iam::{ACCOUNT}:policy/mlplat-staging-permissions-boundary"
 SCOPE = DeployScope(
     account_id=ACCOUNT,
     region=REGION,

@@ -9,10 +9,9 @@ import pytest
 
 from components.catalog import ADDON_VERSIONS, KUBERNETES_VERSION
 from components.eks import EksCluster, EksClusterArgs, SystemNodes, validate_eks_args
+from tests.components.builders import BOUNDARY, KEY_PREFIX
 from tests.recording import ACCOUNT, REGION, policy
 
-KEY = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/"
-BOUNDARY = f"arn:aws:iam::{ACCOUNT}:policy/mlplat-staging-permissions-boundary"
 ADMINS = [f"arn:aws:iam::{ACCOUNT}:role/PlatformAdmin"]
 DEPLOY = f"arn:aws:iam::{ACCOUNT}:role/mlplat-staging-deploy"
 
@@ -26,9 +25,9 @@ def args(**overrides) -> EksClusterArgs:
         "region": REGION,
         "control_plane_subnet_ids": ["subnet-intra-a", "subnet-intra-b", "subnet-intra-c"],
         "node_subnet_ids": ["subnet-private-a", "subnet-private-b", "subnet-private-c"],
-        "secrets_key_arn": KEY + "cluster",
-        "storage_key_arn": KEY + "storage",
-        "logs_key_arn": KEY + "logs",
+        "secrets_key_arn": KEY_PREFIX + "cluster",
+        "storage_key_arn": KEY_PREFIX + "storage",
+        "logs_key_arn": KEY_PREFIX + "logs",
         "log_retention_days": 365,
         "admin_role_arns": ADMINS,
         "deploy_role_arn": DEPLOY,
@@ -83,7 +82,7 @@ def test_cluster_is_private_encrypted_logged_api_only_and_standard_support(eks):
     ]
     assert inputs["encryptionConfig"] == {
         "resources": ["secrets"],
-        "provider": {"keyArn": KEY + "cluster"},
+        "provider": {"keyArn": KEY_PREFIX + "cluster"},
     }
     assert inputs["enabledClusterLogTypes"] == [
         "api",
@@ -103,7 +102,7 @@ def test_cluster_is_private_encrypted_logged_api_only_and_standard_support(eks):
     log_group = eks.one("aws:cloudwatch/logGroup:LogGroup")
     assert log_group.inputs["name"] == "/aws/eks/mlplat-staging/cluster"
     assert (log_group.inputs["kmsKeyId"], log_group.inputs["retentionInDays"]) == (
-        KEY + "logs",
+        KEY_PREFIX + "logs",
         365,
     )
     assert log_group.urn in cluster.dependencies  # the group exists before EKS writes to it
@@ -153,7 +152,7 @@ def test_system_nodes_are_hardened(eks):
         "instanceMetadataTags": "disabled",
     }
     (root,) = template["blockDeviceMappings"]
-    assert root["ebs"]["encrypted"] == "true" and root["ebs"]["kmsKeyId"] == KEY + "storage"
+    assert root["ebs"]["encrypted"] == "true" and root["ebs"]["kmsKeyId"] == KEY_PREFIX + "storage"
     assert root["ebs"]["volumeType"] == "gp3"
     assert "keyName" not in template and "networkInterfaces" not in template
     group = eks.one("aws:eks/nodeGroup:NodeGroup").inputs
@@ -200,7 +199,7 @@ def test_roles_are_bounded_and_the_node_role_holds_node_policies_only(eks):
 def test_ebs_csi_role_may_use_only_the_storage_key(eks):
     ebs_policy = next(r for r in eks.of_type("aws:iam/rolePolicy:RolePolicy") if "ebs-csi" in r.urn)
     statements = policy(ebs_policy, "policy")["Statement"]
-    assert {tuple(s["Resource"]) for s in statements} == {(KEY + "storage",)}
+    assert {tuple(s["Resource"]) for s in statements} == {(KEY_PREFIX + "storage",)}
     grant = next(s for s in statements if "kms:CreateGrant" in s["Action"])
     assert grant["Condition"] == {"Bool": {"kms:GrantIsForAWSResource": "true"}}
 
@@ -210,7 +209,11 @@ def test_storage_class_is_encrypted_default_and_uses_the_cluster_provider(eks):
     provider = eks.one("pulumi:providers:kubernetes")
     assert storage_class.provider.startswith(provider.urn + "::")
     inputs = storage_class.inputs
-    assert inputs["parameters"] == {"type": "gp3", "encrypted": "true", "kmsKeyId": KEY + "storage"}
+    assert inputs["parameters"] == {
+        "type": "gp3",
+        "encrypted": "true",
+        "kmsKeyId": KEY_PREFIX + "storage",
+    }
     assert inputs["metadata"]["annotations"] == {
         "storageclass.kubernetes.io/is-default-class": "true"
     }

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from collections import Counter
 
-import pulumi_kubernetes as k8s
 import pytest
 
 from components.catalog import AMI_ALIAS, EFA_DEVICE_PLUGIN_VERSION, NVIDIA_DEVICE_PLUGIN_VERSION
 from components.gpu_pools import GpuPool, GpuPools, GpuPoolsArgs, validate_gpu_pools_args
-from tests.recording import ACCOUNT, REGION
+from tests.components.builders import STORAGE_KEY, kubernetes
 
-KEY = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/storage"
 POOLS = [
     GpuPool(
         name="training",
@@ -43,7 +41,7 @@ def args(**overrides):
     values = {
         "cluster_name": "mlplat-staging",
         "node_role_name": "mlplat-staging-karpenter-node",
-        "storage_key_arn": KEY,
+        "storage_key_arn": STORAGE_KEY,
         "ami_alias": AMI_ALIAS,
         "device_plugin_version": NVIDIA_DEVICE_PLUGIN_VERSION,
         "efa_plugin_version": EFA_DEVICE_PLUGIN_VERSION,
@@ -59,7 +57,7 @@ def gpu():
     from tests.recording import record
 
     def build():
-        GpuPools("gpu", args(kubernetes_provider=k8s.Provider("k8s", kubeconfig="{}")))
+        GpuPools("gpu", args(kubernetes_provider=kubernetes()))
 
     return record(build)
 
@@ -109,7 +107,7 @@ def test_node_classes_are_pinned_hardened_and_encrypted(gpu):
         assert spec["metadataOptions"]["httpTokens"] == "required"
         assert spec["metadataOptions"]["httpPutResponseHopLimit"] == 1
         (root,) = spec["blockDeviceMappings"]
-        assert root["ebs"]["encrypted"] is True and root["ebs"]["kmsKeyID"] == KEY
+        assert root["ebs"]["encrypted"] is True and root["ebs"]["kmsKeyID"] == STORAGE_KEY
         assert spec["subnetSelectorTerms"] == [
             {"tags": {"karpenter.sh/discovery": "mlplat-staging"}}
         ]
@@ -177,7 +175,7 @@ def test_no_efa_pool_no_efa_plugin(record):
     def build():
         GpuPools(
             "gpu",
-            args(pools=[POOLS[1]], kubernetes_provider=k8s.Provider("k8s", kubeconfig="{}")),
+            args(pools=[POOLS[1]], kubernetes_provider=kubernetes()),
         )
 
     charts = record(build).of_type("kubernetes:helm.sh/v4:Chart")

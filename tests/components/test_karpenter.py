@@ -5,15 +5,12 @@ from __future__ import annotations
 import json
 from collections import Counter
 
-import pulumi_kubernetes as k8s
 import pytest
 
 from components.catalog import KARPENTER_VERSION
 from components.karpenter import INTERRUPTION_EVENTS, Karpenter, KarpenterArgs
+from tests.components.builders import BOUNDARY, STORAGE_KEY, kubernetes
 from tests.recording import ACCOUNT, REGION, policy
-
-BOUNDARY = f"arn:aws:iam::{ACCOUNT}:policy/staging-permissions-boundary"
-STORAGE_KEY = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/storage"
 
 
 @pytest.fixture(scope="module")
@@ -21,7 +18,7 @@ def karpenter():
     from tests.recording import record
 
     def build():
-        provider = k8s.Provider("k8s", kubeconfig="{}")
+        provider = kubernetes()
         Karpenter(
             "karpenter",
             KarpenterArgs(
@@ -155,7 +152,7 @@ def test_names_come_from_the_name_prefix_never_from_the_cluster_name(record):
                 chart_version=KARPENTER_VERSION,
                 storage_key_arn=STORAGE_KEY,
                 permissions_boundary_arn=BOUNDARY,
-                kubernetes_provider=k8s.Provider("k8s", kubeconfig="{}"),
+                kubernetes_provider=kubernetes(),
             ),
         )
 

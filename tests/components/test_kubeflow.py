@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections import Counter
 
-import pulumi_kubernetes as k8s
 import pytest
 import yaml
 
@@ -23,6 +22,7 @@ from components.placement import platform_placement
 from policies.engine import run_resource_rule
 from policies.framework import Ctx
 from policies.rules import all_rules
+from tests.components.builders import kubernetes
 from tests.recording import record
 
 ISSUER = "https://login.example.com/oauth2/mlplat-prod"
@@ -44,7 +44,7 @@ def kubeflow():
                 ),
                 overlays=OVERLAYS,
                 oauth2_proxy_image=IMAGE,
-                kubernetes_provider=k8s.Provider("k8s", kubeconfig="{}"),
+                kubernetes_provider=kubernetes(),
             ),
         )
 

@@ -5,17 +5,15 @@ from __future__ import annotations
 import json
 from collections import Counter
 
-import pulumi_kubernetes as k8s
 import pytest
 
 from components.catalog import MLFLOW_IMAGE
 from components.mlflow_server import START, MlflowServer, MlflowServerArgs
 from components.placement import platform_placement
-from tests.components.builders import MODELS_BUCKET, STORAGE_KEY, model_registry
+from tests.components.builders import MODELS_BUCKET, STORAGE_KEY, kubernetes, model_registry
 from tests.recording import ACCOUNT, REGION, record
 
 SECRET = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:rds!db-1-abcdef"
-KEY = STORAGE_KEY
 BUCKET = MODELS_BUCKET
 
 
@@ -34,10 +32,10 @@ def mlflow():
                 role_name="mlplat-prod-mlflow-server",
                 database_host="db.example.internal",
                 database_secret_arn=SECRET,
-                storage_key_arn=KEY,
+                storage_key_arn=STORAGE_KEY,
                 vpc_cidr="10.30.0.0/16",
                 permissions_boundary_arn=f"arn:aws:iam::{ACCOUNT}:policy/b",
-                kubernetes_provider=k8s.Provider("k8s", kubeconfig="{}"),
+                kubernetes_provider=kubernetes(),
             ),
             registry,
         )

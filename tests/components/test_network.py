@@ -13,10 +13,8 @@ from components.network import (
     NetworkArgs,
     validate_network_args,
 )
+from tests.components.builders import BOUNDARY, LOGS_KEY
 from tests.recording import ACCOUNT, AZS, REGION, policy
-
-LOGS_KEY = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/00000000-0000-0000-0000-000000000001"
-BOUNDARY = f"arn:aws:iam::{ACCOUNT}:policy/mlplat-boundary"
 
 
 def args(**overrides) -> NetworkArgs:

@@ -7,7 +7,6 @@ import json
 from collections import Counter
 
 import promql_parser
-import pulumi_kubernetes as k8s
 import pulumi_random as random
 import pytest
 
@@ -19,10 +18,10 @@ from components.observability import (
     dashboards,
 )
 from components.placement import platform_placement
+from tests.components.builders import LOGS_KEY, kubernetes
 from tests.recording import ACCOUNT, REGION, policy, record
 
 TOPIC = f"arn:aws:sns:{REGION}:{ACCOUNT}:mlplat-prod-alarms"
-KEY = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/logs"
 SLO = InferenceSlo(time_to_first_token_seconds=2.5, objective=0.99)
 
 
@@ -36,7 +35,7 @@ def observability():
                 dcgm_version="4.8.2",
                 dcgm_image_tag="4.5.3-4.8.2-ubuntu22.04",
                 fluent_bit_version="0.2.0",
-                logs_key_arn=KEY,
+                logs_key_arn=LOGS_KEY,
                 log_retention_days=365,
                 fluent_bit_role_name="mlplat-prod-fluent-bit",
                 retention_days=30,
@@ -51,9 +50,9 @@ def observability():
                 vpc_cidr="10.30.0.0/16",
                 role_name="mlplat-prod-alertmanager",
                 topic_arn=TOPIC,
-                topic_key_arn=KEY,
+                topic_key_arn=LOGS_KEY,
                 permissions_boundary_arn=f"arn:aws:iam::{ACCOUNT}:policy/boundary",
-                kubernetes_provider=k8s.Provider("k8s", kubeconfig="{}"),
+                kubernetes_provider=kubernetes(),
                 random_provider=random.Provider("random"),
             ),
         )
@@ -157,7 +156,7 @@ def test_alerts_go_to_the_encrypted_topic_through_a_scoped_role(observability):
         observability.one("aws:iam/rolePolicy:RolePolicy", "alertmanager-policy"), "policy"
     )["Statement"]
     assert (publish["Action"], publish["Resource"]) == (["sns:Publish"], [TOPIC])
-    assert encrypt["Resource"] == [KEY]
+    assert encrypt["Resource"] == [LOGS_KEY]
     assert encrypt["Condition"] == {
         "StringEquals": {"kms:ViaService": f"sns.{REGION}.amazonaws.com"}
     }
@@ -242,7 +241,7 @@ def test_monitoring_is_restricted_default_deny_and_dcgm_opens_only_to_prometheus
 def test_container_logs_go_to_one_encrypted_group_through_a_scoped_role(observability):
     group = observability.one("aws:cloudwatch/logGroup:LogGroup").inputs
     assert group["name"] == "/aws/eks/mlplat-prod/containers"
-    assert (group["kmsKeyId"], group["retentionInDays"]) == (KEY, 365)
+    assert (group["kmsKeyId"], group["retentionInDays"]) == (LOGS_KEY, 365)
     fluent = charts(observability)["aws-for-fluent-bit"]
     assert (fluent["version"], fluent["namespace"]) == ("0.2.0", "kube-system")
     logs = fluent["values"]["cloudWatchLogs"]

@@ -19,7 +19,6 @@ from tests.components.builders import MODELS_BUCKET, STORAGE_KEY, model_registry
 from tests.recording import ACCOUNT, REGION, policy, record
 
 SSE = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
-KEY = STORAGE_KEY
 BUCKET = MODELS_BUCKET
 
 
@@ -61,7 +60,10 @@ def test_bucket_is_encrypted_private_versioned_and_logged(prod):
         "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
     ).inputs["rules"]
     assert rule == {
-        "applyServerSideEncryptionByDefault": {"sseAlgorithm": "aws:kms", "kmsMasterKeyId": KEY},
+        "applyServerSideEncryptionByDefault": {
+            "sseAlgorithm": "aws:kms",
+            "kmsMasterKeyId": STORAGE_KEY,
+        },
         "bucketKeyEnabled": True,
     }
     block = prod.one("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock").inputs
@@ -128,7 +130,7 @@ def test_grants_scope_to_the_prefix_and_use_the_key_only_through_s3(prod):
         "Sid": "DecryptThroughS3",
         "Effect": "Allow",
         "Action": ["kms:Decrypt"],
-        "Resource": [KEY],
+        "Resource": [STORAGE_KEY],
         "Condition": {"StringEquals": {"kms:ViaService": f"s3.{REGION}.amazonaws.com"}},
     }
     write = {s["Sid"]: s for s in found["registry-write-team-a-trainer"]}
@@ -167,7 +169,7 @@ def test_bucket_validation(overrides, expected):
         "bucket_name": "mlplat-dev-x",
         "account_id": ACCOUNT,
         "data_class": "models",
-        "kms_key_arn": KEY,
+        "kms_key_arn": STORAGE_KEY,
         "access_log_bucket": "logs",
     }
     values.update(overrides)
@@ -182,7 +184,7 @@ def test_the_access_log_bucket_logs_nowhere_and_admits_log_delivery(record):
                 bucket_name="mlplat-dev-access-logs-1",
                 account_id=ACCOUNT,
                 data_class="access-logs",
-                kms_key_arn=KEY,
+                kms_key_arn=STORAGE_KEY,
                 access_log_bucket=None,
             ),
         )

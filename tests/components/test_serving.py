@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections import Counter
 
-import pulumi_kubernetes as k8s
 import pytest
 
 from components.serving import ServedModel, Serving, ServingArgs
+from tests.components.builders import kubernetes
 from tests.recording import record
 
 BUCKET = "mlplat-prod-models-111122223333"
@@ -33,7 +33,7 @@ def serving():
                 runtime_image=IMAGE,
                 registry_bucket=BUCKET,
                 models=[MODEL],
-                kubernetes_provider=k8s.Provider("k8s", kubeconfig="{}"),
+                kubernetes_provider=kubernetes(),
             ),
         )
 

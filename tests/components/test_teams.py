@@ -6,12 +6,11 @@ from __future__ import annotations
 import json
 from collections import Counter
 
-import pulumi_kubernetes as k8s
 import pytest
 import yaml
 
 from components.teams import Team, Teams, TeamsArgs
-from tests.components.builders import MODELS_BUCKET, model_registry
+from tests.components.builders import MODELS_BUCKET, kubernetes, model_registry
 from tests.recording import ACCOUNT, REGION, record
 
 BUCKET = MODELS_BUCKET
@@ -41,7 +40,7 @@ def teams():
                 cluster_name="mlplat-prod",
                 cluster_arn=f"arn:aws:eks:{REGION}:{ACCOUNT}:cluster/mlplat-prod",
                 permissions_boundary_arn=f"arn:aws:iam::{ACCOUNT}:policy/b",
-                kubernetes_provider=k8s.Provider("k8s", kubeconfig="{}"),
+                kubernetes_provider=kubernetes(),
             ),
             registry,
         )

@@ -12,9 +12,9 @@ from components.tracking_database import (
     TrackingDatabaseArgs,
     validate_tracking_database_args,
 )
+from tests.components.builders import KEY_PREFIX
 from tests.recording import ACCOUNT, REGION, policy, record
 
-KEY = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/"
 CLIENTS = "sg-0cluster"
 
 
@@ -31,8 +31,8 @@ def args(**overrides) -> TrackingDatabaseArgs:
         "vpc_id": "vpc-1",
         "subnet_ids": ["subnet-intra-a", "subnet-intra-b", "subnet-intra-c"],
         "client_security_group_id": CLIENTS,
-        "storage_key_arn": KEY + "storage",
-        "logs_key_arn": KEY + "logs",
+        "storage_key_arn": KEY_PREFIX + "storage",
+        "logs_key_arn": KEY_PREFIX + "logs",
         "log_retention_days": 365,
         "permissions_boundary_arn": f"arn:aws:iam::{ACCOUNT}:policy/b",
         "protect": True,
@@ -65,10 +65,10 @@ def test_instance_is_private_encrypted_iam_authenticated_and_kept(database):
     db = database.one("aws:rds/instance:Instance").inputs
     assert (db["engine"], db["engineVersion"]) == ("postgres", POSTGRES_VERSION)
     assert db["publiclyAccessible"] is False
-    assert (db["storageEncrypted"], db["kmsKeyId"]) == (True, KEY + "storage")
+    assert (db["storageEncrypted"], db["kmsKeyId"]) == (True, KEY_PREFIX + "storage")
     assert db["iamDatabaseAuthenticationEnabled"] is True
     assert db["manageMasterUserPassword"] is True and "password" not in db
-    assert db["masterUserSecretKmsKeyId"] == KEY + "storage"
+    assert db["masterUserSecretKmsKeyId"] == KEY_PREFIX + "storage"
     assert (db["multiAz"], db["backupRetentionPeriod"]) == (True, 35)
     assert db["deletionProtection"] is True
     assert (db["skipFinalSnapshot"], db["finalSnapshotIdentifier"]) == (
@@ -76,7 +76,7 @@ def test_instance_is_private_encrypted_iam_authenticated_and_kept(database):
         "mlplat-prod-mlflow-final",
     )
     assert db["enabledCloudwatchLogsExports"] == ["postgresql", "upgrade"]
-    assert db["performanceInsightsKmsKeyId"] == KEY + "storage"
+    assert db["performanceInsightsKmsKeyId"] == KEY_PREFIX + "storage"
     assert db["autoMinorVersionUpgrade"] is True and db["allowMajorVersionUpgrade"] is False
     assert db["caCertIdentifier"] == "rds-ca-rsa2048-g1"
 
@@ -105,7 +105,7 @@ def test_logs_land_in_encrypted_groups_created_first(database):
         "/aws/rds/instance/mlplat-prod-mlflow/upgrade",
     ]
     assert {(g.inputs["kmsKeyId"], g.inputs["retentionInDays"]) for g in groups} == {
-        (KEY + "logs", 365)
+        (KEY_PREFIX + "logs", 365)
     }
     instance = database.one("aws:rds/instance:Instance")
     assert {g.urn for g in groups} <= set(instance.dependencies)
