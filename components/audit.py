@@ -6,7 +6,7 @@ Every environment is its own AWS account (the environment files must name distin
 so the account-wide services are the environment's: one multi-region CloudTrail and the AWS
 Config recorder, both into one object-locked bucket; GuardDuty with its EKS protections;
 Security Hub with the CIS and AWS foundational standards; an IAM Access Analyzer; the CIS
-metric filters and alarms, and the encrypted topic every alarm of the environment notifies.
+metric filters and alarms, notifying the environment's alarm topic (`components/notifications.py`).
 """
 
 from __future__ import annotations
@@ -132,12 +132,12 @@ GUARDDUTY_FEATURES: dict[str, Sequence[str]] = {
 
 @dataclass(frozen=True, kw_only=True)
 class AuditArgs:
-    name_prefix: str = arg("`mlplat-<env>`: the trail, topic, role and analyzer names")
+    name_prefix: str = arg("`mlplat-<env>`: the trail, role and analyzer names")
     account_id: str = arg("the environment's account")
     region: str = arg("the environment's home region (the trail records every region)")
     bucket_name: str = arg("the audit-log bucket: `mlplat-<env>-audit-logs-<account>`")
     storage_key_arn: pulumi.Input[str] = arg("the bucket's default SSE-KMS key")
-    logs_key_arn: pulumi.Input[str] = arg("encrypts trail log files, its log group and the topic")
+    logs_key_arn: pulumi.Input[str] = arg("encrypts trail log files and its log group")
     access_log_bucket: pulumi.Input[str] = arg("where the audit bucket's access logs go")
     object_lock: ObjectLock = arg("retention of every log file version (WORM)")
     archive_after_days: int = arg("days until log files move to Glacier")
@@ -146,7 +146,7 @@ class AuditArgs:
     data_event_bucket_arns: Sequence[pulumi.Input[str]] = arg(
         "buckets whose object reads and writes the trail records (the model registry)"
     )
-    alert_emails: Sequence[str] = arg("who the alarm topic e-mails")
+    topic_arn: pulumi.Input[str] = arg("the alarm topic (Notifications) every alarm notifies")
     permissions_boundary_arn: pulumi.Input[str] = arg("the environment's permission boundary")
 
 
@@ -203,34 +203,6 @@ def config_bucket_statements(bucket_name: str, account_id: str, region: str) -> 
     ]
 
 
-def topic_policy(topic_arn: str, account_id: str) -> str:
-    """Only this account's alarms, budgets and cost anomaly alerts publish."""
-    return docs.to_json(
-        docs.document(
-            docs.allow(
-                ["sns:Publish"],
-                [topic_arn],
-                sid="AccountServicesPublish",
-                principal={
-                    "Service": [
-                        "budgets.amazonaws.com",
-                        "cloudwatch.amazonaws.com",
-                        "costalerts.amazonaws.com",
-                    ]
-                },
-                conditions={"StringEquals": {"aws:SourceAccount": account_id}},
-            ),
-            docs.deny(
-                ["sns:Publish", "sns:Subscribe"],
-                [topic_arn],
-                sid="TlsOnly",
-                principal={"AWS": "*"},
-                conditions={"Bool": {"aws:SecureTransport": "false"}},
-            ),
-        )
-    )
-
-
 def data_event_selectors(
     bucket_arns: Sequence[str],
 ) -> list[aws.cloudtrail.TrailAdvancedEventSelectorArgs]:
@@ -253,7 +225,7 @@ def data_event_selectors(
 
 
 class Audit(pulumi.ComponentResource):
-    """Audit bucket, trail and its log group, CIS filters and alarms, topic, GuardDuty,
+    """Audit bucket, trail and its log group, CIS filters and alarms, GuardDuty,
     Access Analyzer, Config recorder, Security Hub."""
 
     def __init__(self, name: str, args: AuditArgs, opts: pulumi.ResourceOptions | None = None):
@@ -279,26 +251,6 @@ class Audit(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        self.topic = aws.sns.Topic(
-            f"{name}-alarms",
-            name=f"{args.name_prefix}-alarms",
-            kms_master_key_id=args.logs_key_arn,
-            opts=child,
-        )
-        aws.sns.TopicPolicy(
-            f"{name}-alarms",
-            arn=self.topic.arn,
-            policy=self.topic.arn.apply(lambda topic: topic_policy(topic, args.account_id)),
-            opts=child,
-        )
-        for email in args.alert_emails:
-            aws.sns.TopicSubscription(
-                f"{name}-alarms-{email}",
-                topic=self.topic.arn,
-                protocol="email",
-                endpoint=email,
-                opts=child,
-            )
         log_group = aws.cloudwatch.LogGroup(
             f"{name}-trail",
             name=f"/aws/cloudtrail/{args.name_prefix}",
@@ -390,10 +342,7 @@ class Audit(pulumi.ComponentResource):
                 standards_arn=f"arn:{partition(args.region)}:securityhub:{args.region}::{standard}",
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[hub]),
             )
-        self.topic_arn = self.topic.arn
-        self.register_outputs(
-            {"trail_arn": self.trail.arn, "topic_arn": self.topic.arn, "bucket": args.bucket_name}
-        )
+        self.register_outputs({"trail_arn": self.trail.arn, "bucket": args.bucket_name})
 
     def _config_recorder(self, name: str, args: AuditArgs) -> None:
         """Every supported resource type, global ones included, recorded through Config's
@@ -456,6 +405,6 @@ class Audit(pulumi.ComponentResource):
                 comparison_operator="GreaterThanOrEqualToThreshold",
                 treat_missing_data="notBreaching",
                 actions_enabled=True,
-                alarm_actions=[self.topic.arn],
+                alarm_actions=[args.topic_arn],
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[metric_filter]),
             )

@@ -11,8 +11,6 @@ kube-state-metrics, GPU health from DCGM.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,7 +20,9 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 
 from components import policy_documents as docs
+from components.alert_rules import InferenceSlo, alert_rules
 from components.args import arg
+from components.dashboards import dashboards
 from components.finops import TEAM_TAG
 from components.gpu_pools import GPU, PLUGIN_NAMESPACE
 from components.namespaces import (
@@ -54,12 +54,6 @@ RULE_LABELS = {"release": "kube-prometheus-stack"}
 
 
 @dataclass(frozen=True, kw_only=True)
-class InferenceSlo:
-    time_to_first_token_seconds: float
-    objective: float
-
-
-@dataclass(frozen=True, kw_only=True)
 class ObservabilityArgs:
     stack_version: str = arg("kube-prometheus-stack chart version (catalog)")
     dcgm_version: str = arg("dcgm-exporter chart version (catalog)")
@@ -84,247 +78,6 @@ class ObservabilityArgs:
     permissions_boundary_arn: pulumi.Input[str] = arg("the environment's permission boundary")
     kubernetes_provider: pulumi.ProviderResource = arg("the cluster's Kubernetes provider")
     random_provider: pulumi.ProviderResource = arg("generates Grafana's admin password")
-
-
-# --- alert rules ---------------------------------------------------------------------------------
-
-# Multi-window, multi-burn-rate alerts (Google SRE workbook, ch. 5): (severity, long window,
-# short window, burn rate). 14.4x for an hour spends 2 % of a 30-day budget; 6x for 6 hours, 5 %.
-BURN_ALERTS = (("page", "1h", "5m", 14.4), ("page", "6h", "30m", 6.0))
-
-
-def slo_recording_rules(slo: InferenceSlo) -> list[dict[str, Any]]:
-    """Per model and window: the share of requests slower to the first token than the SLO."""
-    le = f"{slo.time_to_first_token_seconds}"
-    windows = sorted({w for _, long, short, _ in BURN_ALERTS for w in (long, short)})
-    return [
-        {
-            "record": f"mlplat:ttft_slow_ratio:rate{window}",
-            "expr": (
-                "1 - (sum by (namespace, model_name) "
-                f'(rate(vllm:time_to_first_token_seconds_bucket{{le="{le}"}}[{window}])) / '
-                "sum by (namespace, model_name) "
-                f"(rate(vllm:time_to_first_token_seconds_count[{window}])))"
-            ),
-        }
-        for window in windows
-    ]
-
-
-def alert_rules(slo: InferenceSlo) -> list[dict[str, Any]]:
-    """The platform's groups: GPUs, Karpenter, volumes, and the serving SLO."""
-    budget = round(1 - slo.objective, 6)
-    slo_alerts = [
-        {
-            "alert": f"InferenceLatencyBudgetBurn{long}",
-            "expr": (
-                f"mlplat:ttft_slow_ratio:rate{long} > ({rate} * {budget}) and "
-                f"mlplat:ttft_slow_ratio:rate{short} > ({rate} * {budget})"
-            ),
-            "labels": {"severity": severity},
-            "annotations": {
-                "summary": f"{{{{ $labels.model_name }}}} in {{{{ $labels.namespace }}}} burns its "
-                f"time-to-first-token budget {rate}x too fast ({long} and {short} windows)",
-            },
-        }
-        for severity, long, short, rate in BURN_ALERTS
-    ]
-    return [
-        {
-            "name": "mlplat.gpu",
-            "rules": [
-                {
-                    "alert": "GpuAllocatedButIdle",
-                    # DCGM labels a GPU with the pod holding it; unallocated GPUs have no pod.
-                    "expr": 'avg_over_time(DCGM_FI_DEV_GPU_UTIL{pod!=""}[1h]) < 5',
-                    "for": "5m",
-                    "labels": {"severity": "warning"},
-                    "annotations": {
-                        "summary": "{{ $labels.namespace }}/{{ $labels.pod }} holds GPU "
-                        "{{ $labels.gpu }} on {{ $labels.Hostname }} below 5 % for an hour",
-                    },
-                },
-                {
-                    "alert": "GpuNodeNotReady",
-                    "expr": (
-                        '(kube_node_status_condition{condition="Ready",status="true"} == 0) '
-                        "* on (node) group_left (label_mlplat_io_gpu_pool) "
-                        'kube_node_labels{label_nvidia_com_gpu_present="true"}'
-                    ),
-                    "for": "10m",
-                    "labels": {"severity": "page"},
-                    "annotations": {
-                        "summary": "GPU node {{ $labels.node }} (pool "
-                        "{{ $labels.label_mlplat_io_gpu_pool }}) not ready for 10 minutes",
-                    },
-                },
-            ],
-        },
-        {
-            "name": "mlplat.karpenter",
-            "rules": [
-                {
-                    "alert": "KarpenterProvisioningFailing",
-                    "expr": (
-                        "sum by (error) (increase("
-                        'karpenter_cloudprovider_errors_total{method="Create"}[15m])) > 0'
-                    ),
-                    "for": "15m",
-                    "labels": {"severity": "warning"},
-                    "annotations": {
-                        "summary": "Karpenter cannot launch nodes ({{ $labels.error }}): pending "
-                        "pods wait (capacity, quota or a limit reached)",
-                    },
-                },
-            ],
-        },
-        {
-            "name": "mlplat.storage",
-            "rules": [
-                {
-                    "alert": "PersistentVolumeNearlyFull",
-                    "expr": (
-                        "kubelet_volume_stats_available_bytes / "
-                        "kubelet_volume_stats_capacity_bytes < 0.10"
-                    ),
-                    "for": "15m",
-                    "labels": {"severity": "warning"},
-                    "annotations": {
-                        "summary": "{{ $labels.namespace }}/{{ $labels.persistentvolumeclaim }} "
-                        "has less than 10 % free",
-                    },
-                },
-            ],
-        },
-        {"name": "mlplat.serving-slo", "rules": [*slo_recording_rules(slo), *slo_alerts]},
-    ]
-
-
-# --- dashboards ----------------------------------------------------------------------------------
-
-
-def _panel(title: str, expr: str, unit: str, legend: str, position: int) -> dict[str, Any]:
-    return {
-        "type": "timeseries",
-        "title": title,
-        "gridPos": {"h": 9, "w": 12, "x": 12 * (position % 2), "y": 9 * (position // 2)},
-        "fieldConfig": {"defaults": {"unit": unit}, "overrides": []},
-        "targets": [{"expr": expr, "legendFormat": legend, "refId": "A"}],
-    }
-
-
-def _dashboard(uid: str, title: str, panels: Sequence[dict[str, Any]]) -> str:
-    return json.dumps(
-        {
-            "uid": uid,
-            "title": title,
-            "tags": ["mlplat"],
-            "timezone": "utc",
-            "schemaVersion": 39,
-            "time": {"from": "now-24h", "to": "now"},
-            "panels": list(panels),
-        },
-        indent=2,
-        sort_keys=True,
-    )
-
-
-def _team_of_namespace(expr: str) -> str:
-    """Attach each series' team (its namespace's `mlplat.io/team` label)."""
-    return (
-        f"({expr}) * on (namespace) group_left (label_mlplat_io_team) "
-        'kube_namespace_labels{label_mlplat_io_team!=""}'
-    )
-
-
-def dashboards(gpu_hour_usd: float) -> dict[str, str]:
-    """Grafana dashboards by file name, provisioned by the chart's sidecar."""
-    gpus_held = (
-        'sum by (namespace) (kube_pod_container_resource_requests{resource="nvidia_com_gpu"})'
-    )
-    return {
-        "gpu-by-team.json": _dashboard(
-            "mlplat-gpu-by-team",
-            "GPUs by team",
-            [
-                _panel(
-                    "GPU utilisation by team",
-                    "avg by (label_mlplat_io_team) ("
-                    + _team_of_namespace('avg by (namespace) (DCGM_FI_DEV_GPU_UTIL{pod!=""})')
-                    + ")",
-                    "percent",
-                    "{{label_mlplat_io_team}}",
-                    0,
-                ),
-                _panel(
-                    "GPUs held by team",
-                    "sum by (label_mlplat_io_team) (" + _team_of_namespace(gpus_held) + ")",
-                    "short",
-                    "{{label_mlplat_io_team}}",
-                    1,
-                ),
-            ],
-        ),
-        "serving-latency.json": _dashboard(
-            "mlplat-serving-latency",
-            "Serving latency",
-            [
-                _panel(
-                    f"Time to first token, p{q}",
-                    f"histogram_quantile(0.{q}, sum by (namespace, model_name, le) "
-                    "(rate(vllm:time_to_first_token_seconds_bucket[5m])))",
-                    "s",
-                    "{{namespace}}/{{model_name}}",
-                    i,
-                )
-                for i, q in enumerate((50, 99))
-            ]
-            + [
-                _panel(
-                    "Requests per second",
-                    "sum by (namespace, model_name) "
-                    "(rate(vllm:e2e_request_latency_seconds_count[5m]))",
-                    "reqps",
-                    "{{namespace}}/{{model_name}}",
-                    2,
-                ),
-                _panel(
-                    "Slow-first-token ratio against the SLO (1h)",
-                    "mlplat:ttft_slow_ratio:rate1h",
-                    "percentunit",
-                    "{{namespace}}/{{model_name}}",
-                    3,
-                ),
-            ],
-        ),
-        "cost.json": _dashboard(
-            "mlplat-cost",
-            "GPU cost",
-            [
-                _panel(
-                    f"GPU spend rate by team (USD/hour at ${gpu_hour_usd:.2f} a GPU-hour)",
-                    f"{gpu_hour_usd} * sum by (label_mlplat_io_team) ("
-                    + _team_of_namespace(gpus_held)
-                    + ")",
-                    "currencyUSD",
-                    "{{label_mlplat_io_team}}",
-                    0,
-                ),
-                _panel(
-                    "GPU-hours by team, last 24 h",
-                    "sum by (label_mlplat_io_team) (sum_over_time(("
-                    + _team_of_namespace(gpus_held)
-                    + ")[24h:5m]) / 12)",
-                    "short",
-                    "{{label_mlplat_io_team}}",
-                    1,
-                ),
-            ],
-        ),
-    }
-
-
-# --- the component -------------------------------------------------------------------------------
 
 
 def alertmanager_statements(topic_arn: str, key_arn: str, region: str) -> list[dict]:

@@ -62,6 +62,9 @@ class Record:
     provider: str = ""
     # How many Pulumi transforms the engine would apply to this resource's children; not state.
     transforms: int = 0
+    aliases: list[str] = field(
+        default_factory=list
+    )  # the URNs it had before, as the engine reads them
 
     def to_state(self) -> dict[str, Any]:
         resource: dict[str, Any] = {"urn": self.urn, "custom": self.custom, "type": self.type}
@@ -128,6 +131,7 @@ class RecordingMonitor(MockMonitor):
             retain_on_delete=bool(request.retainOnDelete),
             provider=request.provider if request.custom else "",
             transforms=len(request.transforms),
+            aliases=self._alias_urns(request, request.parent or self.stack_urn),
         )
         outputs: dict[str, Any] = {}
         if record.custom:
@@ -140,6 +144,24 @@ class RecordingMonitor(MockMonitor):
         self.records[urn] = record
         response = _sync_await(rpc.serialize_properties(outputs, {}))
         return resource_pb2.RegisterResourceResponse(urn=urn, id=record.id, object=response)
+
+    def _alias_urns(self, request: Any, parent: str) -> list[str]:
+        """The URNs a resource's aliases name, resolved as the engine resolves an alias spec
+        (name, type, stack, project and parent default to the resource's own)."""
+        urns = []
+        for alias in request.aliases:
+            if alias.urn:
+                urns.append(alias.urn)
+                continue
+            spec = alias.spec
+            type_ = spec.type or request.type
+            parent_urn = "" if spec.noParent else (spec.parentUrn or parent)
+            qualified = type_
+            if parent_urn and parent_urn != self.stack_urn:
+                qualified = f"{parent_urn.split('::')[2]}${type_}"
+            stack, project = spec.stack or pulumi.get_stack(), spec.project or pulumi.get_project()
+            urns.append(f"urn:pulumi:{stack}::{project}::{qualified}::{spec.name or request.name}")
+        return sorted(set(urns))
 
     def RegisterResourceOutputs(self, request: Any) -> Any:
         _ensure_event_loop()
@@ -368,6 +390,9 @@ class Synthesis:
     environment: str
     state: dict[str, Any]
     manifests: dict[str, str]
+    # URN -> the URNs it may have had before (its aliases): how a refactor proves a deployed
+    # stack moves its resources instead of replacing them.
+    aliases: dict[str, list[str]] = field(default_factory=dict)
 
 
 def timed_synthesis(environment: str) -> tuple[Synthesis, float]:
@@ -395,4 +420,5 @@ def synthesize(environment: str) -> Synthesis:
         cloud=cloud,
     )
     state = build_state(monitor)
-    return Synthesis(environment, state, kubernetes_manifests(state))
+    aliases = {urn: r.aliases for urn, r in monitor.records.items() if r.aliases}
+    return Synthesis(environment, state, kubernetes_manifests(state), aliases)

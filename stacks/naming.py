@@ -49,5 +49,9 @@ class Names:
         return self.bucket("pulumi-state")
 
     @property
+    def alarm_topic(self) -> str:
+        return f"{self.prefix}-alarms"
+
+    @property
     def tracking_database(self) -> str:
         return f"{self.prefix}-mlflow"

@@ -15,6 +15,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 
+from components.alert_rules import InferenceSlo
 from components.arns import partition
 from components.audit import Audit, AuditArgs
 from components.baseline import AccountBaseline, AccountBaselineArgs
@@ -46,7 +47,8 @@ from components.kms import Kms, KmsArgs
 from components.kubeflow import OVERLAID, Kubeflow, KubeflowArgs, Oidc
 from components.mlflow_server import MlflowServer, MlflowServerArgs
 from components.network import Network, NetworkArgs
-from components.observability import InferenceSlo, Observability, ObservabilityArgs
+from components.notifications import Notifications, NotificationsArgs
+from components.observability import Observability, ObservabilityArgs
 from components.preview_role import PreviewRole, PreviewRoleArgs
 from components.pricing import cheapest_gpu_hour, load_prices
 from components.promotion import PromotionRole, PromotionRoleArgs
@@ -135,6 +137,7 @@ class Cluster:
 
 @dataclass(frozen=True)
 class Data:
+    notifications: Notifications
     access_logs: SecureBucket
     registry: ModelRegistry
     audit: Audit
@@ -348,6 +351,7 @@ def data_services(setting: Setting, base: Foundation, cluster: Cluster) -> Data:
     """The buckets (access logs, models, audit), the audit trail, budgets, promotion and
     MLflow's database: everything stateful, protected where the environment says so."""
     spec, stateful, kms, boundary = setting.spec, setting.stateful, base.kms, base.iam.boundary.arn
+    notifications = alarm_topic(setting, base)
     access_logs = SecureBucket(
         f"{spec.name}-access-logs",
         SecureBucketArgs(
@@ -391,7 +395,7 @@ def data_services(setting: Setting, base: Foundation, cluster: Cluster) -> Data:
             retention_days=spec.audit.retention_days,
             log_retention_days=spec.logs.retention_days,
             data_event_bucket_arns=[registry.bucket_arn],
-            alert_emails=spec.notifications.emails,
+            topic_arn=notifications.topic_arn,
             permissions_boundary_arn=boundary,
         ),
         # Evidence and the controls that produce it (trail, bucket, detectors, alarms): protected
@@ -405,14 +409,32 @@ def data_services(setting: Setting, base: Foundation, cluster: Cluster) -> Data:
             monthly_usd=spec.budgets.monthly_usd,
             teams=[TeamBudget(team=t.name, monthly_usd=t.monthly_budget_usd) for t in spec.teams],
             anomaly_threshold_usd=spec.budgets.anomaly_threshold_usd,
-            topic_arn=audit.topic_arn,
+            topic_arn=notifications.topic_arn,
         ),
         opts=setting.on_aws,
     )
     if setting.source is not None:
         promotion_role(setting, base, setting.source, registry)
     database = tracking_database(setting, base, cluster)
-    return Data(access_logs, registry, audit, costs, database)
+    return Data(notifications, access_logs, registry, audit, costs, database)
+
+
+def alarm_topic(setting: Setting, base: Foundation) -> Notifications:
+    """The topic every alarm, budget and Alertmanager notifies. It lived in Audit up to 0.16:
+    aliased, a deployed stack moves it (protected in staging and prod, it could not be
+    replaced)."""
+    spec = setting.spec
+    return Notifications(
+        spec.name,
+        NotificationsArgs(
+            topic_name=spec.names.alarm_topic,
+            account_id=spec.account_id,
+            key_arn=base.kms.key_arns["logs"],
+            emails=spec.notifications.emails,
+        ),
+        opts=setting.stateful,
+        moved_from=[pulumi.create_urn(spec.name, "mlplat:audit:Audit")],
+    )
 
 
 def promotion_role(
@@ -586,7 +608,7 @@ def observability(
             cluster_arn=eks.cluster_arn,
             vpc_cidr=spec.network.vpc_cidr,
             role_name=spec.names.role("alertmanager"),
-            topic_arn=data.audit.topic_arn,
+            topic_arn=data.notifications.topic_arn,
             topic_key_arn=kms.key_arns["logs"],
             permissions_boundary_arn=base.iam.boundary.arn,
             kubernetes_provider=eks.provider,
@@ -640,7 +662,7 @@ def exports(
         "inference_endpoints": workloads.serving.endpoints,
         "audit_bucket": spec.bucket_name("audit-logs"),
         "trail_arn": data.audit.trail.arn,
-        "alarm_topic_arn": data.audit.topic_arn,
+        "alarm_topic_arn": data.notifications.topic_arn,
         # To activate in the organization's management account (a member account cannot).
         "cost_allocation_tags": data.costs.cost_allocation_tags,
     }.items():

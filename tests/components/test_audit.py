@@ -1,5 +1,6 @@
 """Audit: the locked audit bucket, the trail with registry data events, CIS filters and alarms
-on an encrypted topic, GuardDuty's EKS protections, Config, Security Hub, Access Analyzer."""
+on the environment's alarm topic, GuardDuty's EKS protections, Config, Security Hub, Access
+Analyzer."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ from tests.recording import ACCOUNT, REGION, policy, record
 REGISTRY = "arn:aws:s3:::mlplat-prod-models-111122223333"
 BUCKET = f"mlplat-prod-audit-logs-{ACCOUNT}"
 TRAIL = f"arn:aws:cloudtrail:{REGION}:{ACCOUNT}:trail/mlplat-prod"
+
+TOPIC = f"arn:aws:sns:{REGION}:{ACCOUNT}:mlplat-prod-alarms"
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +39,7 @@ def audit():
                 retention_days=2557,
                 log_retention_days=365,
                 data_event_bucket_arns=[REGISTRY],
-                alert_emails=["oncall@example.com", "secops@example.com"],
+                topic_arn=TOPIC,
                 permissions_boundary_arn=BOUNDARY,
             ),
         )
@@ -50,9 +53,6 @@ def test_children(audit):
     assert audit.child_types(component.urn) == Counter(
         {
             "mlplat:storage:SecureBucket": 1,
-            "aws:sns/topic:Topic": 1,
-            "aws:sns/topicPolicy:TopicPolicy": 1,
-            "aws:sns/topicSubscription:TopicSubscription": 2,
             "aws:cloudwatch/logGroup:LogGroup": 1,
             "aws:iam/role:Role": 1,
             "aws:iam/rolePolicy:RolePolicy": 1,
@@ -137,17 +137,7 @@ def test_audit_bucket_is_locked_archived_and_open_only_to_this_trail_and_config(
     assert config["Condition"] == {"StringEquals": {"aws:SourceAccount": ACCOUNT}}
 
 
-def test_every_cis_filter_has_an_alarm_on_the_encrypted_topic(audit):
-    topic = audit.one("aws:sns/topic:Topic")
-    assert topic.inputs["kmsMasterKeyId"] == LOGS_KEY
-    statements = policy(audit.one("aws:sns/topicPolicy:TopicPolicy"), "policy")["Statement"]
-    publish, tls = statements
-    assert publish["Condition"] == {"StringEquals": {"aws:SourceAccount": ACCOUNT}}
-    assert tls["Effect"] == "Deny" and tls["Condition"]["Bool"] == {"aws:SecureTransport": "false"}
-    emails = sorted(
-        s.inputs["endpoint"] for s in audit.of_type("aws:sns/topicSubscription:TopicSubscription")
-    )
-    assert emails == ["oncall@example.com", "secops@example.com"]
+def test_every_cis_filter_has_an_alarm_on_the_alarm_topic(audit):
     filters = {
         f.inputs["metricTransformation"]["name"]: f
         for f in audit.of_type("aws:cloudwatch/logMetricFilter:LogMetricFilter")
@@ -155,7 +145,7 @@ def test_every_cis_filter_has_an_alarm_on_the_encrypted_topic(audit):
     alarms = audit.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
     assert {a.inputs["metricName"] for a in alarms} == set(filters)
     for alarm in alarms:
-        assert alarm.inputs["alarmActions"] == [topic.outputs["arn"]]
+        assert alarm.inputs["alarmActions"] == [TOPIC]
         assert alarm.inputs["threshold"] == 1
         assert alarm.inputs["treatMissingData"] == "notBreaching"
     root = filters["mlplat-prod-root-account-usage"].inputs["pattern"]

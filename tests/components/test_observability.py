@@ -10,13 +10,9 @@ import promql_parser
 import pulumi_random as random
 import pytest
 
-from components.observability import (
-    InferenceSlo,
-    Observability,
-    ObservabilityArgs,
-    alert_rules,
-    dashboards,
-)
+from components.alert_rules import InferenceSlo, alert_rules
+from components.dashboards import dashboards
+from components.observability import Observability, ObservabilityArgs
 from components.placement import platform_placement
 from tests.components.builders import LOGS_KEY, kubernetes
 from tests.recording import ACCOUNT, REGION, policy, record
