@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import pulumi
-import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 
@@ -42,10 +41,7 @@ NAMESPACE = "monitoring"
 STACK_REPO = "https://prometheus-community.github.io/helm-charts"
 DCGM_REPO = "https://nvidia.github.io/dcgm-exporter/helm-charts"
 ALERTMANAGER_SERVICE_ACCOUNT = "alertmanager"
-FLUENT_BIT_REPO = "https://aws.github.io/eks-charts"
-FLUENT_BIT_SERVICE_ACCOUNT = "fluent-bit"
 # Node agents' namespace: Fluent Bit reads the nodes' /var/log (host paths).
-NODE_AGENTS_NAMESPACE = "kube-system"
 GRAFANA_ADMIN_SECRET = "grafana-admin"
 DCGM_PORT = 9400
 OPERATOR_WEBHOOK_PORT = 10250
@@ -58,10 +54,6 @@ class ObservabilityArgs:
     stack_version: str = arg("kube-prometheus-stack chart version (catalog)")
     dcgm_version: str = arg("dcgm-exporter chart version (catalog)")
     dcgm_image_tag: str = arg("dcgm-exporter image tag (catalog)")
-    fluent_bit_version: str = arg("aws-for-fluent-bit chart version (catalog)")
-    logs_key_arn: pulumi.Input[str] = arg("encrypts the container log group")
-    log_retention_days: int = arg("the container log group's retention")
-    fluent_bit_role_name: str = arg("`mlplat-<env>-fluent-bit`")
     retention_days: int = arg("how long Prometheus keeps samples")
     storage_gi: int = arg("Prometheus's volume, on the encrypted gp3 storage class")
     storage_class: str = arg("the cluster's encrypted storage class")
@@ -206,42 +198,6 @@ def stack_values(args: ObservabilityArgs, topic_arn: str) -> dict[str, Any]:
     }
 
 
-def log_shipping_statements(group_arn: str) -> list[dict]:
-    return [
-        docs.allow(
-            ["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
-            [group_arn, f"{group_arn}:log-stream:*"],
-            sid="ShipToTheContainerLogGroup",
-        )
-    ]
-
-
-def fluent_bit_values(group: str, region: str) -> dict[str, Any]:
-    return {
-        "serviceAccount": {"create": True, "name": FLUENT_BIT_SERVICE_ACCOUNT},
-        "cloudWatchLogs": {
-            "enabled": True,
-            "region": region,
-            "logGroupName": group,
-            # One group (this component's), never one per namespace created on the fly.
-            "logGroupTemplate": "",
-            "autoCreateGroup": False,
-            # The chart writes `log_stream_prefix` only when it is set, and the output needs it
-            # (or a stream name) as the fallback of the template: without one it does not start.
-            "logStreamPrefix": "fluentbit-",
-            "logStreamTemplate": "$kubernetes['namespace_name'].$kubernetes['pod_name']."
-            "$kubernetes['container_name']",
-        },
-        # Every node, the GPU and system nodes' taints included.
-        "tolerations": [{"operator": "Exists"}],
-        "priorityClassName": "system-node-critical",
-        "resources": {
-            "requests": {"cpu": "50m", "memory": "64Mi"},
-            "limits": {"cpu": "500m", "memory": "256Mi"},
-        },
-    }
-
-
 def dcgm_values(image_tag: str) -> dict[str, Any]:
     return {
         "image": {"tag": image_tag},
@@ -337,49 +293,8 @@ class Observability(pulumi.ComponentResource):
             opts=after_stack,
         )
         self._monitors(name, args, after_stack)
-        self._container_logs(name, args, on_cluster)
         self.register_outputs(
             {"namespace": NAMESPACE, "grafana": f"http://kube-prometheus-stack-grafana.{NAMESPACE}"}
-        )
-
-    def _container_logs(
-        self, name: str, args: ObservabilityArgs, on_cluster: pulumi.ResourceOptions
-    ) -> None:
-        """Every container's stdout and stderr, one stream per container, into one log group
-        this component creates (encrypted, retained): Fluent Bit never creates groups."""
-        group_name = pulumi.Output.concat("/aws/eks/", args.cluster_name, "/containers")
-        group = aws.cloudwatch.LogGroup(
-            f"{name}-containers",
-            name=group_name,
-            retention_in_days=args.log_retention_days,
-            kms_key_id=args.logs_key_arn,
-            opts=pulumi.ResourceOptions(parent=self),
-        )
-        role = WorkloadRole(
-            f"{name}-fluent-bit",
-            WorkloadRoleArgs(
-                account_id=args.account_id,
-                cluster_name=args.cluster_name,
-                cluster_arn=args.cluster_arn,
-                role_name=args.fluent_bit_role_name,
-                namespace=NODE_AGENTS_NAMESPACE,
-                service_account=FLUENT_BIT_SERVICE_ACCOUNT,
-                statements=group.arn.apply(log_shipping_statements),
-                permissions_boundary_arn=args.permissions_boundary_arn,
-            ),
-            opts=pulumi.ResourceOptions(parent=self),
-        )
-        k8s.helm.v4.Chart(
-            f"{name}-fluent-bit",
-            name="aws-for-fluent-bit",
-            chart="aws-for-fluent-bit",
-            version=args.fluent_bit_version,
-            repository_opts=k8s.helm.v4.RepositoryOptsArgs(repo=FLUENT_BIT_REPO),
-            namespace=NODE_AGENTS_NAMESPACE,
-            values=group_name.apply(lambda group: fluent_bit_values(group, args.region)),
-            opts=pulumi.ResourceOptions.merge(
-                on_cluster, pulumi.ResourceOptions(depends_on=[group, role])
-            ),
         )
 
     def _network(self, name: str, args: ObservabilityArgs, inside: pulumi.ResourceOptions) -> None:

@@ -161,6 +161,16 @@ class RecordingMonitor(MockMonitor):
                 qualified = f"{parent_urn.split('::')[2]}${type_}"
             stack, project = spec.stack or pulumi.get_stack(), spec.project or pulumi.get_project()
             urns.append(f"urn:pulumi:{stack}::{project}::{qualified}::{spec.name or request.name}")
+        # A child of an aliased parent inherits its aliases (the engine's inheritedChildAlias):
+        # the parent's old URN as its own parent, its name's parent prefix renamed alike.
+        owner = self.records.get(parent)
+        for parent_alias in owner.aliases if owner else []:
+            old_parent, new_parent = parent_alias.rsplit("::", 1)[-1], parent.rsplit("::", 1)[-1]
+            name = request.name
+            if name.startswith(new_parent):
+                name = old_parent + name[len(new_parent) :]
+            head, qualified = parent_alias.rsplit("::", 2)[0], parent_alias.split("::")[2]
+            urns.append(f"{head}::{qualified}${request.type}::{name}")
         return sorted(set(urns))
 
     def RegisterResourceOutputs(self, request: Any) -> Any:

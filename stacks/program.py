@@ -36,6 +36,7 @@ from components.catalog import (
     POSTGRES_VERSION,
     VLLM_IMAGE,
 )
+from components.container_logs import ContainerLogs, ContainerLogsArgs
 from components.cpu_pool import CpuPool, CpuPoolArgs
 from components.deploy_role import DeployRole, DeployRoleArgs, DeployScope
 from components.eks import EksCluster, EksClusterArgs, SystemNodes
@@ -178,6 +179,7 @@ def build(
     platform = platform_services(setting, base, cluster, data)
     workloads = teams_and_serving(setting, base, cluster, data, platform)
     observability(setting, base, cluster, data, platform)
+    container_logs(setting, base, cluster)
     exports(spec, base, cluster, data, platform, workloads)
 
 
@@ -590,10 +592,6 @@ def observability(
             stack_version=KUBE_PROMETHEUS_STACK_VERSION,
             dcgm_version=DCGM_EXPORTER_VERSION,
             dcgm_image_tag=DCGM_EXPORTER_IMAGE_TAG,
-            fluent_bit_version=FLUENT_BIT_CHART_VERSION,
-            logs_key_arn=kms.key_arns["logs"],
-            log_retention_days=spec.logs.retention_days,
-            fluent_bit_role_name=spec.names.role("fluent-bit"),
             retention_days=spec.observability.prometheus_retention_days,
             storage_gi=spec.observability.prometheus_storage_gi,
             storage_class=eks.storage_class_name,
@@ -626,6 +624,29 @@ def observability(
                 ]
             ),
         ),
+    )
+
+
+def container_logs(setting: Setting, base: Foundation, cluster: Cluster) -> ContainerLogs:
+    """Every container's logs into one encrypted group. They lived in Observability up to 0.16:
+    aliased, a deployed stack moves them."""
+    spec, eks = setting.spec, cluster.eks
+    return ContainerLogs(
+        spec.name,
+        ContainerLogsArgs(
+            chart_version=FLUENT_BIT_CHART_VERSION,
+            key_arn=base.kms.key_arns["logs"],
+            retention_days=spec.logs.retention_days,
+            role_name=spec.names.role("fluent-bit"),
+            account_id=spec.account_id,
+            region=spec.region,
+            cluster_name=eks.cluster_name,
+            cluster_arn=eks.cluster_arn,
+            permissions_boundary_arn=base.iam.boundary.arn,
+            kubernetes_provider=eks.provider,
+        ),
+        opts=setting.on_aws,
+        moved_from=[pulumi.create_urn(spec.name, "mlplat:observability:Observability")],
     )
 
 

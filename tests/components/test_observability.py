@@ -30,10 +30,6 @@ def observability():
                 stack_version="88.5.3",
                 dcgm_version="4.8.2",
                 dcgm_image_tag="4.5.3-4.8.2-ubuntu22.04",
-                fluent_bit_version="0.2.0",
-                logs_key_arn=LOGS_KEY,
-                log_retention_days=365,
-                fluent_bit_role_name="mlplat-prod-fluent-bit",
                 retention_days=30,
                 storage_gi=300,
                 storage_class="gp3-encrypted",
@@ -64,9 +60,8 @@ def test_children(observability):
             "kubernetes:networking.k8s.io/v1:NetworkPolicy": 3,
             "random:index/randomPassword:RandomPassword": 1,
             "kubernetes:core/v1:Secret": 1,
-            "mlplat:iam:WorkloadRole": 2,
-            "kubernetes:helm.sh/v4:Chart": 3,
-            "aws:cloudwatch/logGroup:LogGroup": 1,
+            "mlplat:iam:WorkloadRole": 1,
+            "kubernetes:helm.sh/v4:Chart": 2,
             "kubernetes:monitoring.coreos.com/v1:ServiceMonitor": 1,
             "kubernetes:monitoring.coreos.com/v1:PodMonitor": 1,
             "kubernetes:monitoring.coreos.com/v1:PrometheusRule": 1,
@@ -125,7 +120,6 @@ def test_every_chart_names_its_release(observability):
     assert {c: v["name"] for c, v in charts(observability).items()} == {
         "kube-prometheus-stack": "kube-prometheus-stack",
         "dcgm-exporter": "dcgm-exporter",
-        "aws-for-fluent-bit": "aws-for-fluent-bit",
     }
 
 
@@ -160,7 +154,7 @@ def test_alerts_go_to_the_encrypted_topic_through_a_scoped_role(observability):
         (a.inputs["namespace"], a.inputs["serviceAccount"])
         for a in observability.of_type("aws:eks/podIdentityAssociation:PodIdentityAssociation")
     }
-    assert associations == {("monitoring", "alertmanager"), ("kube-system", "fluent-bit")}
+    assert associations == {("monitoring", "alertmanager")}
 
 
 def test_dcgm_runs_on_gpu_nodes_and_labels_series_with_their_pods(observability):
@@ -232,24 +226,3 @@ def test_monitoring_is_restricted_default_deny_and_dcgm_opens_only_to_prometheus
     assert dcgm["metadata"]["namespace"] == "nvidia-device-plugin"
     (ingress,) = dcgm["spec"]["ingress"]
     assert ingress["ports"] == [{"protocol": "TCP", "port": 9400}]
-
-
-def test_container_logs_go_to_one_encrypted_group_through_a_scoped_role(observability):
-    group = observability.one("aws:cloudwatch/logGroup:LogGroup").inputs
-    assert group["name"] == "/aws/eks/mlplat-prod/containers"
-    assert (group["kmsKeyId"], group["retentionInDays"]) == (LOGS_KEY, 365)
-    fluent = charts(observability)["aws-for-fluent-bit"]
-    assert (fluent["version"], fluent["namespace"]) == ("0.2.0", "kube-system")
-    logs = fluent["values"]["cloudWatchLogs"]
-    assert logs["logGroupName"] == "/aws/eks/mlplat-prod/containers"
-    assert logs["autoCreateGroup"] is False and logs["logGroupTemplate"] == ""
-    assert fluent["values"]["tolerations"] == [{"operator": "Exists"}]
-    (grant,) = policy(
-        observability.one("aws:iam/rolePolicy:RolePolicy", "fluent-bit-policy"), "policy"
-    )["Statement"]
-    assert grant["Action"] == [
-        "logs:CreateLogStream",
-        "logs:DescribeLogStreams",
-        "logs:PutLogEvents",
-    ]
-    assert all("/aws/eks/mlplat-prod/containers" in r for r in grant["Resource"])

@@ -1,0 +1,85 @@
+"""ContainerLogs: every container's logs into one encrypted, retained group, shipped by
+AWS for Fluent Bit through a Pod Identity role that may write that group only."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from components.container_logs import ContainerLogs, ContainerLogsArgs
+from tests.components.builders import BOUNDARY, LOGS_KEY, kubernetes
+from tests.recording import ACCOUNT, REGION, policy, record
+
+OBSERVABILITY = "urn:pulumi:test::mlplat::mlplat:observability:Observability::prod"
+
+
+def args() -> ContainerLogsArgs:
+    return ContainerLogsArgs(
+        chart_version="0.2.0",
+        key_arn=LOGS_KEY,
+        retention_days=365,
+        role_name="mlplat-prod-fluent-bit",
+        account_id=ACCOUNT,
+        region=REGION,
+        cluster_name="mlplat-prod",
+        cluster_arn=f"arn:aws:eks:{REGION}:{ACCOUNT}:cluster/mlplat-prod",
+        permissions_boundary_arn=BOUNDARY,
+        kubernetes_provider=kubernetes(),
+    )
+
+
+@pytest.fixture(scope="module")
+def logs():
+    return record(lambda: ContainerLogs("prod", args(), moved_from=[OBSERVABILITY]))
+
+
+def test_children(logs):
+    component = logs.one("mlplat:observability:ContainerLogs")
+    assert logs.child_types(component.urn) == Counter(
+        {
+            "aws:cloudwatch/logGroup:LogGroup": 1,
+            "mlplat:iam:WorkloadRole": 1,
+            "kubernetes:helm.sh/v4:Chart": 1,
+        }
+    )
+
+
+def test_container_logs_go_to_one_encrypted_group_through_a_scoped_role(logs):
+    group = logs.one("aws:cloudwatch/logGroup:LogGroup").inputs
+    assert group["name"] == "/aws/eks/mlplat-prod/containers"
+    assert (group["kmsKeyId"], group["retentionInDays"]) == (LOGS_KEY, 365)
+    fluent = logs.one("kubernetes:helm.sh/v4:Chart").inputs
+    assert (fluent["chart"], fluent["name"]) == ("aws-for-fluent-bit", "aws-for-fluent-bit")
+    assert (fluent["version"], fluent["namespace"]) == ("0.2.0", "kube-system")
+    values = fluent["values"]
+    shipping = values["cloudWatchLogs"]
+    assert shipping["logGroupName"] == "/aws/eks/mlplat-prod/containers"
+    assert shipping["autoCreateGroup"] is False and shipping["logGroupTemplate"] == ""
+    assert values["tolerations"] == [{"operator": "Exists"}]
+    (grant,) = policy(logs.one("aws:iam/rolePolicy:RolePolicy", "fluent-bit-policy"), "policy")[
+        "Statement"
+    ]
+    assert grant["Action"] == [
+        "logs:CreateLogStream",
+        "logs:DescribeLogStreams",
+        "logs:PutLogEvents",
+    ]
+    assert all("/aws/eks/mlplat-prod/containers" in r for r in grant["Resource"])
+    role = logs.one("aws:iam/role:Role").inputs
+    assert (role["name"], role["permissionsBoundary"]) == ("mlplat-prod-fluent-bit", BOUNDARY)
+    (association,) = logs.of_type("aws:eks/podIdentityAssociation:PodIdentityAssociation")
+    assert (association.inputs["namespace"], association.inputs["serviceAccount"]) == (
+        "kube-system",
+        "fluent-bit",
+    )
+
+
+def test_children_moved_from_observability_name_their_old_urns(logs):
+    for child in logs.records:
+        if "mlplat:observability:ContainerLogs$" not in child.urn:
+            continue  # the component itself, and the test's provider
+        old = child.urn.replace(
+            "mlplat:observability:ContainerLogs$", "mlplat:observability:Observability$"
+        )
+        assert child.aliases == [old], child.urn
