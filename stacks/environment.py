@@ -75,6 +75,18 @@ class SpecError(Exception):
         super().__init__(f"{source}: {headline} ({count}):\n{lines}")
 
 
+def matching(pattern: str, expected: str) -> AfterValidator:
+    """A string field that must match `pattern` whole; `expected` says what it should be."""
+    compiled = re.compile(pattern)
+
+    def check(value: str) -> str:
+        if not compiled.fullmatch(value):
+            raise ValueError(expected)
+        return value
+
+    return AfterValidator(check)
+
+
 class _Strict(BaseModel):
     """Unknown keys are errors: a typo must never pass silently."""
 
@@ -157,19 +169,14 @@ class SecuritySpec(_Strict):
     """Who audits the environment: InfoSec principals, confined to the organization."""
 
     audit_principal_arns: list[str] = Field(min_length=1)
-    organization_id: str
+    organization_id: Annotated[
+        str, matching(r"o-[a-z0-9]{10,32}", "an AWS Organization id like o-a1b2c3d4e5")
+    ]
 
     @field_validator("audit_principal_arns")
     @classmethod
     def _arns(cls, value: list[str]) -> list[str]:
         return role_arns(value)
-
-    @field_validator("organization_id")
-    @classmethod
-    def _organization(cls, value: str) -> str:
-        if not re.fullmatch(r"o-[a-z0-9]{10,32}", value):
-            raise ValueError("an AWS Organization id like o-a1b2c3d4e5")
-        return value
 
 
 class SystemNodesSpec(_Strict):
@@ -203,16 +210,11 @@ class SystemNodesSpec(_Strict):
 
 class ClusterSpec(_Strict):
     # Defaults to the catalog; set to move this environment ahead (dev first) for an upgrade.
-    kubernetes_version: str = KUBERNETES_VERSION
+    kubernetes_version: Annotated[
+        str, matching(r"1\.\d{2}", "a Kubernetes minor version like 1.35")
+    ] = KUBERNETES_VERSION
     admin_role_arns: list[str] = Field(min_length=1)
     system_nodes: SystemNodesSpec
-
-    @field_validator("kubernetes_version")
-    @classmethod
-    def _version(cls, value: str) -> str:
-        if not re.fullmatch(r"1\.\d{2}", value):
-            raise ValueError("a Kubernetes minor version like 1.35")
-        return value
 
     @field_validator("admin_role_arns")
     @classmethod
@@ -226,7 +228,9 @@ GPU_FAMILY = re.compile(r"^(g\d|gr\d|p\d)[a-z0-9-]*$")
 class GpuPoolSpec(_Strict):
     """One Karpenter GPU NodePool: scales from zero to its GPU limit, nothing more."""
 
-    name: str
+    name: Annotated[
+        str, matching(r"[a-z][a-z0-9-]{1,40}", "a DNS label of lowercase letters, digits and -")
+    ]
     workload: Literal["training", "inference"]
     instance_families: list[str] = Field(default_factory=list)
     instance_types: list[str] = Field(default_factory=list)
@@ -236,13 +240,6 @@ class GpuPoolSpec(_Strict):
     # Elastic Fabric Adapter for multi-node training: the pool keeps only sizes that have one.
     efa: bool = False
     spot_reason: str | None = None
-
-    @field_validator("name")
-    @classmethod
-    def _name(cls, value: str) -> str:
-        if not re.fullmatch(r"[a-z][a-z0-9-]{1,40}", value):
-            raise ValueError("a DNS label of lowercase letters, digits and -")
-        return value
 
     @field_validator("instance_families")
     @classmethod
@@ -435,17 +432,12 @@ class RegistrySpec(_Strict):
 class TrackingDatabaseSpec(_Strict):
     """MLflow's PostgreSQL: its size, backups, and a standby where one AZ must not stop it."""
 
-    instance_class: str
+    instance_class: Annotated[
+        str, matching(r"db\.[a-z0-9-]+\.[a-z0-9]+", "an RDS instance class like db.t4g.medium")
+    ]
     allocated_storage_gb: int = Field(ge=20, le=65536)
     backup_retention_days: int = Field(ge=7, le=35)
     multi_az: bool
-
-    @field_validator("instance_class")
-    @classmethod
-    def _class(cls, value: str) -> str:
-        if not re.fullmatch(r"db\.[a-z0-9-]+\.[a-z0-9]+", value):
-            raise ValueError("an RDS instance class like db.t4g.medium")
-        return value
 
 
 class MlflowSpec(_Strict):
@@ -458,20 +450,19 @@ QUANTITY = re.compile(r"^\d+(\.\d+)?(m|Ki|Mi|Gi|Ti)?$")
 class TeamSpec(_Strict):
     """A team: its namespace, its quota (GPUs included) and its registry prefix."""
 
-    name: str
+    name: Annotated[
+        str,
+        matching(
+            r"[a-z][a-z0-9-]{1,30}",
+            "a DNS label of lowercase letters, digits and - (2-31 characters)",
+        ),
+    ]
     owners: list[str] = Field(min_length=1)
     gpu_quota: int = Field(ge=0)
     cpu_quota: str
     memory_quota: str
     # The team's monthly budget, on what carries its `mlplat.io/team` cost allocation tag.
     monthly_budget_usd: int = Field(ge=1)
-
-    @field_validator("name")
-    @classmethod
-    def _name(cls, value: str) -> str:
-        if not re.fullmatch(r"[a-z][a-z0-9-]{1,30}", value):
-            raise ValueError("a DNS label of lowercase letters, digits and - (2-31 characters)")
-        return value
 
     @field_validator("owners")
     @classmethod
@@ -493,7 +484,13 @@ class OidcSpec(_Strict):
     """The identity provider people log in to Kubeflow with (no Dex, no static users)."""
 
     issuer_url: str
-    client_id: str
+    client_id: Annotated[
+        str,
+        matching(
+            r"[A-Za-z0-9._:-]{3,128}",
+            "the OIDC client id registered for this environment's Kubeflow",
+        ),
+    ]
     # Only people of these e-mail domains get past the login; never "*".
     email_domains: list[str] = Field(min_length=1)
 
@@ -504,13 +501,6 @@ class OidcSpec(_Strict):
             raise ValueError(
                 "the issuer's https URL, like https://login.example.com/oauth2/default"
             )
-        return value
-
-    @field_validator("client_id")
-    @classmethod
-    def _client(cls, value: str) -> str:
-        if not re.fullmatch(r"[A-Za-z0-9._:-]{3,128}", value):
-            raise ValueError("the OIDC client id registered for this environment's Kubeflow")
         return value
 
     @field_validator("email_domains")
@@ -532,27 +522,24 @@ class ServedModelSpec(_Strict):
     """An InferenceService of a team: an approved model version on the vLLM runtime, rolled out
     as a canary that takes `canary_traffic_percent` of requests until promoted."""
 
-    name: str
+    name: Annotated[
+        str,
+        matching(
+            r"[a-z][a-z0-9-]{1,40}[a-z0-9]",
+            "a DNS label of lowercase letters, digits and - (3-42 characters)",
+        ),
+    ]
     team: str
-    version: str
+    version: Annotated[
+        str,
+        matching(
+            r"[A-Za-z0-9][A-Za-z0-9._-]{0,62}", "a registry path segment like 3 or 2026-11-01"
+        ),
+    ]
     canary_traffic_percent: int = Field(ge=0, le=100)
     gpus: int = Field(ge=1, le=8)
     min_replicas: int = Field(ge=0)
     max_replicas: int = Field(ge=1)
-
-    @field_validator("name")
-    @classmethod
-    def _name(cls, value: str) -> str:
-        if not re.fullmatch(r"[a-z][a-z0-9-]{1,40}[a-z0-9]", value):
-            raise ValueError("a DNS label of lowercase letters, digits and - (3-42 characters)")
-        return value
-
-    @field_validator("version")
-    @classmethod
-    def _version(cls, value: str) -> str:
-        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,62}", value):
-            raise ValueError("a registry path segment like 3 or 2026-11-01")
-        return value
 
     @model_validator(mode="after")
     def _replicas(self) -> ServedModelSpec:
@@ -584,7 +571,7 @@ class CiSpec(_Strict):
 
 class EnvironmentSpec(_Strict):
     name: str
-    account_id: str
+    account_id: Annotated[str, matching(r"\d{12}", "a 12-digit AWS account id, quoted")]
     region: str
     availability_zones: list[str]
     network: NetworkSpec
@@ -612,13 +599,6 @@ class EnvironmentSpec(_Strict):
     # Upstream components whose rendered objects fail some rules (component -> waiver); checked
     # against the rendered objects, so an unused waiver is named.
     upstream_waivers: dict[str, list[UpstreamWaiver]] = Field(default_factory=dict)
-
-    @field_validator("account_id")
-    @classmethod
-    def _account(cls, value: str) -> str:
-        if not re.fullmatch(r"\d{12}", value):
-            raise ValueError("a 12-digit AWS account id, quoted")
-        return value
 
     @field_validator("region")
     @classmethod
