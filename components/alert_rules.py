@@ -3,11 +3,12 @@ multi-window burn-rate alerts. Observability provisions them as PrometheusRule o
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
+from components.args import component_args
 
-@dataclass(frozen=True, kw_only=True)
+
+@component_args
 class InferenceSlo:
     time_to_first_token_seconds: float
     objective: float

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import Any, TypeVar, dataclass_transform
 
 MISSING = dataclasses.MISSING
 
@@ -13,6 +13,16 @@ def arg(doc: str, *, default: Any = MISSING, default_factory: Any = MISSING) -> 
     if default_factory is not MISSING:
         return dataclasses.field(default_factory=default_factory, metadata={"doc": doc})
     return dataclasses.field(default=default, metadata={"doc": doc})
+
+
+T = TypeVar("T")
+
+
+@dataclass_transform(frozen_default=True, kw_only_default=True, field_specifiers=(arg,))
+def component_args(cls: type[T]) -> type[T]:
+    """`@dataclass(frozen=True, kw_only=True)` that type checkers read through `arg`: a field
+    without `default` is required, so a program that leaves one out fails mypy, not `pulumi up`."""
+    return dataclasses.dataclass(frozen=True, kw_only=True)(cls)
 
 
 def markdown_table(args_class: type) -> str:

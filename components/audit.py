@@ -12,13 +12,12 @@ metric filters and alarms, notifying the environment's alarm topic (`components/
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
 
 from components import policy_documents as docs
-from components.args import arg
+from components.args import arg, component_args
 from components.arns import partition
 from components.bucket import ObjectLock, SecureBucket, SecureBucketArgs
 
@@ -130,7 +129,7 @@ GUARDDUTY_FEATURES: dict[str, Sequence[str]] = {
 }
 
 
-@dataclass(frozen=True, kw_only=True)
+@component_args
 class AuditArgs:
     name_prefix: str = arg("`mlplat-<env>`: the trail, role and analyzer names")
     account_id: str = arg("the environment's account")

@@ -6,18 +6,17 @@ instance launched by hand, a VPC attached to an internet gateway by mistake.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Literal
 
 import pulumi
 import pulumi_aws as aws
 
-from components.args import arg
+from components.args import arg, component_args
 
 BlockMode = Literal["block-ingress", "block-bidirectional"]
 
 
-@dataclass(frozen=True, kw_only=True)
+@component_args
 class AccountBaselineArgs:
     vpc_block_public_access_mode: BlockMode = arg(
         "VPC Block Public Access: `block-ingress` keeps NAT egress working; "

@@ -5,25 +5,24 @@ ACLs disabled, a TLS-only policy, server access logging, lifecycle, and optional
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any, Literal
 
 import pulumi
 import pulumi_aws as aws
 
 from components import policy_documents as docs
-from components.args import arg
+from components.args import arg, component_args
 
 LockMode = Literal["GOVERNANCE", "COMPLIANCE"]
 
 
-@dataclass(frozen=True, kw_only=True)
+@component_args
 class ObjectLock:
     mode: LockMode
     days: int
 
 
-@dataclass(frozen=True, kw_only=True)
+@component_args
 class SecureBucketArgs:
     bucket_name: str = arg("globally unique: `mlplat-<env>-<purpose>-<account>`")
     account_id: str = arg("the environment's account (the only source of log delivery)")

@@ -5,7 +5,6 @@ through a Pod Identity role that may write that group only, and never creates gr
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import pulumi
@@ -13,7 +12,7 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from components import policy_documents as docs
-from components.args import arg
+from components.args import arg, component_args
 from components.workload_role import WorkloadRole, WorkloadRoleArgs
 
 FLUENT_BIT_REPO = "https://aws.github.io/eks-charts"
@@ -22,7 +21,7 @@ FLUENT_BIT_SERVICE_ACCOUNT = "fluent-bit"
 NODE_AGENTS_NAMESPACE = "kube-system"
 
 
-@dataclass(frozen=True, kw_only=True)
+@component_args
 class ContainerLogsArgs:
     chart_version: str = arg("aws-for-fluent-bit chart version (catalog)")
     key_arn: pulumi.Input[str] = arg("encrypts the log group")

@@ -6,18 +6,17 @@ consolidated when idle: with the platform on the system nodes, it is empty when 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.args import arg
+from components.args import arg, component_args
 from components.karpenter import node_class_spec, pool_spec
 
 NAME = "general"
 
 
-@dataclass(frozen=True, kw_only=True)
+@component_args
 class CpuPoolArgs:
     cluster_name: str = arg("the cluster: subnets and security groups are selected by its tags")
     node_role_name: pulumi.Input[str] = arg("Karpenter's node role")

@@ -15,13 +15,12 @@ The role carries the boundary too, and the boundary forbids editing the boundary
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
 
 from components import policy_documents as docs
-from components.args import arg
+from components.args import arg, component_args
 from components.arns import partition
 
 GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
@@ -122,7 +121,7 @@ EC2_OF_THIS_ACCOUNT = [
 ]
 
 
-@dataclass(frozen=True, kw_only=True)
+@component_args
 class DeployScope:
     """The names the deploy role's policies are scoped to."""
 
@@ -141,7 +140,7 @@ def inside_scope(role_name: str, scope: DeployScope) -> list[str]:
     return [f"role_name: {role_name!r} is outside the scope `{scope.name_prefix}-*`"]
 
 
-@dataclass(frozen=True, kw_only=True)
+@component_args
 class DeployRoleArgs:
     scope: DeployScope = arg("what the role may deploy")
     role_name: str = arg("the role's name (its policies are `<role>-<purpose>`), inside the scope")

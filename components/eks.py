@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from components import policy_documents as docs
-from components.args import arg
+from components.args import arg, component_args
 from components.arns import aws_managed_policy, partition
 from components.placement import NODE_CLASS_LABEL, SYSTEM_NODE_CLASS, SYSTEM_TAINT_KEY
 from components.workload_role import WorkloadRole, WorkloadRoleArgs
@@ -39,7 +38,7 @@ CAPACITY_TYPES = {"on-demand": "ON_DEMAND", "spot": "SPOT"}
 ADDON_CONFIGURATION = {"vpc-cni": {"enableNetworkPolicy": "true"}}
 
 
-@dataclass(frozen=True, kw_only=True)
+@component_args
 class SystemNodes:
     instance_types: Sequence[str]
     min_size: int
@@ -49,7 +48,7 @@ class SystemNodes:
     capacity_type: str = "on-demand"
 
 
-@dataclass(frozen=True, kw_only=True)
+@component_args
 class EksClusterArgs:
     cluster_name: str = arg("the cluster's name (subnet and Karpenter discovery tags use it)")
     name_prefix: str = arg("its IAM roles are `<prefix>-<purpose>`: the deploy role's scope")

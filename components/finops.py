@@ -10,12 +10,11 @@ and `mlplat.io/team`.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
 
-from components.args import arg
+from components.args import arg, component_args
 
 TEAM_TAG = "mlplat.io/team"
 COST_ALLOCATION_TAGS = ("env", TEAM_TAG)
@@ -23,13 +22,13 @@ COST_ALLOCATION_TAGS = ("env", TEAM_TAG)
 NOTIFY_AT = (("ACTUAL", 80.0), ("ACTUAL", 100.0), ("FORECASTED", 100.0))
 
 
-@dataclass(frozen=True, kw_only=True)
+@component_args
 class TeamBudget:
     team: str
     monthly_usd: int
 
 
-@dataclass(frozen=True, kw_only=True)
+@component_args
 class CostControlsArgs:
     name_prefix: str = arg("`mlplat-<env>`: budget, monitor and subscription names")
     monthly_usd: int = arg("the environment's monthly budget (its account's whole bill)")

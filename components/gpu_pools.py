@@ -5,13 +5,13 @@ namespace, handing GPUs to containers as volume mounts only."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Literal
 
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.args import arg
+from components.args import arg, component_args
 from components.catalog import EFA_GPU_INSTANCE_TYPES
 from components.karpenter import node_class_spec, pool_spec
 from components.namespaces import RUNTIME_DEFAULT_SECCOMP, default_deny
@@ -56,7 +56,7 @@ TOOLKIT_USER_DATA = "\n".join(
 )
 
 
-@dataclass(frozen=True, kw_only=True)
+@component_args
 class GpuPool:
     name: str
     workload: Literal["training", "inference"]
@@ -73,7 +73,7 @@ def efa_instance_types(families: Sequence[str], types: Sequence[str]) -> list[st
     return sorted(t for t in EFA_GPU_INSTANCE_TYPES if t in types or t.split(".", 1)[0] in families)
 
 
-@dataclass(frozen=True, kw_only=True)
+@component_args
 class GpuPoolsArgs:
     cluster_name: str = arg("the cluster: subnets and security groups are selected by its tags")
     node_role_name: pulumi.Input[str] = arg("Karpenter's node role (the node class's `role`)")

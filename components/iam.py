@@ -10,14 +10,13 @@ keys or secrets of another account).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
 from components import policy_documents as docs
-from components.args import arg
+from components.args import arg, component_args
 from components.arns import aws_managed_policy, partition
 
 BOUNDARY_TAG = {"mlplat.io/policy-kind": "permissions-boundary"}
@@ -27,7 +26,7 @@ AUDIT_POLICIES = {"SecurityAudit": "SecurityAudit", "ViewOnlyAccess": "job-funct
 GLOBAL_REGION = "us-east-1"
 
 
-@dataclass(frozen=True, kw_only=True)
+@component_args
 class IamBaselineArgs:
     name_prefix: str = arg("prefix of the environment's IAM names (`mlplat-<env>`)")
     account_id: str = arg("the environment's account")

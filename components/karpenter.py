@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import pulumi
@@ -15,7 +14,7 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from components import policy_documents as docs
-from components.args import arg
+from components.args import arg, component_args
 from components.arns import aws_managed_policy, partition
 from components.placement import NODE_CLASS_LABEL, SYSTEM_NODE_CLASS, SYSTEM_TOLERATION
 from components.workload_role import WorkloadRole, WorkloadRoleArgs
@@ -108,7 +107,7 @@ def node_class_spec(
     return spec
 
 
-@dataclass(frozen=True, kw_only=True)
+@component_args
 class KarpenterArgs:
     cluster_name: str = arg("the EKS cluster Karpenter provisions for")
     name_prefix: str = arg("its roles, queue and rules are `<prefix>-karpenter-*`")

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Literal
 
 import pulumi
 import pulumi_aws as aws
 
 from components import policy_documents as docs
-from components.args import arg
+from components.args import arg, component_args
 from components.arns import partition
 
 KeyPurpose = Literal["cluster", "storage", "logs"]
@@ -31,7 +30,7 @@ DELETION_WINDOW_DAYS = 30
 ROTATION_PERIOD_DAYS = 365
 
 
-@dataclass(frozen=True, kw_only=True)
+@component_args
 class KmsArgs:
     environment: str = arg("environment name; prefixes every alias (`alias/<env>-<purpose>`)")
     account_id: str = arg("the only account the key policies trust")

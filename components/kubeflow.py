@@ -12,13 +12,12 @@ kustomize overlay (`make generate`), the only upstream setting that lives in a h
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
 import pulumi
 import pulumi_kubernetes as k8s
 import yaml
 
-from components.args import arg
+from components.args import arg, component_args
 from components.catalog import KUBEFLOW_MANIFESTS
 from components.namespaces import (
     default_deny,
@@ -154,14 +153,14 @@ USER_HEADER, GROUPS_HEADER = "kubeflow-userid", "kubeflow-groups"
 DEPENDS_ON = "config.kubernetes.io/depends-on"
 
 
-@dataclass(frozen=True, kw_only=True)
+@component_args
 class Oidc:
     issuer_url: str
     client_id: str
     email_domains: Sequence[str]
 
 
-@dataclass(frozen=True, kw_only=True)
+@component_args
 class KubeflowArgs:
     version: str = arg("the kubeflow/manifests release tag (catalog)")
     oidc: Oidc = arg("the environment's identity provider and client")

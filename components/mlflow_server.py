@@ -10,13 +10,12 @@ through its own role at start and hands MLflow the connection string in its envi
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import pulumi
 import pulumi_kubernetes as k8s
 
 from components import policy_documents as docs
-from components.args import arg
+from components.args import arg, component_args
 from components.namespaces import (
     default_deny,
     pod_security,
@@ -53,7 +52,7 @@ os.execvp("mlflow", ["mlflow", "server", "--host", "0.0.0.0", "--port", "__PORT_
 """.replace("__PORT__", str(PORT))
 
 
-@dataclass(frozen=True, kw_only=True)
+@component_args
 class MlflowServerArgs:
     image: str = arg("the MLflow `-full` image, pinned (it carries boto3 and psycopg)")
     replicas: int = arg("server replicas", default=2)

@@ -17,7 +17,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components import policy_documents as docs
-from components.args import arg
+from components.args import arg, component_args
 from components.arns import partition
 
 Tier = Literal["public", "private", "intra"]
@@ -74,7 +74,7 @@ def plan_subnets(
     return SubnetPlan(cidrs=cidrs)
 
 
-@dataclass(frozen=True, kw_only=True)
+@component_args
 class NetworkArgs:
     account_id: str = arg("the environment's AWS account (pins the flow-log role's trust)")
     region: str = arg("the environment's region (endpoint service names)")

@@ -5,16 +5,15 @@ Audit, CostControls and Observability receive its ARN."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
 
 from components import policy_documents as docs
-from components.args import arg
+from components.args import arg, component_args
 
 
-@dataclass(frozen=True, kw_only=True)
+@component_args
 class NotificationsArgs:
     topic_name: str = arg("`mlplat-<env>-alarms`")
     account_id: str = arg("the environment's account: only its services publish")

@@ -11,7 +11,6 @@ kube-state-metrics, GPU health from DCGM.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import pulumi
@@ -20,7 +19,7 @@ import pulumi_random as random
 
 from components import policy_documents as docs
 from components.alert_rules import InferenceSlo, alert_rules
-from components.args import arg
+from components.args import arg, component_args
 from components.dashboards import dashboards
 from components.finops import TEAM_TAG
 from components.gpu_pools import GPU, PLUGIN_NAMESPACE
@@ -49,7 +48,7 @@ OPERATOR_WEBHOOK_PORT = 10250
 RULE_LABELS = {"release": "kube-prometheus-stack"}
 
 
-@dataclass(frozen=True, kw_only=True)
+@component_args
 class ObservabilityArgs:
     stack_version: str = arg("kube-prometheus-stack chart version (catalog)")
     dcgm_version: str = arg("dcgm-exporter chart version (catalog)")

@@ -19,14 +19,13 @@ from __future__ import annotations
 
 import fnmatch
 import json
-from dataclasses import dataclass
 from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
 from components import policy_documents as docs
-from components.args import arg
+from components.args import arg, component_args
 from components.arns import partition
 from components.deploy_role import (
     STATE_KEY_TAG,
@@ -61,7 +60,7 @@ def is_read(action: str) -> bool:
     )
 
 
-@dataclass(frozen=True, kw_only=True)
+@component_args
 class PreviewRoleArgs:
     scope: DeployScope = arg("what the deploy role deploys: the preview reads the same")
     role_name: str = arg("the role's name (its policies are `<role>-reads-<n>`), inside the scope")

@@ -4,19 +4,17 @@ role alone) and writes this environment's `approved/`, and can do nothing else."
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import pulumi
 import pulumi_aws as aws
 
 from components import policy_documents as docs
-from components.args import arg
+from components.args import arg, component_args
 from components.arns import partition
 from components.deploy_role import github_trust, promotion_subject
 from components.registry import APPROVED_PREFIX, ModelRegistry, read_statements
 
 
-@dataclass(frozen=True, kw_only=True)
+@component_args
 class PromotionRoleArgs:
     role_name: str = arg("`mlplat-<env>-promotion`: the source environment grants this name")
     oidc_provider_arn: pulumi.Input[str] = arg("GitHub's OIDC provider in this account")

@@ -5,13 +5,12 @@ object-locked in staging (governance) and prod (compliance), and the only way to
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
 
 from components import policy_documents as docs
-from components.args import arg
+from components.args import arg, component_args
 from components.arns import partition
 from components.bucket import ObjectLock, SecureBucket, SecureBucketArgs
 
@@ -19,7 +18,7 @@ from components.bucket import ObjectLock, SecureBucket, SecureBucketArgs
 APPROVED_PREFIX = "approved/"
 
 
-@dataclass(frozen=True, kw_only=True)
+@component_args
 class ModelRegistryArgs:
     bucket_name: str = arg("globally unique: `mlplat-<env>-models-<account>`")
     account_id: str = arg("the environment's account")

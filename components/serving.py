@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.args import arg
+from components.args import arg, component_args
 from components.gpu_pools import GPU
 from components.namespaces import restricted_container_fields
 from components.registry import APPROVED_PREFIX
@@ -31,7 +30,7 @@ INFERENCE_NODES = {"mlplat.io/workload": "inference"}
 CPU_PER_GPU, MEMORY_PER_GPU_GI = 4, 32
 
 
-@dataclass(frozen=True, kw_only=True)
+@component_args
 class ServedModel:
     name: str
     namespace: str = arg("the owning team's namespace")
@@ -43,7 +42,7 @@ class ServedModel:
     max_replicas: int
 
 
-@dataclass(frozen=True, kw_only=True)
+@component_args
 class ServingArgs:
     runtime_image: str = arg("the vLLM OpenAI-server image, pinned (catalog)")
     registry_bucket: pulumi.Input[str] = arg("the environment's model registry bucket")

@@ -15,13 +15,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import pulumi
 import pulumi_kubernetes as k8s
 import yaml
 
-from components.args import arg
+from components.args import arg, component_args
 from components.finops import TEAM_TAG
 from components.gpu_pools import GPU
 from components.kubeflow import ISTIO_NAMESPACE, USER_HEADER
@@ -38,7 +37,7 @@ OFF_SYSTEM_NODES = "mlplat-team-pods-off-system-nodes"
 CONTAINER_DEFAULTS = {"cpu": "500m", "memory": "1Gi"}
 
 
-@dataclass(frozen=True, kw_only=True)
+@component_args
 class Team:
     name: str
     owners: Sequence[str]
@@ -47,7 +46,7 @@ class Team:
     memory_quota: str
 
 
-@dataclass(frozen=True, kw_only=True)
+@component_args
 class TeamsArgs:
     teams: Sequence[Team] = arg("the environment's teams")
     name_prefix: str = arg("`mlplat-<env>`: the teams' roles are `<prefix>-team-<name>`")

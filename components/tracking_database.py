@@ -6,13 +6,12 @@ logs into pre-created encrypted log groups, and a final snapshot whenever it is 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
 
 from components import policy_documents as docs
-from components.args import arg
+from components.args import arg, component_args
 from components.arns import aws_managed_policy
 
 PORT = 5432
@@ -22,7 +21,7 @@ CA_CERT = "rds-ca-rsa2048-g1"
 ENHANCED_MONITORING_POLICY = "service-role/AmazonRDSEnhancedMonitoringRole"
 
 
-@dataclass(frozen=True, kw_only=True)
+@component_args
 class TrackingDatabaseArgs:
     identifier: str = arg("instance identifier and name prefix: `mlplat-<env>-mlflow`")
     account_id: str = arg("the environment's account")

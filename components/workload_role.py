@@ -4,19 +4,18 @@ scoped statements, the environment's boundary."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
 from components import policy_documents as docs
-from components.args import arg
+from components.args import arg, component_args
 
 POD_IDENTITY_PRINCIPAL = "pods.eks.amazonaws.com"
 
 
-@dataclass(frozen=True, kw_only=True)
+@component_args
 class WorkloadRoleArgs:
     account_id: str = arg("the environment's account (confused-deputy condition)")
     cluster_name: pulumi.Input[str] = arg("the EKS cluster the association belongs to")
