@@ -43,7 +43,7 @@ SERVICE_LINKED = [
 ]
 
 
-EC2_READS = [
+NETWORK_READS = [
     "ec2:DescribeAccountAttributes",
     "ec2:DescribeAddresses",
     "ec2:DescribeAddressesAttribute",
@@ -68,7 +68,7 @@ EC2_READS = [
     "ec2:DescribeVpcEndpoints",
     "ec2:DescribeVpcs",
 ]
-EC2_OF_THIS_ACCOUNT = [
+NETWORK_OF_THIS_ACCOUNT = [
     "ec2:AllocateAddress",
     "ec2:AssociateRouteTable",
     "ec2:AttachInternetGateway",
@@ -121,6 +121,291 @@ EC2_OF_THIS_ACCOUNT = [
 ]
 
 
+# The other statements' actions, each list named after its statement's Sid.
+REGIONAL_ACCOUNT_SETTINGS = [
+    "ec2:DisableEbsEncryptionByDefault",
+    "ec2:EnableEbsEncryptionByDefault",
+    "ec2:GetEbsDefaultKmsKeyId",
+    "ec2:GetEbsEncryptionByDefault",
+    "ec2:GetInstanceMetadataDefaults",
+    "ec2:ModifyInstanceMetadataDefaults",
+    "ec2:ModifyVpcBlockPublicAccessOptions",
+]
+THIS_CLUSTER = [
+    "eks:AssociateAccessPolicy",
+    "eks:AssociateEncryptionConfig",
+    "eks:CreateAccessEntry",
+    "eks:CreateAddon",
+    "eks:CreateCluster",
+    "eks:CreateNodegroup",
+    "eks:CreatePodIdentityAssociation",
+    "eks:DeleteAccessEntry",
+    "eks:DeleteAddon",
+    "eks:DeleteCluster",
+    "eks:DeleteNodegroup",
+    "eks:DeletePodIdentityAssociation",
+    "eks:DescribeAccessEntry",
+    "eks:DescribeAddon",
+    "eks:DescribeCluster",
+    "eks:DescribeNodegroup",
+    "eks:DescribePodIdentityAssociation",
+    "eks:DescribeUpdate",
+    "eks:DisassociateAccessPolicy",
+    "eks:ListAccessEntries",
+    "eks:ListAddons",
+    "eks:ListAssociatedAccessPolicies",
+    "eks:ListNodegroups",
+    "eks:ListPodIdentityAssociations",
+    "eks:ListTagsForResource",
+    "eks:ListUpdates",
+    "eks:TagResource",
+    "eks:UntagResource",
+    "eks:UpdateAccessEntry",
+    "eks:UpdateAddon",
+    "eks:UpdateClusterConfig",
+    "eks:UpdateClusterVersion",
+    "eks:UpdateNodegroupConfig",
+    "eks:UpdateNodegroupVersion",
+    "eks:UpdatePodIdentityAssociation",
+]
+EKS_CATALOGUE = [
+    "eks:DescribeAddonConfiguration",
+    "eks:DescribeAddonVersions",
+    "eks:DescribeClusterVersions",
+    "eks:ListAccessPolicies",
+    "eks:ListClusters",
+]
+QUEUES_OF_THIS_ENVIRONMENT = [
+    "sqs:CreateQueue",
+    "sqs:DeleteQueue",
+    "sqs:GetQueueAttributes",
+    "sqs:ListQueueTags",
+    "sqs:SetQueueAttributes",
+    "sqs:TagQueue",
+    "sqs:UntagQueue",
+]
+EVENT_RULES_OF_THIS_ENVIRONMENT = [
+    "events:DeleteRule",
+    "events:DescribeRule",
+    "events:ListTagsForResource",
+    "events:ListTargetsByRule",
+    "events:PutRule",
+    "events:PutTargets",
+    "events:RemoveTargets",
+    "events:TagResource",
+    "events:UntagResource",
+]
+LOG_GROUPS_OF_THIS_ACCOUNT = [
+    "logs:AssociateKmsKey",
+    "logs:CreateLogGroup",
+    "logs:DeleteLogGroup",
+    "logs:DeleteRetentionPolicy",
+    "logs:DisassociateKmsKey",
+    "logs:ListTagsForResource",
+    "logs:ListTagsLogGroup",
+    "logs:PutRetentionPolicy",
+    "logs:TagLogGroup",
+    "logs:TagResource",
+    "logs:UntagLogGroup",
+    "logs:UntagResource",
+]
+ROLES_ONLY_WITH_THE_BOUNDARY = [
+    "iam:AttachRolePolicy",
+    "iam:CreateRole",
+    "iam:DeleteRolePolicy",
+    "iam:DetachRolePolicy",
+    "iam:PutRolePermissionsBoundary",
+    "iam:PutRolePolicy",
+]
+ROLES_OF_THIS_ENVIRONMENT = [
+    "iam:DeleteRole",
+    "iam:GetRole",
+    "iam:GetRolePolicy",
+    "iam:ListAttachedRolePolicies",
+    "iam:ListInstanceProfilesForRole",
+    "iam:ListRolePolicies",
+    "iam:ListRoleTags",
+    "iam:TagRole",
+    "iam:UntagRole",
+    "iam:UpdateAssumeRolePolicy",
+    "iam:UpdateRole",
+    "iam:UpdateRoleDescription",
+]
+POLICIES_OF_THIS_ENVIRONMENT = [
+    "iam:CreatePolicy",
+    "iam:CreatePolicyVersion",
+    "iam:DeletePolicy",
+    "iam:DeletePolicyVersion",
+    "iam:GetPolicy",
+    "iam:GetPolicyVersion",
+    "iam:ListPolicyTags",
+    "iam:ListPolicyVersions",
+    "iam:TagPolicy",
+    "iam:UntagPolicy",
+]
+GITHUB_OIDC_PROVIDER = [
+    "iam:AddClientIDToOpenIDConnectProvider",
+    "iam:CreateOpenIDConnectProvider",
+    "iam:DeleteOpenIDConnectProvider",
+    "iam:GetOpenIDConnectProvider",
+    "iam:RemoveClientIDFromOpenIDConnectProvider",
+    "iam:TagOpenIDConnectProvider",
+    "iam:UntagOpenIDConnectProvider",
+    "iam:UpdateOpenIDConnectProviderThumbprint",
+]
+READ_SERVICE_LINKED_ROLES = [
+    "iam:DeleteServiceLinkedRole",
+    "iam:GetRole",
+    "iam:GetServiceLinkedRoleDeletionStatus",
+]
+BUCKETS_OF_THIS_ENVIRONMENT = [
+    "s3:CreateBucket",
+    "s3:DeleteBucket",
+    "s3:DeleteBucketPolicy",
+    "s3:GetAccelerateConfiguration",
+    "s3:GetBucket*",
+    "s3:GetEncryptionConfiguration",
+    "s3:GetLifecycleConfiguration",
+    "s3:GetReplicationConfiguration",
+    "s3:ListBucket",
+    "s3:PutBucket*",
+    "s3:PutEncryptionConfiguration",
+    "s3:PutLifecycleConfiguration",
+]
+DATABASES_OF_THIS_ENVIRONMENT = [
+    "rds:AddTagsToResource",
+    "rds:CreateDBInstance",
+    "rds:CreateDBParameterGroup",
+    "rds:CreateDBSnapshot",
+    "rds:CreateDBSubnetGroup",
+    "rds:DeleteDBInstance",
+    "rds:DeleteDBParameterGroup",
+    "rds:DeleteDBSubnetGroup",
+    "rds:DescribeDBInstances",
+    "rds:DescribeDBParameterGroups",
+    "rds:DescribeDBParameters",
+    "rds:DescribeDBSubnetGroups",
+    "rds:ListTagsForResource",
+    "rds:ModifyDBInstance",
+    "rds:ModifyDBParameterGroup",
+    "rds:ModifyDBSubnetGroup",
+    "rds:RemoveTagsFromResource",
+]
+RDS_CATALOGUE = ["rds:DescribeDBEngineVersions", "rds:DescribeOrderableDBInstanceOptions"]
+RDS_MANAGED_SECRETS = [
+    "secretsmanager:CreateSecret",
+    "secretsmanager:DeleteSecret",
+    "secretsmanager:DescribeSecret",
+    "secretsmanager:RotateSecret",
+    "secretsmanager:TagResource",
+]
+SECRET_KEY_THROUGH_SECRETS_MANAGER = ["kms:Decrypt", "kms:GenerateDataKey"]
+CREATE_KEYS = ["kms:CreateKey", "kms:ListAliases"]
+KEYS_OF_THIS_ACCOUNT = [
+    "kms:DescribeKey",
+    "kms:EnableKeyRotation",
+    "kms:GetKeyPolicy",
+    "kms:GetKeyRotationStatus",
+    "kms:ListResourceTags",
+    "kms:PutKeyPolicy",
+    "kms:TagResource",
+    "kms:UntagResource",
+    "kms:UpdateKeyDescription",
+]
+ALIASES_OF_THIS_ACCOUNT = ["kms:CreateAlias", "kms:DeleteAlias", "kms:UpdateAlias"]
+STATE_AND_SECRETS_KEY_ONLY = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"]
+STATE_OBJECTS = ["s3:DeleteObject", "s3:GetObject", "s3:PutObject"]
+ACCOUNT_PUBLIC_ACCESS_BLOCK = ["s3:GetAccountPublicAccessBlock", "s3:PutAccountPublicAccessBlock"]
+READ_THE_TRAIL = [
+    "cloudtrail:AddTags",
+    "cloudtrail:GetEventSelectors",
+    "cloudtrail:GetTrail",
+    "cloudtrail:GetTrailStatus",
+    "cloudtrail:ListTags",
+    "cloudtrail:RemoveTags",
+]
+ACCOUNT_DETECTORS_WITHOUT_RESOURCES = [
+    "cloudtrail:DescribeTrails",
+    "config:DescribeDeliveryChannels",
+    "config:PutConfigurationRecorder",
+    "config:PutDeliveryChannel",
+    "guardduty:CreateDetector",
+    "guardduty:ListDetectors",
+]
+CONFIG_RECORDER_OF_THIS_ACCOUNT = [
+    "config:DescribeConfigurationRecorderStatus",
+    "config:DescribeConfigurationRecorders",
+    "config:StartConfigurationRecorder",
+]
+GUARD_DUTY_DETECTOR_OF_THIS_ACCOUNT = [
+    "guardduty:GetDetector",
+    "guardduty:ListTagsForResource",
+    "guardduty:TagResource",
+    "guardduty:UntagResource",
+    "guardduty:UpdateDetector",
+]
+ACCESS_ANALYZER_OF_THIS_ENVIRONMENT = [
+    "access-analyzer:CreateAnalyzer",
+    "access-analyzer:GetAnalyzer",
+    "access-analyzer:ListTagsForResource",
+    "access-analyzer:TagResource",
+    "access-analyzer:UntagResource",
+]
+SECURITY_HUB_OF_THIS_ACCOUNT = [
+    "securityhub:BatchEnableStandards",
+    "securityhub:DescribeHub",
+    "securityhub:DescribeStandards",
+    "securityhub:EnableSecurityHub",
+    "securityhub:GetEnabledStandards",
+    "securityhub:ListTagsForResource",
+    "securityhub:TagResource",
+    "securityhub:UpdateSecurityHubConfiguration",
+]
+TOPICS_OF_THIS_ENVIRONMENT = [
+    "sns:CreateTopic",
+    "sns:GetSubscriptionAttributes",
+    "sns:GetTopicAttributes",
+    "sns:ListSubscriptionsByTopic",
+    "sns:ListTagsForResource",
+    "sns:SetTopicAttributes",
+    "sns:Subscribe",
+    "sns:TagResource",
+    "sns:Unsubscribe",
+    "sns:UntagResource",
+]
+ALARMS_OF_THIS_ENVIRONMENT = [
+    "cloudwatch:DeleteAlarms",
+    "cloudwatch:DescribeAlarms",
+    "cloudwatch:ListTagsForResource",
+    "cloudwatch:PutMetricAlarm",
+    "cloudwatch:TagResource",
+    "cloudwatch:UntagResource",
+]
+METRIC_FILTERS_ON_THE_TRAIL_LOG_GROUP = [
+    "logs:DeleteMetricFilter",
+    "logs:DescribeMetricFilters",
+    "logs:PutMetricFilter",
+]
+BUDGETS_OF_THIS_ENVIRONMENT = [
+    "budgets:ListTagsForResource",
+    "budgets:ModifyBudget",
+    "budgets:TagResource",
+    "budgets:UntagResource",
+    "budgets:ViewBudget",
+]
+COST_ANOMALY_DETECTION_OF_THIS_ACCOUNT = [
+    "ce:CreateAnomalyMonitor",
+    "ce:CreateAnomalySubscription",
+    "ce:GetAnomalyMonitors",
+    "ce:GetAnomalySubscriptions",
+    "ce:ListTagsForResource",
+    "ce:TagResource",
+    "ce:UntagResource",
+    "ce:UpdateAnomalyMonitor",
+    "ce:UpdateAnomalySubscription",
+]
+
+
 @component_args
 class DeployScope:
     """The names the deploy role's policies are scoped to."""
@@ -131,6 +416,15 @@ class DeployScope:
     cluster_name: str = arg("the EKS cluster")
     boundary_arn: str = arg("the boundary every role it creates must carry")
     state_bucket: str = arg("the S3 bucket holding the Pulumi state (from `mlplat bootstrap`)")
+
+    def arn(
+        self, service: str, resource: str, *, regional: bool = True, in_account: bool = True
+    ) -> str:
+        """`arn:<partition>:<service>:<region>:<account>:<resource>` in the scope's partition;
+        IAM, budgets and Cost Explorer are global (no region), S3 buckets name no account."""
+        region = self.region if regional else ""
+        account = self.account_id if in_account else ""
+        return f"arn:{partition(self.region)}:{service}:{region}:{account}:{resource}"
 
 
 def inside_scope(role_name: str, scope: DeployScope) -> list[str]:
@@ -208,28 +502,17 @@ def trust_document(*, provider_arn: str, subject: str) -> dict:
 
 
 def _network_policy(scope: DeployScope) -> dict:
-    account = scope.account_id
-    region = scope.region
-    arn = f"arn:{partition(scope.region)}"
     return docs.document(
         # What the provider reads back to refresh and diff; Describe calls take no resource.
-        docs.allow(EC2_READS, ["*"], sid="NetworkReads"),
+        docs.allow(NETWORK_READS, ["*"], sid="NetworkReads"),
         docs.allow(
-            EC2_OF_THIS_ACCOUNT,
-            [f"{arn}:ec2:{region}:{account}:*"],
+            NETWORK_OF_THIS_ACCOUNT,
+            [scope.arn("ec2", "*")],
             sid="NetworkOfThisAccount",
         ),
         # Account settings of the region: these APIs take no resource.
         docs.allow(
-            [
-                "ec2:DisableEbsEncryptionByDefault",
-                "ec2:EnableEbsEncryptionByDefault",
-                "ec2:GetEbsDefaultKmsKeyId",
-                "ec2:GetEbsEncryptionByDefault",
-                "ec2:GetInstanceMetadataDefaults",
-                "ec2:ModifyInstanceMetadataDefaults",
-                "ec2:ModifyVpcBlockPublicAccessOptions",
-            ],
+            REGIONAL_ACCOUNT_SETTINGS,
             ["*"],
             sid="RegionalAccountSettings",
         ),
@@ -237,116 +520,37 @@ def _network_policy(scope: DeployScope) -> dict:
 
 
 def _cluster_policy(scope: DeployScope) -> dict:
-    account = scope.account_id
-    region = scope.region
-    prefix = scope.name_prefix
-    cluster = scope.cluster_name
-    arn = f"arn:{partition(scope.region)}"
-    eks = f"arn:{partition(scope.region)}:eks:{scope.region}:{scope.account_id}"
     return docs.document(
         docs.allow(
+            THIS_CLUSTER,
             [
-                "eks:AssociateAccessPolicy",
-                "eks:AssociateEncryptionConfig",
-                "eks:CreateAccessEntry",
-                "eks:CreateAddon",
-                "eks:CreateCluster",
-                "eks:CreateNodegroup",
-                "eks:CreatePodIdentityAssociation",
-                "eks:DeleteAccessEntry",
-                "eks:DeleteAddon",
-                "eks:DeleteCluster",
-                "eks:DeleteNodegroup",
-                "eks:DeletePodIdentityAssociation",
-                "eks:DescribeAccessEntry",
-                "eks:DescribeAddon",
-                "eks:DescribeCluster",
-                "eks:DescribeNodegroup",
-                "eks:DescribePodIdentityAssociation",
-                "eks:DescribeUpdate",
-                "eks:DisassociateAccessPolicy",
-                "eks:ListAccessEntries",
-                "eks:ListAddons",
-                "eks:ListAssociatedAccessPolicies",
-                "eks:ListNodegroups",
-                "eks:ListPodIdentityAssociations",
-                "eks:ListTagsForResource",
-                "eks:ListUpdates",
-                "eks:TagResource",
-                "eks:UntagResource",
-                "eks:UpdateAccessEntry",
-                "eks:UpdateAddon",
-                "eks:UpdateClusterConfig",
-                "eks:UpdateClusterVersion",
-                "eks:UpdateNodegroupConfig",
-                "eks:UpdateNodegroupVersion",
-                "eks:UpdatePodIdentityAssociation",
-            ],
-            [
-                f"{eks}:cluster/{cluster}",
-                f"{eks}:addon/{cluster}/*",
-                f"{eks}:nodegroup/{cluster}/*",
-                f"{eks}:access-entry/{cluster}/*",
-                f"{eks}:podidentityassociation/{cluster}/*",
+                scope.arn("eks", f"cluster/{scope.cluster_name}"),
+                scope.arn("eks", f"addon/{scope.cluster_name}/*"),
+                scope.arn("eks", f"nodegroup/{scope.cluster_name}/*"),
+                scope.arn("eks", f"access-entry/{scope.cluster_name}/*"),
+                scope.arn("eks", f"podidentityassociation/{scope.cluster_name}/*"),
             ],
             sid="ThisCluster",
         ),
         # The add-on and version catalogue: these APIs take no resource.
         docs.allow(
-            [
-                "eks:DescribeAddonConfiguration",
-                "eks:DescribeAddonVersions",
-                "eks:DescribeClusterVersions",
-                "eks:ListAccessPolicies",
-                "eks:ListClusters",
-            ],
+            EKS_CATALOGUE,
             ["*"],
             sid="EksCatalogue",
         ),
         docs.allow(
-            [
-                "sqs:CreateQueue",
-                "sqs:DeleteQueue",
-                "sqs:GetQueueAttributes",
-                "sqs:ListQueueTags",
-                "sqs:SetQueueAttributes",
-                "sqs:TagQueue",
-                "sqs:UntagQueue",
-            ],
-            [f"{arn}:sqs:{region}:{account}:{prefix}-*"],
+            QUEUES_OF_THIS_ENVIRONMENT,
+            [scope.arn("sqs", f"{scope.name_prefix}-*")],
             sid="QueuesOfThisEnvironment",
         ),
         docs.allow(
-            [
-                "events:DeleteRule",
-                "events:DescribeRule",
-                "events:ListTagsForResource",
-                "events:ListTargetsByRule",
-                "events:PutRule",
-                "events:PutTargets",
-                "events:RemoveTargets",
-                "events:TagResource",
-                "events:UntagResource",
-            ],
-            [f"{arn}:events:{region}:{account}:rule/{prefix}-*"],
+            EVENT_RULES_OF_THIS_ENVIRONMENT,
+            [scope.arn("events", f"rule/{scope.name_prefix}-*")],
             sid="EventRulesOfThisEnvironment",
         ),
         docs.allow(
-            [
-                "logs:AssociateKmsKey",
-                "logs:CreateLogGroup",
-                "logs:DeleteLogGroup",
-                "logs:DeleteRetentionPolicy",
-                "logs:DisassociateKmsKey",
-                "logs:ListTagsForResource",
-                "logs:ListTagsLogGroup",
-                "logs:PutRetentionPolicy",
-                "logs:TagLogGroup",
-                "logs:TagResource",
-                "logs:UntagLogGroup",
-                "logs:UntagResource",
-            ],
-            [f"{arn}:logs:{region}:{account}:log-group:*"],
+            LOG_GROUPS_OF_THIS_ACCOUNT,
+            [scope.arn("logs", "log-group:*")],
             sid="LogGroupsOfThisAccount",
         ),
         # DescribeLogGroups lists the account's groups: it takes no resource.
@@ -355,113 +559,59 @@ def _cluster_policy(scope: DeployScope) -> dict:
 
 
 def _identity_policy(scope: DeployScope) -> dict:
-    prefix = scope.name_prefix
-    iam = f"arn:{partition(scope.region)}:iam::{scope.account_id}"
     return docs.document(
         # The heart of it: whatever role the deployer creates or grants to carries the
         # environment's boundary, so nothing it makes can do more than the boundary allows.
         docs.allow(
-            [
-                "iam:AttachRolePolicy",
-                "iam:CreateRole",
-                "iam:DeleteRolePolicy",
-                "iam:DetachRolePolicy",
-                "iam:PutRolePermissionsBoundary",
-                "iam:PutRolePolicy",
-            ],
-            [f"{iam}:role/{prefix}-*"],
+            ROLES_ONLY_WITH_THE_BOUNDARY,
+            [scope.arn("iam", f"role/{scope.name_prefix}-*", regional=False)],
             sid="RolesOnlyWithTheBoundary",
             conditions={"ArnEquals": {"iam:PermissionsBoundary": scope.boundary_arn}},
         ),
         docs.allow(
-            [
-                "iam:DeleteRole",
-                "iam:GetRole",
-                "iam:GetRolePolicy",
-                "iam:ListAttachedRolePolicies",
-                "iam:ListInstanceProfilesForRole",
-                "iam:ListRolePolicies",
-                "iam:ListRoleTags",
-                "iam:TagRole",
-                "iam:UntagRole",
-                "iam:UpdateAssumeRolePolicy",
-                "iam:UpdateRole",
-                "iam:UpdateRoleDescription",
-            ],
-            [f"{iam}:role/{prefix}-*"],
+            ROLES_OF_THIS_ENVIRONMENT,
+            [scope.arn("iam", f"role/{scope.name_prefix}-*", regional=False)],
             sid="RolesOfThisEnvironment",
         ),
         # Every role under the prefix carries the boundary, so passing one cannot widen
         # what the receiving service gets beyond it.
-        docs.allow(["iam:PassRole"], [f"{iam}:role/{prefix}-*"], sid="PassOnlyOwnRoles"),
         docs.allow(
-            [
-                "iam:CreatePolicy",
-                "iam:CreatePolicyVersion",
-                "iam:DeletePolicy",
-                "iam:DeletePolicyVersion",
-                "iam:GetPolicy",
-                "iam:GetPolicyVersion",
-                "iam:ListPolicyTags",
-                "iam:ListPolicyVersions",
-                "iam:TagPolicy",
-                "iam:UntagPolicy",
-            ],
-            [f"{iam}:policy/{prefix}-*"],
+            ["iam:PassRole"],
+            [scope.arn("iam", f"role/{scope.name_prefix}-*", regional=False)],
+            sid="PassOnlyOwnRoles",
+        ),
+        docs.allow(
+            POLICIES_OF_THIS_ENVIRONMENT,
+            [scope.arn("iam", f"policy/{scope.name_prefix}-*", regional=False)],
             sid="PoliciesOfThisEnvironment",
         ),
         docs.allow(
-            [
-                "iam:AddClientIDToOpenIDConnectProvider",
-                "iam:CreateOpenIDConnectProvider",
-                "iam:DeleteOpenIDConnectProvider",
-                "iam:GetOpenIDConnectProvider",
-                "iam:RemoveClientIDFromOpenIDConnectProvider",
-                "iam:TagOpenIDConnectProvider",
-                "iam:UntagOpenIDConnectProvider",
-                "iam:UpdateOpenIDConnectProviderThumbprint",
-            ],
-            [f"{iam}:oidc-provider/{GITHUB_OIDC_HOST}"],
+            GITHUB_OIDC_PROVIDER,
+            [scope.arn("iam", f"oidc-provider/{GITHUB_OIDC_HOST}", regional=False)],
             sid="GithubOidcProvider",
         ),
         docs.allow(
             ["iam:CreateServiceLinkedRole"],
-            [f"{iam}:role/aws-service-role/*"],
+            [scope.arn("iam", "role/aws-service-role/*", regional=False)],
             sid="ServiceLinkedRolesThePlatformUses",
             conditions={"StringEquals": {"iam:AWSServiceName": SERVICE_LINKED}},
         ),
         docs.allow(
+            READ_SERVICE_LINKED_ROLES,
             [
-                "iam:DeleteServiceLinkedRole",
-                "iam:GetRole",
-                "iam:GetServiceLinkedRoleDeletionStatus",
+                scope.arn("iam", f"role/aws-service-role/{service}/*", regional=False)
+                for service in SERVICE_LINKED
             ],
-            [f"{iam}:role/aws-service-role/{service}/*" for service in SERVICE_LINKED],
             sid="ReadServiceLinkedRoles",
         ),
     )
 
 
 def _storage_policy(scope: DeployScope) -> dict:
-    prefix = scope.name_prefix
-    arn = f"arn:{partition(scope.region)}"
     return docs.document(
         docs.allow(
-            [
-                "s3:CreateBucket",
-                "s3:DeleteBucket",
-                "s3:DeleteBucketPolicy",
-                "s3:GetAccelerateConfiguration",
-                "s3:GetBucket*",
-                "s3:GetEncryptionConfiguration",
-                "s3:GetLifecycleConfiguration",
-                "s3:GetReplicationConfiguration",
-                "s3:ListBucket",
-                "s3:PutBucket*",
-                "s3:PutEncryptionConfiguration",
-                "s3:PutLifecycleConfiguration",
-            ],
-            [f"{arn}:s3:::{prefix}-*"],
+            BUCKETS_OF_THIS_ENVIRONMENT,
+            [scope.arn("s3", f"{scope.name_prefix}-*", regional=False, in_account=False)],
             sid="BucketsOfThisEnvironment",
         ),
         # Whoever may write a bucket policy could grant itself the objects; this Deny wins over
@@ -471,128 +621,91 @@ def _storage_policy(scope: DeployScope) -> dict:
             "Effect": "Deny",
             "Action": ["s3:DeleteObject*", "s3:GetObject*", "s3:PutObject*"],
             "NotResource": [
-                f"{arn}:s3:::{scope.state_bucket}",
-                f"{arn}:s3:::{scope.state_bucket}/*",
+                scope.arn("s3", f"{scope.state_bucket}", regional=False, in_account=False),
+                scope.arn("s3", f"{scope.state_bucket}/*", regional=False, in_account=False),
             ],
         },
     )
 
 
 def _database_policy(scope: DeployScope) -> dict:
-    account = scope.account_id
-    region = scope.region
-    prefix = scope.name_prefix
-    arn = f"arn:{partition(scope.region)}"
     return docs.document(
         docs.allow(
+            DATABASES_OF_THIS_ENVIRONMENT,
             [
-                "rds:AddTagsToResource",
-                "rds:CreateDBInstance",
-                "rds:CreateDBParameterGroup",
-                "rds:CreateDBSnapshot",
-                "rds:CreateDBSubnetGroup",
-                "rds:DeleteDBInstance",
-                "rds:DeleteDBParameterGroup",
-                "rds:DeleteDBSubnetGroup",
-                "rds:DescribeDBInstances",
-                "rds:DescribeDBParameterGroups",
-                "rds:DescribeDBParameters",
-                "rds:DescribeDBSubnetGroups",
-                "rds:ListTagsForResource",
-                "rds:ModifyDBInstance",
-                "rds:ModifyDBParameterGroup",
-                "rds:ModifyDBSubnetGroup",
-                "rds:RemoveTagsFromResource",
-            ],
-            [
-                f"{arn}:rds:{region}:{account}:{kind}:{prefix}-*"
+                scope.arn("rds", f"{kind}:{scope.name_prefix}-*")
                 for kind in ("db", "pg", "snapshot", "subgrp")
             ],
             sid="DatabasesOfThisEnvironment",
         ),
         # The engine catalogue: these APIs take no resource.
         docs.allow(
-            ["rds:DescribeDBEngineVersions", "rds:DescribeOrderableDBInstanceOptions"],
+            RDS_CATALOGUE,
             ["*"],
             sid="RdsCatalogue",
         ),
         # RDS creates the master-password secret under the caller's identity (`rds!` names).
         docs.allow(
-            [
-                "secretsmanager:CreateSecret",
-                "secretsmanager:DeleteSecret",
-                "secretsmanager:DescribeSecret",
-                "secretsmanager:RotateSecret",
-                "secretsmanager:TagResource",
-            ],
-            [f"{arn}:secretsmanager:{region}:{account}:secret:rds!*"],
+            RDS_MANAGED_SECRETS,
+            [scope.arn("secretsmanager", "secret:rds!*")],
             sid="RdsManagedSecrets",
         ),
         docs.allow(
-            ["kms:Decrypt", "kms:GenerateDataKey"],
-            [f"{arn}:kms:{region}:{account}:key/*"],
+            SECRET_KEY_THROUGH_SECRETS_MANAGER,
+            [scope.arn("kms", "key/*")],
             sid="SecretKeyThroughSecretsManager",
             conditions={
-                "StringEquals": {"kms:ViaService": f"secretsmanager.{region}.amazonaws.com"}
+                "StringEquals": {"kms:ViaService": f"secretsmanager.{scope.region}.amazonaws.com"}
             },
         ),
     )
 
 
 def _keys_and_state_policy(scope: DeployScope) -> dict:
-    account = scope.account_id
-    region = scope.region
-    arn = f"arn:{partition(scope.region)}"
     ((key, value),) = STATE_KEY_TAG.items()
     return docs.document(
         # CreateKey names no key (it does not exist yet); the boundary keeps KMS in-account.
-        docs.allow(["kms:CreateKey", "kms:ListAliases"], ["*"], sid="CreateKeys"),
+        docs.allow(CREATE_KEYS, ["*"], sid="CreateKeys"),
         docs.allow(
-            [
-                "kms:DescribeKey",
-                "kms:EnableKeyRotation",
-                "kms:GetKeyPolicy",
-                "kms:GetKeyRotationStatus",
-                "kms:ListResourceTags",
-                "kms:PutKeyPolicy",
-                "kms:TagResource",
-                "kms:UntagResource",
-                "kms:UpdateKeyDescription",
-            ],
-            [f"{arn}:kms:{region}:{account}:key/*"],
+            KEYS_OF_THIS_ACCOUNT,
+            [scope.arn("kms", "key/*")],
             sid="KeysOfThisAccount",
         ),
         docs.allow(
-            ["kms:CreateAlias", "kms:DeleteAlias", "kms:UpdateAlias"],
+            ALIASES_OF_THIS_ACCOUNT,
             [
-                f"{arn}:kms:{region}:{account}:alias/*",
-                f"{arn}:kms:{region}:{account}:key/*",
+                scope.arn("kms", "alias/*"),
+                scope.arn("kms", "key/*"),
             ],
             sid="AliasesOfThisAccount",
         ),
         # EKS secrets encryption and encrypted node volumes: grants only to AWS services.
         docs.allow(
             ["kms:CreateGrant"],
-            [f"{arn}:kms:{region}:{account}:key/*"],
+            [scope.arn("kms", "key/*")],
             sid="GrantsToAwsServicesOnly",
             conditions={"Bool": {"kms:GrantIsForAWSResource": "true"}},
         ),
         # Bootstrap tags the state key; the deployer decrypts with no other key.
         docs.allow(
-            ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"],
-            [f"{arn}:kms:{region}:{account}:key/*"],
+            STATE_AND_SECRETS_KEY_ONLY,
+            [scope.arn("kms", "key/*")],
             sid="StateAndSecretsKeyOnly",
             conditions={"StringEquals": {f"aws:ResourceTag/{key}": value}},
         ),
-        docs.allow(["s3:ListBucket"], [f"{arn}:s3:::{scope.state_bucket}"], sid="StateBucket"),
         docs.allow(
-            ["s3:DeleteObject", "s3:GetObject", "s3:PutObject"],
-            [f"{arn}:s3:::{scope.state_bucket}/*"],
+            ["s3:ListBucket"],
+            [scope.arn("s3", f"{scope.state_bucket}", regional=False, in_account=False)],
+            sid="StateBucket",
+        ),
+        docs.allow(
+            STATE_OBJECTS,
+            [scope.arn("s3", f"{scope.state_bucket}/*", regional=False, in_account=False)],
             sid="StateObjects",
         ),
         # The account-wide S3 public access block is an account setting: no resource.
         docs.allow(
-            ["s3:GetAccountPublicAccessBlock", "s3:PutAccountPublicAccessBlock"],
+            ACCOUNT_PUBLIC_ACCESS_BLOCK,
             ["*"],
             sid="AccountPublicAccessBlock",
         ),
@@ -600,94 +713,56 @@ def _keys_and_state_policy(scope: DeployScope) -> dict:
 
 
 def _audit_policy(scope: DeployScope) -> dict:
-    account = scope.account_id
-    region = scope.region
-    prefix = scope.name_prefix
-    arn = f"arn:{partition(scope.region)}"
-    iam = f"arn:{partition(scope.region)}:iam::{scope.account_id}"
     return docs.document(
         # The trail is read here, never changed: the boundary denies UpdateTrail,
         # PutEventSelectors, StopLogging and DeleteTrail to every role, this one included,
         # so an admin creates and changes it (README: who runs `pulumi up`).
         docs.allow(
-            [
-                "cloudtrail:AddTags",
-                "cloudtrail:GetEventSelectors",
-                "cloudtrail:GetTrail",
-                "cloudtrail:GetTrailStatus",
-                "cloudtrail:ListTags",
-                "cloudtrail:RemoveTags",
-            ],
-            [f"{arn}:cloudtrail:{region}:{account}:trail/{prefix}"],
+            READ_THE_TRAIL,
+            [scope.arn("cloudtrail", f"trail/{scope.name_prefix}")],
             sid="ReadTheTrail",
         ),
         # Describe/List calls of these services take no resource, nor do Config's recorder
         # and delivery channel (one each per account and region) nor GuardDuty's detector
         # creation.
         docs.allow(
-            [
-                "cloudtrail:DescribeTrails",
-                "config:DescribeDeliveryChannels",
-                "config:PutConfigurationRecorder",
-                "config:PutDeliveryChannel",
-                "guardduty:CreateDetector",
-                "guardduty:ListDetectors",
-            ],
+            ACCOUNT_DETECTORS_WITHOUT_RESOURCES,
             ["*"],
             sid="AccountDetectorsWithoutResources",
         ),
         docs.allow(
-            [
-                "config:DescribeConfigurationRecorderStatus",
-                "config:DescribeConfigurationRecorders",
-                "config:StartConfigurationRecorder",
-            ],
-            [f"{arn}:config:{region}:{account}:configuration-recorder/*"],
+            CONFIG_RECORDER_OF_THIS_ACCOUNT,
+            [scope.arn("config", "configuration-recorder/*")],
             sid="ConfigRecorderOfThisAccount",
         ),
         docs.allow(
-            [
-                "guardduty:GetDetector",
-                "guardduty:ListTagsForResource",
-                "guardduty:TagResource",
-                "guardduty:UntagResource",
-                "guardduty:UpdateDetector",
-            ],
-            [f"{arn}:guardduty:{region}:{account}:detector/*"],
+            GUARD_DUTY_DETECTOR_OF_THIS_ACCOUNT,
+            [scope.arn("guardduty", "detector/*")],
             sid="GuardDutyDetectorOfThisAccount",
         ),
         docs.allow(
-            [
-                "access-analyzer:CreateAnalyzer",
-                "access-analyzer:GetAnalyzer",
-                "access-analyzer:ListTagsForResource",
-                "access-analyzer:TagResource",
-                "access-analyzer:UntagResource",
-            ],
-            [f"{arn}:access-analyzer:{region}:{account}:analyzer/{prefix}"],
+            ACCESS_ANALYZER_OF_THIS_ENVIRONMENT,
+            [scope.arn("access-analyzer", f"analyzer/{scope.name_prefix}")],
             sid="AccessAnalyzerOfThisEnvironment",
         ),
         docs.allow(
+            SECURITY_HUB_OF_THIS_ACCOUNT,
             [
-                "securityhub:BatchEnableStandards",
-                "securityhub:DescribeHub",
-                "securityhub:DescribeStandards",
-                "securityhub:EnableSecurityHub",
-                "securityhub:GetEnabledStandards",
-                "securityhub:ListTagsForResource",
-                "securityhub:TagResource",
-                "securityhub:UpdateSecurityHubConfiguration",
-            ],
-            [
-                f"{arn}:securityhub:{region}:{account}:hub/default",
-                f"{arn}:securityhub:{region}:{account}:subscription/*",
+                scope.arn("securityhub", "hub/default"),
+                scope.arn("securityhub", "subscription/*"),
             ],
             sid="SecurityHubOfThisAccount",
         ),
         # Config's recorder runs as its service-linked role; passing it is all it needs.
         docs.allow(
             ["iam:PassRole"],
-            [f"{iam}:role/aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig"],
+            [
+                scope.arn(
+                    "iam",
+                    "role/aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig",
+                    regional=False,
+                )
+            ],
             sid="PassConfigItsServiceLinkedRole",
             conditions={"StringEquals": {"iam:PassedToService": "config.amazonaws.com"}},
         ),
@@ -695,70 +770,32 @@ def _audit_policy(scope: DeployScope) -> dict:
 
 
 def _alerts_policy(scope: DeployScope) -> dict:
-    account = scope.account_id
-    region = scope.region
-    prefix = scope.name_prefix
-    arn = f"arn:{partition(scope.region)}"
     return docs.document(
         docs.allow(
-            [
-                "sns:CreateTopic",
-                "sns:GetSubscriptionAttributes",
-                "sns:GetTopicAttributes",
-                "sns:ListSubscriptionsByTopic",
-                "sns:ListTagsForResource",
-                "sns:SetTopicAttributes",
-                "sns:Subscribe",
-                "sns:TagResource",
-                "sns:Unsubscribe",
-                "sns:UntagResource",
-            ],
-            [f"{arn}:sns:{region}:{account}:{prefix}-*"],
+            TOPICS_OF_THIS_ENVIRONMENT,
+            [scope.arn("sns", f"{scope.name_prefix}-*")],
             sid="TopicsOfThisEnvironment",
         ),
         docs.allow(
-            [
-                "cloudwatch:DeleteAlarms",
-                "cloudwatch:DescribeAlarms",
-                "cloudwatch:ListTagsForResource",
-                "cloudwatch:PutMetricAlarm",
-                "cloudwatch:TagResource",
-                "cloudwatch:UntagResource",
-            ],
-            [f"{arn}:cloudwatch:{region}:{account}:alarm:{prefix}-*"],
+            ALARMS_OF_THIS_ENVIRONMENT,
+            [scope.arn("cloudwatch", f"alarm:{scope.name_prefix}-*")],
             sid="AlarmsOfThisEnvironment",
         ),
         docs.allow(
-            ["logs:DeleteMetricFilter", "logs:DescribeMetricFilters", "logs:PutMetricFilter"],
-            [f"{arn}:logs:{region}:{account}:log-group:/aws/cloudtrail/{prefix}:*"],
+            METRIC_FILTERS_ON_THE_TRAIL_LOG_GROUP,
+            [scope.arn("logs", f"log-group:/aws/cloudtrail/{scope.name_prefix}:*")],
             sid="MetricFiltersOnTheTrailLogGroup",
         ),
         docs.allow(
-            [
-                "budgets:ListTagsForResource",
-                "budgets:ModifyBudget",
-                "budgets:TagResource",
-                "budgets:UntagResource",
-                "budgets:ViewBudget",
-            ],
-            [f"{arn}:budgets::{account}:budget/{prefix}-*"],
+            BUDGETS_OF_THIS_ENVIRONMENT,
+            [scope.arn("budgets", f"budget/{scope.name_prefix}-*", regional=False)],
             sid="BudgetsOfThisEnvironment",
         ),
         docs.allow(
+            COST_ANOMALY_DETECTION_OF_THIS_ACCOUNT,
             [
-                "ce:CreateAnomalyMonitor",
-                "ce:CreateAnomalySubscription",
-                "ce:GetAnomalyMonitors",
-                "ce:GetAnomalySubscriptions",
-                "ce:ListTagsForResource",
-                "ce:TagResource",
-                "ce:UntagResource",
-                "ce:UpdateAnomalyMonitor",
-                "ce:UpdateAnomalySubscription",
-            ],
-            [
-                f"{arn}:ce::{account}:anomalymonitor/*",
-                f"{arn}:ce::{account}:anomalysubscription/*",
+                scope.arn("ce", "anomalymonitor/*", regional=False),
+                scope.arn("ce", "anomalysubscription/*", regional=False),
             ],
             sid="CostAnomalyDetectionOfThisAccount",
         ),

@@ -15,8 +15,7 @@ from typing import Any
 
 from policies.framework import UPSTREAM_WAIVERS, ResourceRule, StackRule
 from policies.rules import all_rules
-from stacks import environment
-from stacks.environment import ENVIRONMENT_KEY, EnvironmentSpec, Problem, SpecError
+from stacks.environment import ENVIRONMENT_KEY, EnvironmentSpec, Problem, SpecError, loading
 
 Rule = ResourceRule | StackRule
 # Waivers of checkov checks name them `checkov-<id>`; mlplat check applies them, the pack never
@@ -25,7 +24,7 @@ CHECKOV_WAIVER = re.compile(r"^checkov-CKV2?_[A-Z0-9_]+$")
 
 
 def policy_config_file(name: str) -> Path:
-    return environment.ENVIRONMENTS_DIR / f"policy.{name}.json"
+    return loading.ENVIRONMENTS_DIR / f"policy.{name}.json"
 
 
 def facts(spec: EnvironmentSpec, siblings: list[EnvironmentSpec]) -> dict[str, Any]:
@@ -78,7 +77,7 @@ def build(spec: EnvironmentSpec, siblings: list[EnvironmentSpec]) -> dict[str, A
             )
     problems += _upstream_problems(spec, rules)
     if problems:
-        raise SpecError(str(environment.environment_file(spec.name)), problems)
+        raise SpecError(str(loading.environment_file(spec.name)), problems)
 
     known = facts(spec, siblings)
     config: dict[str, Any] = {"all": "mandatory"}
@@ -164,6 +163,6 @@ def render(config: dict[str, Any]) -> str:
 
 def generate(name: str) -> str:
     """The policy config text of one environment (validated against its siblings)."""
-    specs = {n: environment.load_environment(n) for n in environment.known_environments()}
-    spec = specs[name] if name in specs else environment.load_environment(name)
+    specs = {n: loading.load_environment(n) for n in loading.known_environments()}
+    spec = specs[name] if name in specs else loading.load_environment(name)
     return render(build(spec, [s for n, s in specs.items() if n != name]))

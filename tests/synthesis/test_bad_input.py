@@ -17,7 +17,7 @@ from mlplat import tools
 from mlplat.check import Finding, Report
 from mlplat.cli import app
 from mlplat.report import markdown, text
-from stacks import environment
+from stacks.environment import loading
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -39,7 +39,7 @@ def refused(result, *fragments: str) -> None:
 def env_dir(tmp_path, monkeypatch) -> Path:
     envs = tmp_path / "environments"
     shutil.copytree(ROOT / "environments", envs)
-    monkeypatch.setattr(environment, "ENVIRONMENTS_DIR", envs)
+    monkeypatch.setattr(loading, "ENVIRONMENTS_DIR", envs)
     return envs
 
 

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from mlplat.cli import app
 from mlplat.synth import synthesize, write_outputs
-from stacks import environment
+from stacks.environment import loading
 
 ROOT = Path(__file__).resolve().parents[2]
 PROD_ACCOUNT = "777788889999"
@@ -207,7 +207,7 @@ def test_bad_input_exits_2(build, tmp_path):
 def test_a_stale_policy_config_is_refused(build, tmp_path, monkeypatch):
     envs = tmp_path / "environments"
     shutil.copytree(ROOT / "environments", envs)
-    monkeypatch.setattr(environment, "ENVIRONMENTS_DIR", envs)
+    monkeypatch.setattr(loading, "ENVIRONMENTS_DIR", envs)
     config = envs / "policy.prod.json"
     config.write_text(config.read_text().replace('"mandatory"', '"advisory"', 1))
     result = check("prod", "--out", str(build))

@@ -15,7 +15,7 @@ import yaml
 from typer.testing import CliRunner
 
 from mlplat.cli import app
-from stacks import environment
+from stacks.environment import loading
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -35,7 +35,7 @@ def mlplat(*args: str, cwd: Path) -> subprocess.CompletedProcess:
 def env_dir(tmp_path, monkeypatch):
     directory = tmp_path / "environments"
     shutil.copytree(ROOT / "environments", directory)
-    monkeypatch.setattr(environment, "ENVIRONMENTS_DIR", directory)
+    monkeypatch.setattr(loading, "ENVIRONMENTS_DIR", directory)
     return directory
 
 

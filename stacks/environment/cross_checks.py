@@ -1,0 +1,264 @@
+"""Checks that relate several fields of one environment, or an environment to its siblings.
+They read the raw mapping, so they run (and report) even when an unrelated field is invalid;
+each problem names the field to change."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from components.network import plan_subnets
+from stacks.environment.models import ENVIRONMENT_KEY, Problem, deploy_role_name, eks_regions
+
+
+def _at(raw: Any, *path: str) -> Any:
+    """The value at a path of the raw mapping, or None where the path does not exist."""
+    for key in path:
+        if not isinstance(raw, dict):
+            return None
+        raw = raw.get(key)
+    return raw
+
+
+def _network(value: Any) -> ipaddress.IPv4Network | None:
+    try:
+        return ipaddress.IPv4Network(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+def consistency_problems(name: str, raw: Mapping[str, Any]) -> list[Problem]:
+    """The checks across this environment's fields."""
+    problems = []
+    env_tag = _at(raw, "tags", "env")
+    if isinstance(env_tag, str) and env_tag.strip() and env_tag != name:
+        problems.append(
+            Problem(f"{ENVIRONMENT_KEY}.tags.env", env_tag, f"the environment name {name!r}")
+        )
+    account, admins = _at(raw, "account_id"), _at(raw, "cluster", "admin_role_arns")
+    valid_account = isinstance(account, str) and re.fullmatch(r"\d{12}", account)
+    for index, arn in enumerate(admins if isinstance(admins, list) and valid_account else []):
+        if isinstance(arn, str) and arn.endswith(f":role/{deploy_role_name(name)}"):
+            problems.append(
+                Problem(
+                    f"{ENVIRONMENT_KEY}.cluster.admin_role_arns[{index}]",
+                    arn,
+                    "people's roles only: the stack creates the CI deploy role and its access "
+                    "entry",
+                )
+            )
+        elif isinstance(arn, str) and arn.split(":")[4:5] != [account]:
+            problems.append(
+                Problem(
+                    f"{ENVIRONMENT_KEY}.cluster.admin_role_arns[{index}]",
+                    arn,
+                    f"a role of this environment's account {account}",
+                )
+            )
+    protected = _at(raw, "protection", "stateful_resources") is not False
+    registry = _at(raw, "registry")
+    if protected and isinstance(registry, Mapping) and registry.get("object_lock") is None:
+        problems.append(
+            Problem(
+                f"{ENVIRONMENT_KEY}.registry.object_lock",
+                "(missing)",
+                "a mode (GOVERNANCE or COMPLIANCE) and days where stateful resources are "
+                "protected: registry versions of record are write-once",
+            )
+        )
+    problems += _gpu_problems(raw)
+    problems += _team_problems(raw)
+    problems += _serving_problems(raw)
+    region, azs = _at(raw, "region"), _at(raw, "availability_zones")
+    if not (isinstance(region, str) and region in eks_regions() and isinstance(azs, list)):
+        return problems
+    of_region = all(
+        isinstance(az, str) and re.fullmatch(re.escape(region) + r"[a-z]", az) for az in azs
+    )
+    if len(azs) != 3 or len(set(map(str, azs))) != 3 or not of_region:
+        problems.append(
+            Problem(
+                f"{ENVIRONMENT_KEY}.availability_zones",
+                azs,
+                f"three distinct AZs of {region}, like {region}a",
+            )
+        )
+        return problems
+    vpc, lengths = (
+        _network(_at(raw, "network", "vpc_cidr")),
+        _at(raw, "network", "subnet_prefix_lengths"),
+    )
+    valid_lengths = isinstance(lengths, dict) and all(
+        type(lengths.get(tier)) is int for tier in ("public", "private", "intra")
+    )
+    if vpc is not None and valid_lengths:
+        try:
+            plan_subnets(str(vpc), azs, lengths)
+        except ValueError as err:
+            problems.append(
+                Problem(
+                    f"{ENVIRONMENT_KEY}.network.subnet_prefix_lengths",
+                    lengths,
+                    f"subnets that fit the VPC ({err})",
+                )
+            )
+    return problems
+
+
+def _team_problems(raw: Mapping[str, Any]) -> list[Problem]:
+    """Team names unique; no team's GPU quota beyond what the pools can ever hold."""
+    teams, pools = _at(raw, "teams"), _at(raw, "gpu", "pools")
+    if not isinstance(teams, list):
+        return []
+    problems = []
+    limits = (
+        [p.get("gpu_limit") for p in pools if isinstance(p, dict)]
+        if isinstance(pools, list)
+        else []
+    )
+    capacity = sum(limit for limit in limits if type(limit) is int)
+    seen: set[Any] = set()
+    for index, team in enumerate(teams):
+        if not isinstance(team, dict):
+            continue
+        path = f"{ENVIRONMENT_KEY}.teams[{index}]"
+        if team.get("name") in seen:
+            problems.append(Problem(f"{path}.name", team.get("name"), "a name no other team has"))
+        seen.add(team.get("name"))
+        quota = team.get("gpu_quota")
+        if type(quota) is int and quota > capacity:
+            problems.append(
+                Problem(
+                    f"{path}.gpu_quota", quota, f"at most the GPU pools' total limit {capacity}"
+                )
+            )
+    return problems
+
+
+def _serving_problems(raw: Mapping[str, Any]) -> list[Problem]:
+    """Each served model belongs to a team that can hold one replica, on an inference pool."""
+    models, teams, pools = (
+        _at(raw, "serving", "models"),
+        _at(raw, "teams"),
+        _at(raw, "gpu", "pools"),
+    )
+    if not isinstance(models, list) or not models:
+        return []
+    quotas: dict[str, Any] = {
+        str(t.get("name")): t.get("gpu_quota")
+        for t in (teams if isinstance(teams, list) else [])
+        if isinstance(t, dict)
+    }
+    problems = []
+    inference = isinstance(pools, list) and any(
+        isinstance(p, dict) and p.get("workload") == "inference" for p in pools
+    )
+    if not inference:
+        problems.append(
+            Problem(
+                f"{ENVIRONMENT_KEY}.gpu.pools",
+                [p.get("name") for p in pools if isinstance(p, dict)]
+                if isinstance(pools, list)
+                else pools,
+                "a pool with `workload: inference` for the served models to run on",
+            )
+        )
+    names: list[Any] = []
+    for index, model in enumerate(models):
+        if not isinstance(model, dict):
+            continue
+        path = f"{ENVIRONMENT_KEY}.serving.models[{index}]"
+        team, gpus = model.get("team"), model.get("gpus")
+        if team not in quotas:
+            problems.append(
+                Problem(f"{path}.team", team, f"one of this environment's teams {sorted(quotas)}")
+            )
+        elif type(gpus) is int and type(quota := quotas[team]) is int and gpus > quota:
+            problems.append(
+                Problem(f"{path}.gpus", gpus, f"at most team {team!r}'s GPU quota {quota}")
+            )
+        if (team, model.get("name")) in names:
+            problems.append(
+                Problem(f"{path}.name", model.get("name"), "a name unique within its team")
+            )
+        names.append((team, model.get("name")))
+    return problems
+
+
+def _gpu_problems(raw: Mapping[str, Any]) -> list[Problem]:
+    """Each pool within the environment's GPU ceiling and its spot policy; names unique."""
+    problems: list[Problem] = []
+    ceiling, spot, pools = (
+        _at(raw, "gpu", "max_gpus_per_pool"),
+        _at(raw, "gpu", "spot"),
+        _at(raw, "gpu", "pools"),
+    )
+    if not isinstance(pools, list):
+        return problems
+    names = [p.get("name") for p in pools if isinstance(p, dict)]
+    for index, pool in enumerate(pools):
+        if not isinstance(pool, dict):
+            continue
+        path = f"{ENVIRONMENT_KEY}.gpu.pools[{index}]"
+        limit, capacity = pool.get("gpu_limit"), pool.get("capacity_types")
+        if type(limit) is int and type(ceiling) is int and limit > ceiling:
+            problems.append(
+                Problem(f"{path}.gpu_limit", limit, f"at most the environment's ceiling {ceiling}")
+            )
+        if isinstance(capacity, list):
+            if spot == "required" and capacity != ["spot"]:
+                problems.append(
+                    Problem(
+                        f"{path}.capacity_types", capacity, "['spot'] (gpu.spot is required here)"
+                    )
+                )
+            if (
+                spot == "with-reason"
+                and "spot" in capacity
+                and not str(pool.get("spot_reason") or "").strip()
+            ):
+                problems.append(
+                    Problem(
+                        f"{path}.spot_reason",
+                        pool.get("spot_reason"),
+                        "a written reason for spot capacity here",
+                    )
+                )
+        if names.count(pool.get("name")) > 1:
+            problems.append(Problem(f"{path}.name", pool.get("name"), "a name no other pool uses"))
+    return problems
+
+
+def cross_environment_problems(
+    raw: Mapping[str, Any], siblings: Mapping[str, Mapping[str, Any]]
+) -> list[Problem]:
+    """This environment against what each sibling file declares validly."""
+    problems = []
+    account, cidr = _at(raw, "account_id"), _at(raw, "network", "vpc_cidr")
+    network = _network(cidr)
+    source = _at(raw, "registry", "promote_from")
+    if source is not None and source not in siblings:
+        problems.append(
+            Problem(
+                f"{ENVIRONMENT_KEY}.registry.promote_from",
+                source,
+                f"another environment's name, one of {sorted(siblings)}",
+            )
+        )
+    for other, sibling in sorted(siblings.items()):
+        if isinstance(account, str) and account == _at(sibling, "account_id"):
+            problems.append(
+                Problem(f"{ENVIRONMENT_KEY}.account_id", account, f"an account not used by {other}")
+            )
+        other_network = _network(_at(sibling, "network", "vpc_cidr"))
+        if network is not None and other_network is not None and other_network.overlaps(network):
+            problems.append(
+                Problem(
+                    f"{ENVIRONMENT_KEY}.network.vpc_cidr",
+                    cidr,
+                    f"a range disjoint from {other}'s {other_network}",
+                )
+            )
+    return problems
