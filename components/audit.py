@@ -250,7 +250,7 @@ class Audit(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        log_group = aws.cloudwatch.LogGroup(
+        self.log_group = log_group = aws.cloudwatch.LogGroup(
             f"{name}-trail",
             name=f"/aws/cloudtrail/{args.name_prefix}",
             retention_in_days=args.log_retention_days,
@@ -300,7 +300,7 @@ class Audit(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.bucket, delivery_policy]),
         )
         self._cis_alarms(name, args, log_group)
-        detector = aws.guardduty.Detector(
+        self.detector = detector = aws.guardduty.Detector(
             f"{name}-guardduty",
             enable=True,
             finding_publishing_frequency="FIFTEEN_MINUTES",
@@ -321,7 +321,7 @@ class Audit(pulumi.ComponentResource):
                 or None,
                 opts=child,
             )
-        aws.accessanalyzer.Analyzer(
+        self.analyzer = aws.accessanalyzer.Analyzer(
             f"{name}-access-analyzer",
             analyzer_name=args.name_prefix,
             type="ACCOUNT",
@@ -341,7 +341,15 @@ class Audit(pulumi.ComponentResource):
                 standards_arn=f"arn:{partition(args.region)}:securityhub:{args.region}::{standard}",
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[hub]),
             )
-        self.register_outputs({"trail_arn": self.trail.arn, "bucket": args.bucket_name})
+        self.register_outputs(
+            {
+                "trail_arn": self.trail.arn,
+                "bucket_arn": self.bucket.arn,
+                "log_group_arn": self.log_group.arn,
+                "detector_id": self.detector.id,
+                "analyzer_arn": self.analyzer.arn,
+            }
+        )
 
     def _config_recorder(self, name: str, args: AuditArgs) -> None:
         """Every supported resource type, global ones included, recorded through Config's

@@ -334,14 +334,23 @@ class Kubeflow(pulumi.ComponentResource):
             previous = installed
         self.installed: list[pulumi.Resource] = [r for rs in self.stages.values() for r in rs]
 
-        login_namespace = self._login_proxy(name, args, on_cluster)
+        self.login_namespace = login_namespace = self._login_proxy(name, args, on_cluster)
         # Istio's CRDs and its validating webhook (istiod) serve once its stage is done.
         after_istio = pulumi.ResourceOptions.merge(
             on_cluster,
             pulumi.ResourceOptions(depends_on=[*self.stages["istio"], login_namespace]),
         )
         self._gateway_authentication(name, args.oidc, after_istio)
-        self.register_outputs({"version": args.version, "issuer": args.oidc.issuer_url})
+        self.register_outputs(
+            {
+                "version": args.version,
+                "issuer": args.oidc.issuer_url,
+                "components": [
+                    component for _, components in STAGES for component, _ in components
+                ],
+                "login_namespace": login_namespace.metadata.name,
+            }
+        )
 
     def _login_proxy(
         self, name: str, args: KubeflowArgs, on_cluster: pulumi.ResourceOptions

@@ -88,4 +88,4 @@ class Notifications(pulumi.ComponentResource):
                 opts=child,
             )
         self.topic_arn = self.topic.arn
-        self.register_outputs({"topic_arn": self.topic.arn, "topic_name": args.topic_name})
+        self.register_outputs({"topic_arn": self.topic.arn, "topic_name": self.topic.name})

@@ -224,7 +224,7 @@ class Observability(pulumi.ComponentResource):
     ):
         super().__init__("mlplat:observability:Observability", name, None, opts)
         on_cluster = pulumi.ResourceOptions(parent=self, provider=args.kubernetes_provider)
-        namespace = k8s.core.v1.Namespace(
+        self.namespace = namespace = k8s.core.v1.Namespace(
             f"{name}-namespace",
             metadata=k8s.meta.v1.ObjectMetaArgs(name=NAMESPACE, labels=pod_security("restricted")),
             opts=on_cluster,
@@ -246,7 +246,7 @@ class Observability(pulumi.ComponentResource):
             string_data={"admin-user": "platform-admin", "admin-password": password.result},
             opts=inside,
         )
-        alertmanager = WorkloadRole(
+        self.alertmanager = alertmanager = WorkloadRole(
             f"{name}-alertmanager",
             WorkloadRoleArgs(
                 account_id=args.account_id,
@@ -293,7 +293,12 @@ class Observability(pulumi.ComponentResource):
         )
         self._monitors(name, args, after_stack)
         self.register_outputs(
-            {"namespace": NAMESPACE, "grafana": f"http://kube-prometheus-stack-grafana.{NAMESPACE}"}
+            {
+                "namespace": namespace.metadata.name,
+                "grafana": f"http://kube-prometheus-stack-grafana.{NAMESPACE}",
+                "grafana_admin_secret": admin.metadata.name,
+                "alertmanager_role_arn": alertmanager.role_arn,
+            }
         )
 
     def _network(self, name: str, args: ObservabilityArgs, inside: pulumi.ResourceOptions) -> None:

@@ -7,10 +7,12 @@ python -m mlplat.readme --check   # exit 1 if either is stale (the tests do this
 
 from __future__ import annotations
 
+import ast
 import importlib
 import inspect
 import pkgutil
 import sys
+import textwrap
 from pathlib import Path
 
 import pulumi
@@ -48,8 +50,31 @@ def component_sections() -> str:
             sections.append(
                 f"#### `{name}` (`components/{module_info.name}.py`)\n\n{summary}\n\n"
                 + markdown_table(args_class)
+                + "\n\n"
+                + outputs_table(cls)
             )
     return "\n\n".join(sections)
+
+
+def outputs_table(component: type) -> str:
+    """The outputs a component registers, read from its `register_outputs({...})` call: each
+    name with the expression it holds, so a caller sees what is an id or ARN and of what."""
+    tree = ast.parse(textwrap.dedent(inspect.getsource(component)))
+    calls = [
+        node
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "register_outputs"
+    ]
+    if len(calls) != 1 or not isinstance(calls[0].args[0], ast.Dict):
+        raise ValueError(f"{component.__name__}: one register_outputs({{...}}) call expected")
+    rows = [
+        f"| `{ast.literal_eval(key)}` | `{ast.unparse(value)}` |"
+        for key, value in zip(calls[0].args[0].keys, calls[0].args[0].values, strict=True)
+        if key is not None
+    ]
+    return "\n".join(["| output | value |", "|---|---|", *rows])
 
 
 def rule_table() -> str:
