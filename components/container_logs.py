@@ -1,6 +1,8 @@
 """Every container's stdout and stderr, one stream per container, into one CloudWatch log
-group this component creates (encrypted, retained): AWS for Fluent Bit on every node ships them
-through a Pod Identity role that may write that group only, and never creates groups."""
+group (encrypted, retained): AWS for Fluent Bit on every node ships them through a Pod Identity
+role that may write that group only, and never creates groups. The component creates the group,
+or uses one the platform team has already (`log_group_arn`): its encryption and retention are
+then its owner's."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ import pulumi_kubernetes as k8s
 
 from components import policy_documents as docs
 from components.args import arg, component_args
+from components.arns import arn_problems, key_problems
 from components.workload_role import WorkloadRole, WorkloadRoleArgs
 
 FLUENT_BIT_REPO = "https://aws.github.io/eks-charts"
@@ -24,8 +27,16 @@ NODE_AGENTS_NAMESPACE = "kube-system"
 @component_args
 class ContainerLogsArgs:
     chart_version: str = arg("aws-for-fluent-bit chart version (catalog)")
-    key_arn: pulumi.Input[str] = arg("encrypts the log group")
-    retention_days: int = arg("the log group's retention")
+    key_arn: pulumi.Input[str] | None = arg(
+        "encrypts the log group it creates; required unless `log_group_arn` is given",
+        default=None,
+    )
+    retention_days: int = arg("the retention of the log group it creates (CW-01)", default=365)
+    log_group_arn: str | None = arg(
+        "bring your own log group: `arn:<partition>:logs:<region>:<account>:log-group:<name>` "
+        "of this environment; none is created",
+        default=None,
+    )
     role_name: str = arg("Fluent Bit's role: `mlplat-<env>-fluent-bit`")
     account_id: str = arg("the environment's account")
     region: str = arg("the environment's region (CloudWatch Logs)")
@@ -35,6 +46,27 @@ class ContainerLogsArgs:
     cluster_arn: pulumi.Input[str] = arg("the cluster's ARN: only its Pod Identity agent assumes")
     permissions_boundary_arn: pulumi.Input[str] = arg("the environment's permission boundary")
     kubernetes_provider: pulumi.ProviderResource = arg("the cluster's Kubernetes provider")
+
+
+def validate_container_logs_args(args: ContainerLogsArgs) -> list[str]:
+    if args.log_group_arn is None:
+        if args.key_arn is None:
+            return ["key_arn: got None; expected the key of the log group it creates"]
+        return key_problems("key_arn", args.key_arn, region=args.region, account_id=args.account_id)
+    problems = arn_problems(
+        "log_group_arn",
+        args.log_group_arn,
+        service="logs",
+        region=args.region,
+        account_id=args.account_id,
+        resource=r"log-group:[\w#/.-]{1,512}",
+    )
+    if args.key_arn is not None:
+        problems.append(
+            "key_arn: got a key with `log_group_arn`; expected none: an existing group keeps its "
+            "owner's key"
+        )
+    return problems
 
 
 def log_shipping_statements(group_arn: str) -> list[dict]:
@@ -88,17 +120,29 @@ class ContainerLogs(pulumi.ComponentResource):
         moved_from: Sequence[pulumi.Input[str]] = (),
     ):
         super().__init__("mlplat:observability:ContainerLogs", name, None, opts)
+        if problems := validate_container_logs_args(args):
+            raise ValueError(f"ContainerLogs {name}: " + "; ".join(problems))
         child = pulumi.ResourceOptions(
             parent=self, aliases=[pulumi.Alias(parent=urn) for urn in moved_from]
         )
-        group_name = pulumi.Output.concat("/aws/eks/", args.cluster_name, "/containers")
-        self.log_group = aws.cloudwatch.LogGroup(
-            f"{name}-containers",
-            name=group_name,
-            retention_in_days=args.retention_days,
-            kms_key_id=args.key_arn,
-            opts=child,
-        )
+        group_name: pulumi.Output[str]
+        group_arn: pulumi.Output[str]
+        created: list[pulumi.Resource] = []
+        self.log_group: aws.cloudwatch.LogGroup | None = None
+        if args.log_group_arn is None:
+            group_name = pulumi.Output.concat("/aws/eks/", args.cluster_name, "/containers")
+            self.log_group = aws.cloudwatch.LogGroup(
+                f"{name}-containers",
+                name=group_name,
+                retention_in_days=args.retention_days,
+                kms_key_id=args.key_arn,
+                opts=child,
+            )
+            group_arn = self.log_group.arn
+            created = [self.log_group]
+        else:
+            group_arn = pulumi.Output.from_input(args.log_group_arn)
+            group_name = group_arn.apply(lambda arn: arn.split(":log-group:", 1)[1])
         self.role = WorkloadRole(
             f"{name}-fluent-bit",
             WorkloadRoleArgs(
@@ -108,7 +152,7 @@ class ContainerLogs(pulumi.ComponentResource):
                 role_name=args.role_name,
                 namespace=NODE_AGENTS_NAMESPACE,
                 service_account=FLUENT_BIT_SERVICE_ACCOUNT,
-                statements=self.log_group.arn.apply(log_shipping_statements),
+                statements=group_arn.apply(log_shipping_statements),
                 permissions_boundary_arn=args.permissions_boundary_arn,
             ),
             opts=child,
@@ -124,14 +168,14 @@ class ContainerLogs(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions.merge(
                 child,
                 pulumi.ResourceOptions(
-                    provider=args.kubernetes_provider, depends_on=[self.log_group, self.role]
+                    provider=args.kubernetes_provider, depends_on=[*created, self.role]
                 ),
             ),
         )
         self.register_outputs(
             {
-                "log_group_name": self.log_group.name,
-                "log_group_arn": self.log_group.arn,
+                "log_group_name": group_name,
+                "log_group_arn": group_arn,
                 "role_arn": self.role.role_arn,
             }
         )

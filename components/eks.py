@@ -8,6 +8,7 @@ resource of the platform uses.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 
 import pulumi
@@ -16,7 +17,7 @@ import pulumi_kubernetes as k8s
 
 from components import policy_documents as docs
 from components.args import arg, component_args
-from components.arns import aws_managed_policy, partition
+from components.arns import arn_problems, aws_managed_policy, key_problems, partition
 from components.placement import NODE_CLASS_LABEL, SYSTEM_NODE_CLASS, SYSTEM_TAINT_KEY
 from components.workload_role import WorkloadRole, WorkloadRoleArgs
 
@@ -60,7 +61,7 @@ class EksClusterArgs:
     secrets_key_arn: pulumi.Input[str] = arg("KMS key for Secrets envelope encryption")
     storage_key_arn: pulumi.Input[str] = arg("KMS key for node and persistent volumes")
     logs_key_arn: pulumi.Input[str] = arg("KMS key of the control-plane log group")
-    log_retention_days: int = arg("control-plane log retention")
+    log_retention_days: int = arg("control-plane log retention (CW-01: 365 days)", default=365)
     admin_role_arns: Sequence[str] = arg("platform admins' roles, granted cluster-admin")
     deploy_role_arn: pulumi.Input[str] = arg(
         "the CI deploy role, granted cluster-admin: it installs charts, CRDs and RBAC"
@@ -75,7 +76,14 @@ class EksClusterArgs:
     )
     permissions_boundary_arn: pulumi.Input[str] = arg("the environment's permission boundary")
     protect: bool = arg(
-        "protect the cluster itself from deletion: Pulumi `protect` and EKS deletion protection"
+        "protect the cluster itself from deletion: Pulumi `protect` and EKS deletion protection",
+        default=True,
+    )
+    cluster_role_arn: str | None = arg(
+        "bring your own cluster role (it carries AmazonEKSClusterPolicy): a role of this account "
+        "named `<prefix>-*`, the only roles the deploy role may pass; none creates "
+        "`<prefix>-cluster`",
+        default=None,
     )
 
 
@@ -97,6 +105,19 @@ def validate_eks_args(args: EksClusterArgs) -> list[str]:
         )
     if not args.admin_role_arns:
         problems.append("admin_role_arns: got []; expected at least one administrator role")
+    for field in ("secrets_key_arn", "storage_key_arn", "logs_key_arn"):
+        problems += key_problems(
+            field, getattr(args, field), region=args.region, account_id=args.account_id
+        )
+    if args.cluster_role_arn is not None:
+        problems += arn_problems(
+            "cluster_role_arn",
+            args.cluster_role_arn,
+            service="iam",
+            region=args.region,
+            account_id=args.account_id,
+            resource=rf"role/{re.escape(args.name_prefix)}-[\w+=,.@-]+",
+        )
     return problems
 
 
@@ -117,13 +138,19 @@ class EksCluster(pulumi.ComponentResource):
             retention_in_days=args.log_retention_days,
             opts=child,
         )
-        cluster_trust = docs.service_trust_of_account("eks.amazonaws.com", args.account_id)
-        cluster_role = self._role(name, "cluster", cluster_trust, args, ["AmazonEKSClusterPolicy"])
+        cluster_role_arn: pulumi.Input[str]
+        if args.cluster_role_arn is None:
+            cluster_trust = docs.service_trust_of_account("eks.amazonaws.com", args.account_id)
+            cluster_role_arn = self._role(
+                name, "cluster", cluster_trust, args, ["AmazonEKSClusterPolicy"]
+            ).arn
+        else:
+            cluster_role_arn = args.cluster_role_arn
         self.cluster = aws.eks.Cluster(
             f"{name}-cluster",
             name=args.cluster_name,
             version=args.kubernetes_version,
-            role_arn=cluster_role.arn,
+            role_arn=cluster_role_arn,
             vpc_config=aws.eks.ClusterVpcConfigArgs(
                 subnet_ids=list(args.control_plane_subnet_ids),
                 endpoint_private_access=True,

@@ -14,19 +14,21 @@ from tests.recording import ACCOUNT, REGION, policy, record
 OBSERVABILITY = "urn:pulumi:test::mlplat::mlplat:observability:Observability::prod"
 
 
-def args() -> ContainerLogsArgs:
-    return ContainerLogsArgs(
-        chart_version="0.2.0",
-        key_arn=LOGS_KEY,
-        retention_days=365,
-        role_name="mlplat-prod-fluent-bit",
-        account_id=ACCOUNT,
-        region=REGION,
-        cluster_name="mlplat-prod",
-        cluster_arn=f"arn:aws:eks:{REGION}:{ACCOUNT}:cluster/mlplat-prod",
-        permissions_boundary_arn=BOUNDARY,
-        kubernetes_provider=kubernetes(),
-    )
+def args(**overrides) -> ContainerLogsArgs:
+    values = {
+        "chart_version": "0.2.0",
+        "key_arn": LOGS_KEY,
+        "retention_days": 365,
+        "role_name": "mlplat-prod-fluent-bit",
+        "account_id": ACCOUNT,
+        "region": REGION,
+        "cluster_name": "mlplat-prod",
+        "cluster_arn": f"arn:aws:eks:{REGION}:{ACCOUNT}:cluster/mlplat-prod",
+        "permissions_boundary_arn": BOUNDARY,
+        "kubernetes_provider": kubernetes(),
+    }
+    values.update(overrides)
+    return ContainerLogsArgs(**values)
 
 
 @pytest.fixture(scope="module")
@@ -83,3 +85,26 @@ def test_children_moved_from_observability_name_their_old_urns(logs):
             "mlplat:observability:ContainerLogs$", "mlplat:observability:Observability$"
         )
         assert child.aliases == [old], child.urn
+
+
+def test_an_existing_log_group_is_used_not_created(record):
+    """Bring your own group: nothing is created, Fluent Bit writes that group, and its role may
+    write that group only."""
+    existing = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/platform/containers"
+    byo = record(lambda: ContainerLogs("prod", args(key_arn=None, log_group_arn=existing)))
+    component = byo.one("mlplat:observability:ContainerLogs")
+    assert byo.child_types(component.urn) == Counter(
+        {"mlplat:iam:WorkloadRole": 1, "kubernetes:helm.sh/v4:Chart": 1}
+    )
+    values = byo.one("kubernetes:helm.sh/v4:Chart").inputs["values"]
+    assert values["cloudWatchLogs"]["logGroupName"] == "/platform/containers"
+    (grant,) = policy(byo.one("aws:iam/rolePolicy:RolePolicy", "fluent-bit-policy"), "policy")[
+        "Statement"
+    ]
+    assert grant["Resource"] == [existing, f"{existing}:log-stream:*"]
+
+
+def test_a_log_group_of_another_account_is_refused_before_anything_is_declared(record):
+    foreign = "arn:aws:logs:eu-west-1:999999999999:log-group:/platform/containers"
+    with pytest.raises(ValueError, match=r"ContainerLogs prod: log_group_arn: got "):
+        record(lambda: ContainerLogs("prod", args(key_arn=None, log_group_arn=foreign)))

@@ -263,3 +263,19 @@ def test_role_names_come_from_the_name_prefix_never_from_the_cluster_name(record
         for r in renamed.of_type("aws:iam/role:Role")
     }
     assert names and all(name.startswith("mlplat-staging-") for name in names), names
+
+
+def test_an_existing_cluster_role_is_used_not_created(record):
+    """Bring your own cluster role: the cluster runs as it; the node and add-on roles remain."""
+    existing = f"arn:aws:iam::{ACCOUNT}:role/mlplat-staging-platform-cluster"
+    byo = record(lambda: EksCluster("eks", args(cluster_role_arn=existing)))
+    assert byo.one("aws:eks/cluster:Cluster").inputs["roleArn"] == existing
+    created = sorted(r.inputs["name"] for r in byo.of_type("aws:iam/role:Role"))
+    assert created == ["mlplat-staging-ebs-csi", "mlplat-staging-node", "mlplat-staging-vpc-cni"]
+
+
+def test_a_cluster_role_the_deploy_role_cannot_pass_is_refused(record):
+    """The deploy role may pass `<prefix>-*` roles only: any other would fail at `pulumi up`."""
+    outside = f"arn:aws:iam::{ACCOUNT}:role/PlatformClusterRole"
+    with pytest.raises(ValueError, match=r"EksCluster eks: cluster_role_arn: got "):
+        record(lambda: EksCluster("eks", args(cluster_role_arn=outside)))

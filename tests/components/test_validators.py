@@ -33,13 +33,40 @@ def test_eks_args_name_every_problem():
         desired_size=2,
         capacity_type="reserved",
     )
-    args = test_eks.args(addon_versions={"vpc-cni": "v1"}, system_nodes=nodes, admin_role_arns=[])
+    args = test_eks.args(
+        addon_versions={"vpc-cni": "v1"},
+        system_nodes=nodes,
+        admin_role_arns=[],
+        logs_key_arn=f"arn:aws:kms:us-east-1:{ACCOUNT}:key/logs",
+        cluster_role_arn=f"arn:aws:iam::{ACCOUNT}:role/PlatformClusterRole",
+    )
     assert validate_eks_args(args) == [
         "addon_versions: missing "
         "['aws-ebs-csi-driver', 'coredns', 'eks-pod-identity-agent', 'kube-proxy']",
         "system_nodes: got min 3, desired 2, max 2; expected 1 <= min <= desired <= max",
         "system_nodes.capacity_type: got 'reserved'; expected one of ['on-demand', 'spot']",
         "admin_role_arns: got []; expected at least one administrator role",
+        f"logs_key_arn: got 'arn:aws:kms:us-east-1:{ACCOUNT}:key/logs'; expected "
+        f"arn:aws:kms:eu-west-1:{ACCOUNT}:key/[\\w-]+ (regular expression)",
+        f"cluster_role_arn: got 'arn:aws:iam::{ACCOUNT}:role/PlatformClusterRole'; expected "
+        f"arn:aws:iam::{ACCOUNT}:role/mlplat\\-staging-[\\w+=,.@-]+ (regular expression)",
+    ]
+
+
+def test_container_logs_args_name_every_problem():
+    from components.container_logs import validate_container_logs_args
+    from tests.components import test_container_logs
+
+    foreign = "arn:aws:logs:us-east-1:999999999999:log-group:/platform/containers"
+    args = test_container_logs.args(log_group_arn=foreign)
+    assert validate_container_logs_args(args) == [
+        f"log_group_arn: got {foreign!r}; expected "
+        f"arn:aws:logs:eu-west-1:{ACCOUNT}:log-group:[\\w#/.-]{{1,512}} (regular expression)",
+        "key_arn: got a key with `log_group_arn`; expected none: an existing group keeps its "
+        "owner's key",
+    ]
+    assert validate_container_logs_args(test_container_logs.args(key_arn=None)) == [
+        "key_arn: got None; expected the key of the log group it creates"
     ]
 
 
