@@ -16,7 +16,7 @@ import pulumi_kubernetes as k8s
 from components import policy_documents as docs
 from components.args import arg, component_args
 from components.arns import arn_problems, key_problems
-from components.workload_role import WorkloadRole, WorkloadRoleArgs
+from components.workload_role import PodIdentity, WorkloadRole, WorkloadRoleArgs
 
 FLUENT_BIT_REPO = "https://aws.github.io/eks-charts"
 FLUENT_BIT_SERVICE_ACCOUNT = "fluent-bit"
@@ -38,13 +38,10 @@ class ContainerLogsArgs:
         default=None,
     )
     role_name: str = arg("Fluent Bit's role: `mlplat-<env>-fluent-bit`")
-    account_id: str = arg("the environment's account")
-    region: str = arg("the environment's region (CloudWatch Logs)")
-    cluster_name: pulumi.Input[str] = arg(
-        "the EKS cluster: the group is `/aws/eks/<cluster>/containers`"
+    pod_identity: PodIdentity = arg(
+        "the cluster whose Pod Identity agent assumes its role, in this account, under the boundary"
     )
-    cluster_arn: pulumi.Input[str] = arg("the cluster's ARN: only its Pod Identity agent assumes")
-    permissions_boundary_arn: pulumi.Input[str] = arg("the environment's permission boundary")
+    region: str = arg("the environment's region (CloudWatch Logs)")
     kubernetes_provider: pulumi.ProviderResource = arg("the cluster's Kubernetes provider")
 
 
@@ -52,13 +49,15 @@ def validate_container_logs_args(args: ContainerLogsArgs) -> list[str]:
     if args.log_group_arn is None:
         if args.key_arn is None:
             return ["key_arn: got None; expected the key of the log group it creates"]
-        return key_problems("key_arn", args.key_arn, region=args.region, account_id=args.account_id)
+        return key_problems(
+            "key_arn", args.key_arn, region=args.region, account_id=args.pod_identity.account_id
+        )
     problems = arn_problems(
         "log_group_arn",
         args.log_group_arn,
         service="logs",
         region=args.region,
-        account_id=args.account_id,
+        account_id=args.pod_identity.account_id,
         resource=r"log-group:[\w#/.-]{1,512}",
     )
     if args.key_arn is not None:
@@ -130,7 +129,9 @@ class ContainerLogs(pulumi.ComponentResource):
         created: list[pulumi.Resource] = []
         self.log_group: aws.cloudwatch.LogGroup | None = None
         if args.log_group_arn is None:
-            group_name = pulumi.Output.concat("/aws/eks/", args.cluster_name, "/containers")
+            group_name = pulumi.Output.concat(
+                "/aws/eks/", args.pod_identity.cluster_name, "/containers"
+            )
             self.log_group = aws.cloudwatch.LogGroup(
                 f"{name}-containers",
                 name=group_name,
@@ -146,14 +147,11 @@ class ContainerLogs(pulumi.ComponentResource):
         self.role = WorkloadRole(
             f"{name}-fluent-bit",
             WorkloadRoleArgs(
-                account_id=args.account_id,
-                cluster_name=args.cluster_name,
-                cluster_arn=args.cluster_arn,
+                pod_identity=args.pod_identity,
                 role_name=args.role_name,
                 namespace=NODE_AGENTS_NAMESPACE,
                 service_account=FLUENT_BIT_SERVICE_ACCOUNT,
                 statements=group_arn.apply(log_shipping_statements),
-                permissions_boundary_arn=args.permissions_boundary_arn,
             ),
             opts=child,
         )

@@ -19,7 +19,7 @@ from components import policy_documents as docs
 from components.args import arg, component_args
 from components.arns import arn_problems, aws_managed_policy, key_problems, partition
 from components.placement import NODE_CLASS_LABEL, SYSTEM_NODE_CLASS, SYSTEM_TAINT_KEY
-from components.workload_role import WorkloadRole, WorkloadRoleArgs
+from components.workload_role import PodIdentity, WorkloadRole, WorkloadRoleArgs
 
 LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
 # EKS access policies (`arn:<partition>:eks::aws:cluster-access-policy/<name>`).
@@ -229,6 +229,13 @@ class EksCluster(pulumi.ComponentResource):
 
         self.cluster_name = self.cluster.name
         self.cluster_arn = self.cluster.arn
+        # What every workload role of this cluster is assumed through.
+        self.pod_identity = PodIdentity(
+            account_id=args.account_id,
+            cluster_name=self.cluster_name,
+            cluster_arn=self.cluster_arn,
+            permissions_boundary_arn=args.permissions_boundary_arn,
+        )
         self.storage_class_name = STORAGE_CLASS
         # EKS's own group on the control plane and every node: what in-VPC services admit.
         self.cluster_security_group_id = self.cluster.vpc_config.cluster_security_group_id
@@ -381,15 +388,18 @@ class EksCluster(pulumi.ComponentResource):
         role = WorkloadRole(
             f"{name}-{label}",
             WorkloadRoleArgs(
-                account_id=args.account_id,
-                cluster_name=args.cluster_name,
-                cluster_arn=cluster_arn,
+                # Named, not the cluster's outputs: these roles exist before the cluster does.
+                pod_identity=PodIdentity(
+                    account_id=args.account_id,
+                    cluster_name=args.cluster_name,
+                    cluster_arn=cluster_arn,
+                    permissions_boundary_arn=args.permissions_boundary_arn,
+                ),
                 role_name=f"{args.name_prefix}-{label}",
                 namespace="kube-system",
                 service_account=service_account,
                 statements=statements,
                 managed_policy_arns=managed,
-                permissions_boundary_arn=args.permissions_boundary_arn,
                 associate=False,
             ),
             opts=pulumi.ResourceOptions(parent=self),

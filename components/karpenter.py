@@ -17,7 +17,7 @@ from components import policy_documents as docs
 from components.args import arg, component_args
 from components.arns import aws_managed_policy, partition
 from components.placement import NODE_CLASS_LABEL, SYSTEM_NODE_CLASS, SYSTEM_TOLERATION
-from components.workload_role import WorkloadRole, WorkloadRoleArgs
+from components.workload_role import PodIdentity, WorkloadRole, WorkloadRoleArgs
 
 CHART = "oci://public.ecr.aws/karpenter/karpenter"
 NAMESPACE = "kube-system"
@@ -356,9 +356,12 @@ class Karpenter(pulumi.ComponentResource):
         controller = WorkloadRole(
             f"{name}-controller",
             WorkloadRoleArgs(
-                account_id=args.account_id,
-                cluster_name=cluster,
-                cluster_arn=f"arn:{partition(args.region)}:eks:{args.region}:{args.account_id}:cluster/{cluster}",
+                pod_identity=PodIdentity(
+                    account_id=args.account_id,
+                    cluster_name=cluster,
+                    cluster_arn=f"arn:{partition(args.region)}:eks:{args.region}:{args.account_id}:cluster/{cluster}",
+                    permissions_boundary_arn=args.permissions_boundary_arn,
+                ),
                 role_name=f"{args.name_prefix}-karpenter-controller",
                 namespace=NAMESPACE,
                 service_account=SERVICE_ACCOUNT,
@@ -374,7 +377,6 @@ class Karpenter(pulumi.ComponentResource):
                         storage_key_arn=arns[2],
                     )
                 ),
-                permissions_boundary_arn=args.permissions_boundary_arn,
             ),
             opts=child,
         )

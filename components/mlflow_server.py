@@ -27,7 +27,7 @@ from components.namespaces import (
 )
 from components.placement import platform_affinity, platform_tolerations
 from components.registry import ModelRegistry
-from components.workload_role import WorkloadRole, WorkloadRoleArgs
+from components.workload_role import PodIdentity, WorkloadRole, WorkloadRoleArgs
 
 NAMESPACE = "mlflow"
 SERVICE_ACCOUNT = "mlflow"
@@ -56,16 +56,15 @@ os.execvp("mlflow", ["mlflow", "server", "--host", "0.0.0.0", "--port", "__PORT_
 class MlflowServerArgs:
     image: str = arg("the MLflow `-full` image, pinned (it carries boto3 and psycopg)")
     replicas: int = arg("server replicas", default=2)
-    account_id: str = arg("the environment's account")
+    pod_identity: PodIdentity = arg(
+        "the cluster whose Pod Identity agent assumes its role, in this account, under the boundary"
+    )
     region: str = arg("the environment's region")
-    cluster_name: pulumi.Input[str] = arg("the EKS cluster (Pod Identity association)")
-    cluster_arn: pulumi.Input[str] = arg("the cluster's ARN: only its Pod Identity agent assumes")
     role_name: str = arg("`mlplat-<env>-mlflow-server`")
     database_host: pulumi.Input[str] = arg("the tracking database's address")
     database_secret_arn: pulumi.Input[str] = arg("the RDS-managed master secret")
     storage_key_arn: pulumi.Input[str] = arg("key of the secret (decrypt via Secrets Manager)")
     vpc_cidr: str = arg("the VPC range: the database and AWS endpoints live in it")
-    permissions_boundary_arn: pulumi.Input[str] = arg("the environment's permission boundary")
     kubernetes_provider: pulumi.ProviderResource = arg("the cluster's Kubernetes provider")
 
 
@@ -138,16 +137,13 @@ class MlflowServer(pulumi.ComponentResource):
         self.workload = WorkloadRole(
             f"{name}-server",
             WorkloadRoleArgs(
-                account_id=args.account_id,
-                cluster_name=args.cluster_name,
-                cluster_arn=args.cluster_arn,
+                pod_identity=args.pod_identity,
                 role_name=args.role_name,
                 namespace=NAMESPACE,
                 service_account=SERVICE_ACCOUNT,
                 statements=pulumi.Output.all(args.database_secret_arn, args.storage_key_arn).apply(
                     lambda arns: secret_statements(arns[0], arns[1], args.region)
                 ),
-                permissions_boundary_arn=args.permissions_boundary_arn,
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )

@@ -34,7 +34,7 @@ from components.namespaces import (
     to_cidr,
 )
 from components.placement import platform_placement
-from components.workload_role import WorkloadRole, WorkloadRoleArgs
+from components.workload_role import PodIdentity, WorkloadRole, WorkloadRoleArgs
 
 NAMESPACE = "monitoring"
 STACK_REPO = "https://prometheus-community.github.io/helm-charts"
@@ -58,15 +58,14 @@ class ObservabilityArgs:
     storage_class: str = arg("the cluster's encrypted storage class")
     slo: InferenceSlo = arg("the serving SLO the burn-rate alerts watch")
     gpu_hour_usd: float = arg("price of one GPU-hour (cost dashboard), from the price table")
-    account_id: str = arg("the environment's account")
+    pod_identity: PodIdentity = arg(
+        "the cluster whose Pod Identity agent assumes its role, in this account, under the boundary"
+    )
     region: str = arg("the environment's region (SNS)")
-    cluster_name: pulumi.Input[str] = arg("the EKS cluster (Pod Identity)")
-    cluster_arn: pulumi.Input[str] = arg("the cluster's ARN")
     vpc_cidr: str = arg("the VPC range: the API server calls the operator's webhook from it")
     role_name: str = arg("`mlplat-<env>-alertmanager`")
     topic_arn: pulumi.Input[str] = arg("the environment's encrypted alarm topic")
     topic_key_arn: pulumi.Input[str] = arg("the topic's KMS key")
-    permissions_boundary_arn: pulumi.Input[str] = arg("the environment's permission boundary")
     kubernetes_provider: pulumi.ProviderResource = arg("the cluster's Kubernetes provider")
     random_provider: pulumi.ProviderResource = arg("generates Grafana's admin password")
 
@@ -249,16 +248,13 @@ class Observability(pulumi.ComponentResource):
         self.alertmanager = alertmanager = WorkloadRole(
             f"{name}-alertmanager",
             WorkloadRoleArgs(
-                account_id=args.account_id,
-                cluster_name=args.cluster_name,
-                cluster_arn=args.cluster_arn,
+                pod_identity=args.pod_identity,
                 role_name=args.role_name,
                 namespace=NAMESPACE,
                 service_account=ALERTMANAGER_SERVICE_ACCOUNT,
                 statements=pulumi.Output.all(args.topic_arn, args.topic_key_arn).apply(
                     lambda arns: alertmanager_statements(arns[0], arns[1], args.region)
                 ),
-                permissions_boundary_arn=args.permissions_boundary_arn,
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )

@@ -29,7 +29,7 @@ from components.mlflow_server import PORT as MLFLOW_PORT
 from components.namespaces import default_deny, namespace_peer, pod_security, ports, workload_egress
 from components.placement import TEAM_POD_TOLERATIONS_CEL, TEAM_POD_TOLERATIONS_MESSAGE
 from components.registry import APPROVED_PREFIX, ModelRegistry
-from components.workload_role import WorkloadRole, WorkloadRoleArgs
+from components.workload_role import PodIdentity, WorkloadRole, WorkloadRoleArgs
 
 TEAM_SERVICE_ACCOUNT = "default-editor"
 OFF_SYSTEM_NODES = "mlplat-team-pods-off-system-nodes"
@@ -50,11 +50,10 @@ class Team:
 class TeamsArgs:
     teams: Sequence[Team] = arg("the environment's teams")
     name_prefix: str = arg("`mlplat-<env>`: the teams' roles are `<prefix>-team-<name>`")
-    account_id: str = arg("the environment's account")
+    pod_identity: PodIdentity = arg(
+        "the cluster whose Pod Identity agent assumes its role, in this account, under the boundary"
+    )
     region: str = arg("the environment's region (pipelines' S3 endpoint)")
-    cluster_name: pulumi.Input[str] = arg("the EKS cluster (Pod Identity associations)")
-    cluster_arn: pulumi.Input[str] = arg("the cluster's ARN: only its Pod Identity agent assumes")
-    permissions_boundary_arn: pulumi.Input[str] = arg("the environment's permission boundary")
     kubernetes_provider: pulumi.ProviderResource = arg("the cluster's Kubernetes provider")
 
 
@@ -200,13 +199,10 @@ class Teams(pulumi.ComponentResource):
             role = WorkloadRole(
                 f"{name}-{team.name}",
                 WorkloadRoleArgs(
-                    account_id=args.account_id,
-                    cluster_name=args.cluster_name,
-                    cluster_arn=args.cluster_arn,
+                    pod_identity=args.pod_identity,
                     role_name=f"{args.name_prefix}-team-{team.name}",
                     namespace=ns,
                     service_account=TEAM_SERVICE_ACCOUNT,
-                    permissions_boundary_arn=args.permissions_boundary_arn,
                     tags={TEAM_TAG: team.name},
                 ),
                 opts=pulumi.ResourceOptions(parent=self),

@@ -16,12 +16,19 @@ POD_IDENTITY_PRINCIPAL = "pods.eks.amazonaws.com"
 
 
 @component_args
-class WorkloadRoleArgs:
+class PodIdentity:
+    """Where workload roles live: the cluster whose Pod Identity agent alone may assume them, in
+    this account, under the environment's boundary. `EksCluster.pod_identity` is the one."""
+
     account_id: str = arg("the environment's account (confused-deputy condition)")
-    cluster_name: pulumi.Input[str] = arg("the EKS cluster the association belongs to")
-    cluster_arn: pulumi.Input[str] = arg(
-        "the cluster's ARN: only its Pod Identity agent may assume"
-    )
+    cluster_name: pulumi.Input[str] = arg("the EKS cluster the associations belong to")
+    cluster_arn: pulumi.Input[str] = arg("the cluster's ARN: only its Pod Identity agent assumes")
+    permissions_boundary_arn: pulumi.Input[str] = arg("the environment's permission boundary")
+
+
+@component_args
+class WorkloadRoleArgs:
+    pod_identity: PodIdentity = arg("the cluster, account and boundary of the role")
     role_name: str = arg("the role's name: `<cluster>-<purpose>`, inside the deploy role's scope")
     namespace: str = arg("Kubernetes namespace of the service account")
     service_account: str = arg("Kubernetes service account that receives the role")
@@ -30,7 +37,6 @@ class WorkloadRoleArgs:
         "access is granted afterwards through `ModelRegistry.grant_*`)",
         default=(),
     )
-    permissions_boundary_arn: pulumi.Input[str] = arg("the environment's permission boundary")
     managed_policy_arns: Sequence[str] = arg(
         "AWS-managed policies where AWS maintains the workload's needs (CNI, EBS CSI)",
         default=(),
@@ -70,7 +76,7 @@ class WorkloadRole(pulumi.ComponentResource):
         if problems:
             raise ValueError(f"WorkloadRole {name}: " + "; ".join(problems))
         child = pulumi.ResourceOptions(parent=self)
-        trust = pulumi.Output.from_input(args.cluster_arn).apply(
+        trust = pulumi.Output.from_input(args.pod_identity.cluster_arn).apply(
             lambda cluster_arn: docs.to_json(
                 docs.document(
                     {
@@ -79,7 +85,7 @@ class WorkloadRole(pulumi.ComponentResource):
                         "Principal": {"Service": POD_IDENTITY_PRINCIPAL},
                         "Action": ["sts:AssumeRole", "sts:TagSession"],
                         "Condition": {
-                            "StringEquals": {"aws:SourceAccount": args.account_id},
+                            "StringEquals": {"aws:SourceAccount": args.pod_identity.account_id},
                             "ArnEquals": {"aws:SourceArn": cluster_arn},
                         },
                     }
@@ -91,7 +97,7 @@ class WorkloadRole(pulumi.ComponentResource):
             name=args.role_name,
             description=f"Pod Identity: {args.namespace}/{args.service_account}",
             assume_role_policy=trust,
-            permissions_boundary=args.permissions_boundary_arn,
+            permissions_boundary=args.pod_identity.permissions_boundary_arn,
             tags=dict(args.tags) or None,
             opts=child,
         )
@@ -113,7 +119,7 @@ class WorkloadRole(pulumi.ComponentResource):
         if args.associate:
             aws.eks.PodIdentityAssociation(
                 f"{name}-association",
-                cluster_name=args.cluster_name,
+                cluster_name=args.pod_identity.cluster_name,
                 namespace=args.namespace,
                 service_account=args.service_account,
                 role_arn=self.role.arn,

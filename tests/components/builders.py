@@ -7,6 +7,7 @@ import pulumi_kubernetes as k8s
 
 from components.bucket import ObjectLock
 from components.registry import ModelRegistry, ModelRegistryArgs
+from components.workload_role import PodIdentity
 from tests.recording import ACCOUNT, REGION
 
 MODELS_BUCKET = f"mlplat-prod-models-{ACCOUNT}"
@@ -35,3 +36,13 @@ def registry_args(lock: ObjectLock | None = None) -> ModelRegistryArgs:
 
 def model_registry(lock: ObjectLock | None = None) -> ModelRegistry:
     return ModelRegistry("registry", registry_args(lock))
+
+
+def pod_identity(cluster: str = "mlplat-prod", boundary: str = BOUNDARY) -> PodIdentity:
+    """A cluster's Pod Identity, as `EksCluster.pod_identity` gives it."""
+    return PodIdentity(
+        account_id=ACCOUNT,
+        cluster_name=cluster,
+        cluster_arn=f"arn:aws:eks:{REGION}:{ACCOUNT}:cluster/{cluster}",
+        permissions_boundary_arn=boundary,
+    )

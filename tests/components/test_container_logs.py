@@ -8,7 +8,7 @@ from collections import Counter
 import pytest
 
 from components.container_logs import ContainerLogs, ContainerLogsArgs
-from tests.components.builders import BOUNDARY, LOGS_KEY, kubernetes
+from tests.components.builders import BOUNDARY, LOGS_KEY, kubernetes, pod_identity
 from tests.recording import ACCOUNT, REGION, policy, record
 
 OBSERVABILITY = "urn:pulumi:test::mlplat::mlplat:observability:Observability::prod"
@@ -20,11 +20,8 @@ def args(**overrides) -> ContainerLogsArgs:
         "key_arn": LOGS_KEY,
         "retention_days": 365,
         "role_name": "mlplat-prod-fluent-bit",
-        "account_id": ACCOUNT,
+        "pod_identity": pod_identity(),
         "region": REGION,
-        "cluster_name": "mlplat-prod",
-        "cluster_arn": f"arn:aws:eks:{REGION}:{ACCOUNT}:cluster/mlplat-prod",
-        "permissions_boundary_arn": BOUNDARY,
         "kubernetes_provider": kubernetes(),
     }
     values.update(overrides)

@@ -9,6 +9,7 @@ import pytest
 from components import policy_documents as docs
 from components.iam import IamBaseline, IamBaselineArgs
 from components.workload_role import WorkloadRole, WorkloadRoleArgs, validate_workload_role_args
+from tests.components.builders import pod_identity
 from tests.recording import ACCOUNT, REGION, policy
 
 AUDITOR = "arn:aws:iam::999988887777:role/InfoSecAudit"
@@ -86,14 +87,11 @@ READ_MODELS = docs.allow(["s3:GetObject"], ["arn:aws:s3:::models/team-a/*"], sid
 
 def workload(**overrides) -> WorkloadRoleArgs:
     values = {
-        "account_id": ACCOUNT,
-        "cluster_name": "mlplat-staging",
-        "cluster_arn": CLUSTER_ARN,
+        "pod_identity": pod_identity("mlplat-staging", BOUNDARY_ARN),
         "role_name": "mlplat-staging-trainer",
         "namespace": "team-a",
         "service_account": "trainer",
         "statements": [READ_MODELS],
-        "permissions_boundary_arn": BOUNDARY_ARN,
     }
     values.update(overrides)
     return WorkloadRoleArgs(**values)

@@ -10,7 +10,13 @@ import pytest
 from components.catalog import MLFLOW_IMAGE
 from components.mlflow_server import START, MlflowServer, MlflowServerArgs
 from components.placement import platform_placement
-from tests.components.builders import MODELS_BUCKET, STORAGE_KEY, kubernetes, model_registry
+from tests.components.builders import (
+    MODELS_BUCKET,
+    STORAGE_KEY,
+    kubernetes,
+    model_registry,
+    pod_identity,
+)
 from tests.recording import ACCOUNT, REGION, record
 
 SECRET = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:rds!db-1-abcdef"
@@ -25,16 +31,13 @@ def mlflow():
             "mlflow",
             MlflowServerArgs(
                 image=MLFLOW_IMAGE,
-                account_id=ACCOUNT,
+                pod_identity=pod_identity(boundary=f"arn:aws:iam::{ACCOUNT}:policy/b"),
                 region=REGION,
-                cluster_name="mlplat-prod",
-                cluster_arn=f"arn:aws:eks:{REGION}:{ACCOUNT}:cluster/mlplat-prod",
                 role_name="mlplat-prod-mlflow-server",
                 database_host="db.example.internal",
                 database_secret_arn=SECRET,
                 storage_key_arn=STORAGE_KEY,
                 vpc_cidr="10.30.0.0/16",
-                permissions_boundary_arn=f"arn:aws:iam::{ACCOUNT}:policy/b",
                 kubernetes_provider=kubernetes(),
             ),
             registry,

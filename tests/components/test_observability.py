@@ -14,7 +14,7 @@ from components.alert_rules import InferenceSlo, alert_rules
 from components.dashboards import dashboards
 from components.observability import Observability, ObservabilityArgs
 from components.placement import platform_placement
-from tests.components.builders import LOGS_KEY, kubernetes
+from tests.components.builders import LOGS_KEY, kubernetes, pod_identity
 from tests.recording import ACCOUNT, REGION, policy, record
 
 TOPIC = f"arn:aws:sns:{REGION}:{ACCOUNT}:mlplat-prod-alarms"
@@ -35,15 +35,12 @@ def observability():
                 storage_class="gp3-encrypted",
                 slo=SLO,
                 gpu_hour_usd=0.89,
-                account_id=ACCOUNT,
+                pod_identity=pod_identity(boundary=f"arn:aws:iam::{ACCOUNT}:policy/boundary"),
                 region=REGION,
-                cluster_name="mlplat-prod",
-                cluster_arn=f"arn:aws:eks:{REGION}:{ACCOUNT}:cluster/mlplat-prod",
                 vpc_cidr="10.30.0.0/16",
                 role_name="mlplat-prod-alertmanager",
                 topic_arn=TOPIC,
                 topic_key_arn=LOGS_KEY,
-                permissions_boundary_arn=f"arn:aws:iam::{ACCOUNT}:policy/boundary",
                 kubernetes_provider=kubernetes(),
                 random_provider=random.Provider("random"),
             ),

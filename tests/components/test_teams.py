@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from components.teams import Team, Teams, TeamsArgs
-from tests.components.builders import MODELS_BUCKET, kubernetes, model_registry
+from tests.components.builders import MODELS_BUCKET, kubernetes, model_registry, pod_identity
 from tests.recording import ACCOUNT, REGION, record
 
 BUCKET = MODELS_BUCKET
@@ -35,11 +35,8 @@ def teams():
             TeamsArgs(
                 teams=TEAMS,
                 name_prefix="mlplat-prod",
-                account_id=ACCOUNT,
+                pod_identity=pod_identity(boundary=f"arn:aws:iam::{ACCOUNT}:policy/b"),
                 region=REGION,
-                cluster_name="mlplat-prod",
-                cluster_arn=f"arn:aws:eks:{REGION}:{ACCOUNT}:cluster/mlplat-prod",
-                permissions_boundary_arn=f"arn:aws:iam::{ACCOUNT}:policy/b",
                 kubernetes_provider=kubernetes(),
             ),
             registry,
