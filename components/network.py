@@ -90,6 +90,7 @@ class NetworkArgs:
     cluster_name: str = arg("EKS cluster name: Karpenter's subnet discovery tag")
     name_prefix: str = arg("the flow-log delivery role is `<prefix>-flow-logs`")
     flow_logs_kms_key_arn: pulumi.Input[str] = arg("customer key encrypting the flow-log group")
+    flow_log_group_name: str = arg("the flow-log group's name (stacks/naming.py)")
     flow_logs_retention_days: int = arg("flow-log retention, one of CloudWatch's allowed values")
     permissions_boundary_arn: pulumi.Input[str] | None = arg(
         "permission boundary for the flow-log delivery role", default=None
@@ -357,7 +358,7 @@ class Network(pulumi.ComponentResource):
     ) -> aws.cloudwatch.LogGroup:
         log_group = aws.cloudwatch.LogGroup(
             f"{name}-flow-logs",
-            name=f"/aws/vpc/{name}/flow-logs",
+            name=args.flow_log_group_name,
             kms_key_id=args.flow_logs_kms_key_arn,
             retention_in_days=args.flow_logs_retention_days,
             opts=child,

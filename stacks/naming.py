@@ -49,6 +49,12 @@ class Names:
         return self.bucket("pulumi-state")
 
     @property
+    def flow_log_group(self) -> str:
+        """The VPC's flow-log group (named by environment before the prefix existed: renaming a
+        log group replaces it and loses its history)."""
+        return f"/aws/vpc/{self.environment}/flow-logs"
+
+    @property
     def alarm_topic(self) -> str:
         return f"{self.prefix}-alarms"
 

@@ -226,6 +226,7 @@ def foundation(setting: Setting) -> Foundation:
             cluster_name=spec.cluster_name,
             name_prefix=spec.name_prefix,
             flow_logs_kms_key_arn=kms.key_arns["logs"],
+            flow_log_group_name=spec.names.flow_log_group,
             flow_logs_retention_days=spec.logs.retention_days,
             permissions_boundary_arn=iam.boundary.arn,
         ),

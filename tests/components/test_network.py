@@ -29,6 +29,7 @@ def args(**overrides) -> NetworkArgs:
         "cluster_name": "mlplat-test",
         "name_prefix": "mlplat-test",
         "flow_logs_kms_key_arn": LOGS_KEY,
+        "flow_log_group_name": "/aws/vpc/test/flow-logs",
         "flow_logs_retention_days": 365,
         "permissions_boundary_arn": BOUNDARY,
     }
@@ -259,3 +260,10 @@ def test_the_flow_log_role_is_named_from_the_prefix_not_the_cluster(record):
     renamed = record(lambda: Network("net", args(cluster_name="ml-platform-blue")))
     (role,) = renamed.of_type("aws:iam/role:Role")
     assert role.inputs["name"] == "mlplat-test-flow-logs"
+
+
+def test_the_flow_log_group_is_the_name_given_never_the_resource_name(record):
+    """Named by stacks/naming.py: a component renamed in the program keeps its log group."""
+    renamed = record(lambda: Network("blue", args()))
+    (group,) = renamed.of_type("aws:cloudwatch/logGroup:LogGroup")
+    assert group.inputs["name"] == "/aws/vpc/test/flow-logs"
