@@ -141,7 +141,7 @@ class AuditArgs:
     object_lock: ObjectLock = arg("retention of every log file version (WORM)")
     archive_after_days: int = arg("days until log files move to Glacier")
     retention_days: int = arg("days log files are kept")
-    log_retention_days: int = arg("the trail's CloudWatch log group retention")
+    log_retention_days: int = arg("the trail's CloudWatch log group retention (CW-01)", default=365)
     data_event_bucket_arns: Sequence[pulumi.Input[str]] = arg(
         "buckets whose object reads and writes the trail records (the model registry)"
     )

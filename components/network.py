@@ -91,7 +91,9 @@ class NetworkArgs:
     name_prefix: str = arg("the flow-log delivery role is `<prefix>-flow-logs`")
     flow_logs_kms_key_arn: pulumi.Input[str] = arg("customer key encrypting the flow-log group")
     flow_log_group_name: str = arg("the flow-log group's name (stacks/naming.py)")
-    flow_logs_retention_days: int = arg("flow-log retention, one of CloudWatch's allowed values")
+    flow_logs_retention_days: int = arg(
+        "flow-log retention, one of CloudWatch's allowed values (CW-01)", default=365
+    )
     permissions_boundary_arn: pulumi.Input[str] | None = arg(
         "permission boundary for the flow-log delivery role", default=None
     )

@@ -29,16 +29,18 @@ class TrackingDatabaseArgs:
     engine_version: str = arg("PostgreSQL major version, from the catalog (minors are AWS's)")
     instance_class: str = arg("RDS instance class, e.g. db.t4g.medium")
     allocated_storage_gb: int = arg("initial gp3 storage; autoscaling up to 4x")
-    backup_retention_days: int = arg("automated backups kept (7-35)")
-    multi_az: bool = arg("a standby in a second AZ (prod)")
+    backup_retention_days: int = arg("automated backups kept (7-35; RDS-04)", default=7)
+    multi_az: bool = arg("a standby in a second AZ (RDS-04: prod)", default=True)
     vpc_id: pulumi.Input[str] = arg("the environment's VPC")
     subnet_ids: Sequence[pulumi.Input[str]] = arg("intra subnets: no route out of the VPC")
     client_security_group_id: pulumi.Input[str] = arg("the only group allowed to connect")
     storage_key_arn: pulumi.Input[str] = arg("KMS key of storage, snapshots, insights, secret")
     logs_key_arn: pulumi.Input[str] = arg("KMS key of the exported log groups")
-    log_retention_days: int = arg("retention of the exported logs")
+    log_retention_days: int = arg("retention of the exported logs (CW-01)", default=365)
     permissions_boundary_arn: pulumi.Input[str] = arg("boundary of the monitoring role")
-    protect: bool = arg("RDS deletion protection (Pulumi `protect` comes from the options)")
+    protect: bool = arg(
+        "RDS deletion protection (Pulumi `protect` comes from the options)", default=True
+    )
 
 
 def validate_tracking_database_args(args: TrackingDatabaseArgs) -> list[str]:

@@ -13,27 +13,26 @@ from tests.components.builders import BOUNDARY, STORAGE_KEY, kubernetes
 from tests.recording import ACCOUNT, REGION, policy
 
 
+def args(**overrides) -> KarpenterArgs:
+    values = {
+        "cluster_name": "mlplat-staging",
+        "name_prefix": "mlplat-staging",
+        "account_id": ACCOUNT,
+        "region": REGION,
+        "chart_version": KARPENTER_VERSION,
+        "storage_key_arn": STORAGE_KEY,
+        "permissions_boundary_arn": BOUNDARY,
+        "kubernetes_provider": kubernetes(),
+    }
+    values.update(overrides)
+    return KarpenterArgs(**values)
+
+
 @pytest.fixture(scope="module")
 def karpenter():
     from tests.recording import record
 
-    def build():
-        provider = kubernetes()
-        Karpenter(
-            "karpenter",
-            KarpenterArgs(
-                cluster_name="mlplat-staging",
-                name_prefix="mlplat-staging",
-                account_id=ACCOUNT,
-                region=REGION,
-                chart_version=KARPENTER_VERSION,
-                storage_key_arn=STORAGE_KEY,
-                permissions_boundary_arn=BOUNDARY,
-                kubernetes_provider=provider,
-            ),
-        )
-
-    return record(build)
+    return record(lambda: Karpenter("karpenter", args()))
 
 
 def test_children(karpenter):
@@ -141,22 +140,7 @@ def test_chart_is_pinned_from_oci_and_runs_on_the_system_nodes(karpenter):
 
 
 def test_names_come_from_the_name_prefix_never_from_the_cluster_name(record):
-    def build():
-        Karpenter(
-            "karpenter",
-            KarpenterArgs(
-                cluster_name="ml-platform-blue",
-                name_prefix="mlplat-staging",
-                account_id=ACCOUNT,
-                region=REGION,
-                chart_version=KARPENTER_VERSION,
-                storage_key_arn=STORAGE_KEY,
-                permissions_boundary_arn=BOUNDARY,
-                kubernetes_provider=kubernetes(),
-            ),
-        )
-
-    renamed = record(build)
+    renamed = record(lambda: Karpenter("karpenter", args(cluster_name="ml-platform-blue")))
     named = [
         r.inputs["name"]
         for kind in (

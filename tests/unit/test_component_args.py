@@ -52,7 +52,39 @@ def test_component_args_are_frozen_and_keyword_only():
             if value.__module__ != module.__name__:
                 continue
             assert dataclasses.is_dataclass(value), value.__name__
-            assert value.__dataclass_params__.frozen, value.__name__  # type: ignore[attr-defined]
+            assert value.__dataclass_params__.frozen, value.__name__
             assert all(f.kw_only for f in dataclasses.fields(value)), value.__name__
             checked += 1
     assert checked >= 20
+
+
+def test_defaults_are_the_controls_secure_values():
+    """A caller who leaves these out gets what CONTROLS.md asks for, never less."""
+    from dataclasses import fields
+
+    from components.audit import AuditArgs
+    from components.container_logs import ContainerLogsArgs
+    from components.eks import EksClusterArgs
+    from components.network import NetworkArgs
+    from components.tracking_database import TrackingDatabaseArgs
+
+    expected = {
+        (AuditArgs, "log_retention_days"): 365,  # CW-01
+        (ContainerLogsArgs, "retention_days"): 365,
+        (EksClusterArgs, "log_retention_days"): 365,
+        (NetworkArgs, "flow_logs_retention_days"): 365,
+        (TrackingDatabaseArgs, "log_retention_days"): 365,
+        (TrackingDatabaseArgs, "backup_retention_days"): 7,  # RDS-04
+        (TrackingDatabaseArgs, "multi_az"): True,
+        (TrackingDatabaseArgs, "protect"): True,
+        (EksClusterArgs, "protect"): True,
+        (EksClusterArgs, "cluster_role_arn"): None,  # created, bounded, in scope
+        (ContainerLogsArgs, "log_group_arn"): None,  # created, encrypted, retained
+    }
+    defaults = {
+        (cls, f.name): f.default
+        for cls, _ in expected
+        for f in fields(cls)
+        if (cls, f.name) in expected
+    }
+    assert defaults == expected
