@@ -71,6 +71,17 @@ def matching(pattern: str, expected: str) -> AfterValidator:
     return AfterValidator(check)
 
 
+def one_of(values: tuple[Any, ...], expected: str) -> AfterValidator:
+    """A field whose value must be one of `values`; `expected` says which they are."""
+
+    def check(value: Any) -> Any:
+        if value not in values:
+            raise ValueError(expected)
+        return value
+
+    return AfterValidator(check)
+
+
 class _Strict(BaseModel):
     """Unknown keys are errors: a typo must never pass silently."""
 
@@ -113,14 +124,12 @@ class NetworkSpec(_Strict):
 
 
 class LogsSpec(_Strict):
-    retention_days: int
-
-    @field_validator("retention_days")
-    @classmethod
-    def _retention(cls, value: int) -> int:
-        if value not in LOG_RETENTION_DAYS:
-            raise ValueError(f"one of CloudWatch's retention values {list(LOG_RETENTION_DAYS)}")
-        return value
+    retention_days: Annotated[
+        int,
+        one_of(
+            LOG_RETENTION_DAYS, f"one of CloudWatch's retention values {list(LOG_RETENTION_DAYS)}"
+        ),
+    ]
 
 
 class ProtectionSpec(_Strict):
@@ -370,15 +379,14 @@ VLLM_TTFT_BUCKETS = (0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0)
 class InferenceSloSpec(_Strict):
     """Served models answer: this share of requests gets its first token within the threshold."""
 
-    time_to_first_token_seconds: float
+    time_to_first_token_seconds: Annotated[
+        float,
+        one_of(
+            VLLM_TTFT_BUCKETS,
+            f"one of vLLM's time-to-first-token buckets {list(VLLM_TTFT_BUCKETS)}",
+        ),
+    ]
     objective: float = Field(gt=0.9, lt=1.0)
-
-    @field_validator("time_to_first_token_seconds")
-    @classmethod
-    def _bucket(cls, value: float) -> float:
-        if value not in VLLM_TTFT_BUCKETS:
-            raise ValueError(f"one of vLLM's time-to-first-token buckets {list(VLLM_TTFT_BUCKETS)}")
-        return value
 
 
 class ObservabilitySpec(_Strict):
