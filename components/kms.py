@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Literal
 
@@ -32,7 +33,8 @@ ROTATION_PERIOD_DAYS = 365
 
 @component_args
 class KmsArgs:
-    environment: str = arg("environment name; prefixes every alias (`alias/<env>-<purpose>`)")
+    environment: str = arg("environment name, in every key's description")
+    alias_prefix: str = arg("every alias is `<alias_prefix><purpose>` (stacks/naming.py)")
     account_id: str = arg("the only account the key policies trust")
     region: str = arg("region of the CloudWatch Logs service principal")
     purposes: Sequence[KeyPurpose] = arg(
@@ -57,6 +59,14 @@ def validate_kms_args(args: KmsArgs) -> list[str]:
         problems.append(f"purposes: got {list(args.purposes)}; expected each purpose once")
     if not (args.account_id.isdigit() and len(args.account_id) == 12):
         problems.append(f"account_id: got {args.account_id!r}; expected 12 digits")
+    # KMS refuses names outside `alias/`, and keeps `alias/aws/` for AWS-managed keys.
+    if not re.fullmatch(r"alias/[\w/-]+", args.alias_prefix) or args.alias_prefix.startswith(
+        "alias/aws/"
+    ):
+        problems.append(
+            f"alias_prefix: got {args.alias_prefix!r}; expected `alias/` then letters, digits, "
+            "/ _ -, not `alias/aws/` (AWS's own)"
+        )
     return problems
 
 
@@ -236,7 +246,7 @@ class Kms(pulumi.ComponentResource):
             self.keys[purpose] = key
             self.aliases[purpose] = aws.kms.Alias(
                 f"{name}-{purpose}",
-                name=f"alias/{args.environment}-{purpose}",
+                name=f"{args.alias_prefix}{purpose}",
                 target_key_id=key.key_id,
                 opts=child,
             )

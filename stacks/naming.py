@@ -49,6 +49,12 @@ class Names:
         return self.bucket("pulumi-state")
 
     @property
+    def key_alias_prefix(self) -> str:
+        """KMS aliases are `alias/<env>-<purpose>`: named by environment before the prefix
+        existed, and kept, since scripts and people look keys up by these names."""
+        return f"alias/{self.environment}-"
+
+    @property
     def flow_log_group(self) -> str:
         """The VPC's flow-log group (named by environment before the prefix existed: renaming a
         log group replaces it and loses its history)."""

@@ -204,6 +204,7 @@ def foundation(setting: Setting) -> Foundation:
         spec.name,
         KmsArgs(
             environment=spec.name,
+            alias_prefix=spec.names.key_alias_prefix,
             account_id=spec.account_id,
             region=spec.region,
             volume_service_role_arns=[autoscaling_role_arn(spec)],

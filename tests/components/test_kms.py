@@ -10,7 +10,9 @@ import pytest
 from components.kms import KEY_PURPOSES, Kms, KmsArgs, validate_kms_args
 from tests.recording import ACCOUNT, REGION, policy
 
-ARGS = KmsArgs(environment="staging", account_id=ACCOUNT, region=REGION)
+ARGS = KmsArgs(
+    environment="staging", alias_prefix="alias/staging-", account_id=ACCOUNT, region=REGION
+)
 
 
 @pytest.fixture
@@ -113,6 +115,8 @@ def test_protection_reaches_every_key_and_alias(protected, record):
             "purposes: got ['logs', 'logs']; expected each purpose once",
         ),
         ({"account_id": "1234"}, "account_id: got '1234'; expected 12 digits"),
+        ({"alias_prefix": "alias/aws/ml-"}, "alias_prefix: got 'alias/aws/ml-'; expected"),
+        ({"alias_prefix": "staging-"}, "alias_prefix: got 'staging-'; expected `alias/`"),
     ],
 )
 def test_validation_reports_each_problem(overrides, expected):

@@ -86,11 +86,18 @@ def test_network_args_name_every_problem():
 
 
 def test_kms_args_name_every_problem():
-    args = replace(test_kms.ARGS, purposes=("logs", "logs", "backups"), account_id="1234")
+    args = replace(
+        test_kms.ARGS,
+        purposes=("logs", "logs", "backups"),
+        account_id="1234",
+        alias_prefix="alias/aws/",
+    )
     assert validate_kms_args(args) == [
         "purposes: got ['backups']; expected some of ['cluster', 'storage', 'logs']",
         "purposes: got ['logs', 'logs', 'backups']; expected each purpose once",
         "account_id: got '1234'; expected 12 digits",
+        "alias_prefix: got 'alias/aws/'; expected `alias/` then letters, digits, / _ -, not "
+        "`alias/aws/` (AWS's own)",
     ]
 
 
