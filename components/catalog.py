@@ -24,6 +24,9 @@ KARPENTER_VERSION = "1.14.1"
 # The EKS-optimized AL2023 release Karpenter nodes boot (the alias picks the NVIDIA variant for
 # GPU instances); pinned so a new AMI rolls out only when this changes.
 AMI_ALIAS = "al2023@v20260903"
+# Kueue's chart (oci://registry.k8s.io/kueue/charts/kueue): v0.19.2 is the newest release
+# upstream (tag 2026-08-20, commit 8eab6877); its CRDs serve v1beta2 as the storage version.
+KUEUE_VERSION = "0.19.2"
 # NVIDIA device plugin chart (https://nvidia.github.io/k8s-device-plugin).
 NVIDIA_DEVICE_PLUGIN_VERSION = "0.19.3"
 # AWS EFA device plugin chart (https://aws.github.io/eks-charts): exposes

@@ -1,0 +1,339 @@
+"""GPU governance across teams with Kueue: one ResourceFlavor per GPU pool, one ClusterQueue per
+team in the environment's cohort (a nominal quota per flavor, borrowing and lending limits,
+fair sharing, preemption within the cohort), a `default` LocalQueue in every team namespace, and
+the priority classes that order serving above training above notebooks and batch.
+
+Nothing in a team namespace bypasses it: Kueue manages every Job, Kubeflow TrainJob, pod and
+Deployment there even without a queue label (`manageJobsWithoutQueueName`, limited to the team
+namespaces by `managedJobsNamespaceSelector`), and a `default` LocalQueue gives those a queue
+(LocalQueueDefaulting, stable since v0.17). The controller needs no AWS access: no Pod Identity
+role, a restricted, default-deny namespace.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+import yaml
+
+from components.args import arg, component_args
+from components.finops import TEAM_TAG
+from components.gpu_pools import GPU
+from components.namespaces import (
+    default_deny,
+    dns_egress,
+    namespace_peer,
+    pod_security,
+    ports,
+    to_cidr,
+)
+from components.observability import NAMESPACE as MONITORING_NAMESPACE
+from components.placement import NODE_CLASS_LABEL, SYSTEM_NODE_CLASS, SYSTEM_TOLERATION
+
+NAMESPACE = "kueue-system"
+CHART_REPO = "oci://registry.k8s.io/kueue/charts/kueue"
+IMAGE = "registry.k8s.io/kueue/kueue"
+API = "kueue.x-k8s.io/v1beta2"
+WEBHOOK_PORT = 9443
+METRICS_PORT = 8443
+# The LocalQueue Kueue assigns to a workload without a queue label (LocalQueueDefaulting).
+DEFAULT_LOCAL_QUEUE = "default"
+# What a workload names as `kueue.x-k8s.io/priority-class`: serving is never preempted by the
+# others, training preempts notebooks and batch.
+PRIORITIES: Mapping[str, int] = {"serving": 1000, "training": 500, "notebooks": 100, "batch": 100}
+# Kueue's integrations this platform uses, as its configuration names them; each is checked
+# against the frameworks Kueue v0.19 knows (its chart's values list them).
+FRAMEWORKS = ("batch/job", "trainer.kubeflow.org/trainjob", "pod", "deployment", "statefulset")
+
+
+@component_args
+class Flavor:
+    """A Karpenter GPU pool as Kueue sees it."""
+
+    name: str = arg("the pool's name: the flavor is named after it")
+    gpu_limit: int = arg("the NodePool's `nvidia.com/gpu` limit: what the flavor can ever hold")
+
+
+@component_args
+class TeamQueue:
+    """A team's share of the GPUs: what it is guaranteed, what it may borrow and lend."""
+
+    team: str = arg("the team's name")
+    namespace: str = arg("the team's namespace, where its `default` LocalQueue lives")
+    nominal: Mapping[str, int] = arg("flavor -> GPUs guaranteed to the team")
+    borrowing_limit: int = arg("GPUs it may borrow beyond nominal, per flavor, when others idle")
+    lending_limit: int | None = arg(
+        "GPUs of its nominal quota it lends at most, per flavor; None lends all it does not use",
+        default=None,
+    )
+    weight: int = arg("fair-sharing weight: its share of what the cohort has spare", default=1)
+
+
+@component_args
+class KueueArgs:
+    chart_version: str = arg("the Kueue chart (oci://registry.k8s.io/kueue/charts/kueue), catalog")
+    cohort: str = arg("the environment's cohort: every team queue borrows and lends within it")
+    flavors: Sequence[Flavor] = arg("one per GPU pool")
+    queues: Sequence[TeamQueue] = arg("one per team")
+    vpc_cidr: str = arg("the VPC: where the API server calls Kueue's webhooks from")
+    kubernetes_provider: pulumi.ProviderResource = arg("the cluster's Kubernetes provider")
+
+
+def validate_kueue_args(args: KueueArgs) -> list[str]:
+    """What the cohort can hold: per flavor, the teams' nominal quotas within the pool's limit;
+    every nominal quota on a flavor that exists."""
+    problems = []
+    limits = {f.name: f.gpu_limit for f in args.flavors}
+    for queue in args.queues:
+        unknown = sorted(set(queue.nominal) - set(limits))
+        if unknown:
+            problems.append(
+                f"queues[{queue.team}].nominal: got flavors {unknown}; expected some of "
+                f"{sorted(limits)}"
+            )
+        if queue.borrowing_limit < 0 or (queue.lending_limit or 0) < 0:
+            problems.append(f"queues[{queue.team}]: borrowing and lending limits are >= 0")
+    for flavor, limit in limits.items():
+        total = sum(q.nominal.get(flavor, 0) for q in args.queues)
+        if total > limit:
+            problems.append(
+                f"flavors[{flavor}]: got nominal quotas summing to {total} GPUs; expected at most "
+                f"the pool's limit {limit}"
+            )
+    return problems
+
+
+def kueue_values(chart_version: str, team_label: str) -> dict[str, Any]:
+    configuration = {
+        "apiVersion": "config.kueue.x-k8s.io/v1beta2",
+        "kind": "Configuration",
+        "health": {"healthProbeBindAddress": ":8081"},
+        "metrics": {"bindAddress": f":{METRICS_PORT}"},
+        "webhook": {"port": WEBHOOK_PORT},
+        "leaderElection": {"leaderElect": True, "resourceName": "c1f6bfd2.kueue.x-k8s.io"},
+        # Every workload of a team namespace is Kueue's, labelled or not: none bypasses quota.
+        "manageJobsWithoutQueueName": True,
+        "managedJobsNamespaceSelector": {
+            "matchExpressions": [{"key": team_label, "operator": "Exists"}]
+        },
+        # A pod the pool's node never got ready for (spot reclaimed before start) goes back to
+        # the queue instead of holding quota.
+        "waitForPodsReady": {
+            "timeout": "10m",
+            "blockAdmission": False,
+            "requeuingStrategy": {"timestamp": "Eviction", "backoffBaseSeconds": 60},
+        },
+        "fairSharing": {"preemptionStrategies": ["LessThanOrEqualToFinalShare"]},
+        "integrations": {"frameworks": list(FRAMEWORKS)},
+    }
+    return {
+        "enablePrometheus": True,
+        "controllerManager": {
+            "replicas": 2,
+            "podDisruptionBudget": {"enabled": True, "minAvailable": 1},
+            "manager": {
+                "image": {
+                    "repository": IMAGE,
+                    "tag": f"v{chart_version}",
+                    "pullPolicy": "IfNotPresent",
+                },
+                "priorityClassName": "system-cluster-critical",
+            },
+            # On the system nodes, like the other platform services (the chart has no affinity).
+            "nodeSelector": {NODE_CLASS_LABEL: SYSTEM_NODE_CLASS},
+            "tolerations": [SYSTEM_TOLERATION],
+        },
+        "managerConfig": {"controllerManagerConfigYaml": yaml.safe_dump(configuration)},
+    }
+
+
+def flavor_spec(flavor: Flavor) -> dict[str, Any]:
+    """Admitted pods land on the pool's nodes: its label as their node selector, its GPU taint
+    tolerated (Kueue adds both), so a team writes neither."""
+    return {
+        "nodeLabels": {"mlplat.io/gpu-pool": flavor.name},
+        "tolerations": [{"key": GPU, "operator": "Equal", "value": "true", "effect": "NoSchedule"}],
+    }
+
+
+def cluster_queue_name(queue: TeamQueue) -> str:
+    return f"team-{queue.team}"
+
+
+def cluster_queue_spec(queue: TeamQueue, cohort: str, flavors: Sequence[Flavor]) -> dict[str, Any]:
+    resources = []
+    for flavor in flavors:
+        quota: dict[str, Any] = {
+            "name": GPU,
+            "nominalQuota": queue.nominal.get(flavor.name, 0),
+            "borrowingLimit": queue.borrowing_limit,
+        }
+        if queue.lending_limit is not None:
+            quota["lendingLimit"] = min(queue.lending_limit, queue.nominal.get(flavor.name, 0))
+        resources.append({"name": flavor.name, "resources": [quota]})
+    return {
+        "cohortName": cohort,
+        "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": queue.namespace}},
+        "queueingStrategy": "BestEffortFIFO",
+        "resourceGroups": [{"coveredResources": [GPU], "flavors": resources}],
+        "fairSharing": {"weight": queue.weight},
+        # Take back what was lent, from anyone; within the queue and when borrowing, only from
+        # lower priorities: serving is never preempted by training.
+        "preemption": {
+            "reclaimWithinCohort": "Any",
+            "withinClusterQueue": "LowerPriority",
+            "borrowWithinCohort": {
+                "policy": "LowerPriority",
+                "maxPriorityThreshold": PRIORITIES["training"],
+            },
+        },
+    }
+
+
+class WorkloadPriorityClass(pulumi.CustomResource):
+    """Kueue's priority class: `value` and `description` sit at the top level, beside
+    `metadata`, which the Python SDK's `CustomResource` (metadata and spec only) cannot send;
+    registered under the same type token it would use."""
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        class_name: str,
+        value: int,
+        description: str,
+        opts: pulumi.ResourceOptions,
+    ):
+        body = {
+            "apiVersion": API,
+            "kind": "WorkloadPriorityClass",
+            "metadata": {"name": class_name},
+            "value": value,
+            "description": description,
+        }
+        super().__init__(f"kubernetes:{API}:WorkloadPriorityClass", name, body, opts)
+
+
+class Kueue(pulumi.ComponentResource):
+    """The Kueue controller, its flavors, cohort, team queues and priority classes."""
+
+    def __init__(self, name: str, args: KueueArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("mlplat:kueue:Kueue", name, None, opts)
+        if problems := validate_kueue_args(args):
+            raise ValueError(f"Kueue {name}: " + "; ".join(problems))
+        on_cluster = pulumi.ResourceOptions(parent=self, provider=args.kubernetes_provider)
+        meta = k8s.meta.v1.ObjectMetaArgs
+        self.namespace = k8s.core.v1.Namespace(
+            f"{name}-namespace",
+            metadata=meta(name=NAMESPACE, labels=pod_security("restricted")),
+            opts=on_cluster,
+        )
+        inside = pulumi.ResourceOptions.merge(
+            on_cluster, pulumi.ResourceOptions(depends_on=[self.namespace])
+        )
+        self._network(name, args, inside)
+        self.chart = k8s.helm.v4.Chart(
+            f"{name}-kueue",
+            name="kueue",
+            chart=CHART_REPO,
+            version=args.chart_version,
+            namespace=NAMESPACE,
+            values=kueue_values(args.chart_version, TEAM_TAG),
+            opts=inside,
+        )
+        # Kueue's kinds, once its CRDs and webhooks serve.
+        after = pulumi.ResourceOptions.merge(
+            on_cluster, pulumi.ResourceOptions(depends_on=[self.chart])
+        )
+        custom = k8s.apiextensions.CustomResource
+        self.priority_classes = [
+            WorkloadPriorityClass(
+                f"{name}-priority-{purpose}",
+                class_name=purpose,
+                value=value,
+                description=f"mlplat: {purpose} workloads",
+                opts=after,
+            )
+            for purpose, value in PRIORITIES.items()
+        ]
+        self.flavors = [
+            custom(
+                f"{name}-flavor-{flavor.name}",
+                api_version=API,
+                kind="ResourceFlavor",
+                metadata=meta(name=flavor.name),
+                spec=flavor_spec(flavor),
+                opts=after,
+            )
+            for flavor in args.flavors
+        ]
+        self.cohort = custom(
+            f"{name}-cohort",
+            api_version=API,
+            kind="Cohort",
+            metadata=meta(name=args.cohort),
+            spec={},
+            opts=after,
+        )
+        queued = pulumi.ResourceOptions.merge(
+            after, pulumi.ResourceOptions(depends_on=[*self.flavors, self.cohort])
+        )
+        self.cluster_queues: dict[str, k8s.apiextensions.CustomResource] = {}
+        self.local_queues: dict[str, k8s.apiextensions.CustomResource] = {}
+        for queue in args.queues:
+            cluster_queue = custom(
+                f"{name}-{queue.team}",
+                api_version=API,
+                kind="ClusterQueue",
+                metadata=meta(name=cluster_queue_name(queue)),
+                spec=cluster_queue_spec(queue, args.cohort, args.flavors),
+                opts=queued,
+            )
+            self.cluster_queues[queue.team] = cluster_queue
+            self.local_queues[queue.team] = custom(
+                f"{name}-{queue.team}-default",
+                api_version=API,
+                kind="LocalQueue",
+                metadata=meta(name=DEFAULT_LOCAL_QUEUE, namespace=queue.namespace),
+                spec={"clusterQueue": cluster_queue_name(queue)},
+                opts=pulumi.ResourceOptions.merge(
+                    queued, pulumi.ResourceOptions(depends_on=[cluster_queue])
+                ),
+            )
+        self.register_outputs(
+            {
+                "namespace": self.namespace.metadata.name,
+                "cohort": args.cohort,
+                "cluster_queues": {q.team: cluster_queue_name(q) for q in args.queues},
+            }
+        )
+
+    def _network(self, name: str, args: KueueArgs, inside: pulumi.ResourceOptions) -> None:
+        """kueue-system: default-deny, then the API server's webhook calls and Prometheus's
+        scrapes in, the API server and DNS out."""
+        net = k8s.networking.v1
+        default_deny(f"{name}-default-deny", NAMESPACE, inside)
+        net.NetworkPolicy(
+            f"{name}-allow",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name="kueue", namespace=NAMESPACE),
+            spec=net.NetworkPolicySpecArgs(
+                pod_selector=k8s.meta.v1.LabelSelectorArgs(),
+                policy_types=["Ingress", "Egress"],
+                ingress=[
+                    net.NetworkPolicyIngressRuleArgs(
+                        from_=[
+                            net.NetworkPolicyPeerArgs(ip_block=net.IPBlockArgs(cidr=args.vpc_cidr))
+                        ],
+                        ports=ports(WEBHOOK_PORT),
+                    ),
+                    net.NetworkPolicyIngressRuleArgs(
+                        from_=[namespace_peer(MONITORING_NAMESPACE)], ports=ports(METRICS_PORT)
+                    ),
+                ],
+                egress=[dns_egress(), to_cidr(args.vpc_cidr, 443)],
+            ),
+            opts=inside,
+        )

@@ -1,0 +1,252 @@
+"""Kueue: the controller restricted and default-deny on the system nodes, one flavor per GPU pool,
+one ClusterQueue per team in the cohort, a `default` LocalQueue per team namespace, and the
+priority classes; every Kueue object valid against the real v0.19.2 CRDs."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+import pytest
+import yaml
+
+from components.catalog import KUEUE_VERSION
+from components.kueue import (
+    FRAMEWORKS,
+    Flavor,
+    Kueue,
+    KueueArgs,
+    TeamQueue,
+    validate_kueue_args,
+)
+from mlplat.chart_values import upstream_cache
+from mlplat.k8s_schema import validate
+from tests.components.builders import kubernetes
+
+FLAVORS = [Flavor(name="training", gpu_limit=8), Flavor(name="inference", gpu_limit=8)]
+QUEUES = [
+    TeamQueue(
+        team="fraud-models",
+        namespace="team-fraud-models",
+        nominal={"training": 4, "inference": 2},
+        borrowing_limit=4,
+        lending_limit=2,
+        weight=2,
+    ),
+    TeamQueue(
+        team="recommendations",
+        namespace="team-recommendations",
+        nominal={"training": 4},
+        borrowing_limit=2,
+    ),
+]
+KIND = "kubernetes:kueue.x-k8s.io/v1beta2:"
+
+
+def args(**overrides) -> KueueArgs:
+    values = {
+        "chart_version": KUEUE_VERSION,
+        "cohort": "mlplat-prod",
+        "flavors": FLAVORS,
+        "queues": QUEUES,
+        "vpc_cidr": "10.30.0.0/16",
+        "kubernetes_provider": kubernetes(),
+    }
+    values.update(overrides)
+    return KueueArgs(**values)
+
+
+def as_state(inputs: dict) -> dict:
+    """Inputs as the engine hands them to the provider: the SDK sends numbers as doubles, and
+    an integral one is an integer in the JSON the API server gets."""
+    return json.loads(
+        json.dumps(inputs),
+        parse_float=lambda s: int(float(s)) if float(s).is_integer() else float(s),
+    )
+
+
+@pytest.fixture(scope="module")
+def kueue():
+    from tests.recording import record
+
+    return record(lambda: Kueue("prod", args()))
+
+
+def test_children(kueue):
+    component = kueue.one("mlplat:kueue:Kueue")
+    assert kueue.child_types(component.urn) == Counter(
+        {
+            "kubernetes:core/v1:Namespace": 1,
+            "kubernetes:networking.k8s.io/v1:NetworkPolicy": 2,
+            "kubernetes:helm.sh/v4:Chart": 1,
+            f"{KIND}WorkloadPriorityClass": 4,
+            f"{KIND}ResourceFlavor": 2,
+            f"{KIND}Cohort": 1,
+            f"{KIND}ClusterQueue": 2,
+            f"{KIND}LocalQueue": 2,
+        }
+    )
+
+
+def test_the_controller_is_restricted_pinned_and_on_the_system_nodes(kueue):
+    namespace = kueue.one("kubernetes:core/v1:Namespace").inputs["metadata"]
+    assert namespace["name"] == "kueue-system"
+    assert namespace["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
+    chart = kueue.one("kubernetes:helm.sh/v4:Chart").inputs
+    assert (chart["chart"], chart["version"], chart["namespace"]) == (
+        "oci://registry.k8s.io/kueue/charts/kueue",
+        "0.19.2",
+        "kueue-system",
+    )
+    manager = chart["values"]["controllerManager"]
+    # The chart in git names a staging image and `Always`; the release pins these.
+    assert manager["manager"]["image"] == {
+        "repository": "registry.k8s.io/kueue/kueue",
+        "tag": "v0.19.2",
+        "pullPolicy": "IfNotPresent",
+    }
+    assert manager["nodeSelector"] == {"mlplat.io/node-class": "system"}
+    assert manager["tolerations"] == [
+        {"key": "CriticalAddonsOnly", "operator": "Exists", "effect": "NoSchedule"}
+    ]
+    assert manager["replicas"] == 2 and manager["podDisruptionBudget"]["enabled"] is True
+
+
+def test_no_workload_of_a_team_namespace_bypasses_kueue(kueue):
+    values = kueue.one("kubernetes:helm.sh/v4:Chart").inputs["values"]
+    config = yaml.safe_load(values["managerConfig"]["controllerManagerConfigYaml"])
+    assert config["manageJobsWithoutQueueName"] is True
+    assert config["managedJobsNamespaceSelector"] == {
+        "matchExpressions": [{"key": "mlplat.io/team", "operator": "Exists"}]
+    }
+    assert config["integrations"]["frameworks"] == list(FRAMEWORKS)
+    for team in ("fraud-models", "recommendations"):
+        queue = kueue.one(f"{KIND}LocalQueue", f"prod-{team}-default").inputs
+        assert queue["metadata"] == {"name": "default", "namespace": f"team-{team}"}
+        assert queue["spec"] == {"clusterQueue": f"team-{team}"}
+
+
+def test_the_integrations_are_frameworks_kueue_v0_19_knows():
+    """Read from the chart's own values at the pinned tag, not from this project."""
+    values = upstream_cache() / "charts" / "kueue" / KUEUE_VERSION / "values.yaml"
+    shipped = yaml.safe_load(values.read_text())["managerConfig"]["controllerManagerConfigYaml"]
+    commented = {
+        line.strip().lstrip("#").strip().removeprefix("- ").strip('"')
+        for line in shipped.splitlines()
+        if line.strip().lstrip("#").strip().startswith("- ")
+    }
+    assert set(FRAMEWORKS) <= commented
+
+
+def test_a_team_queue_guarantees_nominal_borrows_lends_and_preempts_by_priority(kueue):
+    spec = kueue.one(f"{KIND}ClusterQueue", "prod-fraud-models").inputs["spec"]
+    assert spec == {
+        "cohortName": "mlplat-prod",
+        "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "team-fraud-models"}},
+        "queueingStrategy": "BestEffortFIFO",
+        "resourceGroups": [
+            {
+                "coveredResources": ["nvidia.com/gpu"],
+                "flavors": [
+                    {
+                        "name": "training",
+                        "resources": [
+                            {
+                                "name": "nvidia.com/gpu",
+                                "nominalQuota": 4,
+                                "borrowingLimit": 4,
+                                "lendingLimit": 2,
+                            }
+                        ],
+                    },
+                    {
+                        "name": "inference",
+                        "resources": [
+                            {
+                                "name": "nvidia.com/gpu",
+                                "nominalQuota": 2,
+                                "borrowingLimit": 4,
+                                "lendingLimit": 2,
+                            }
+                        ],
+                    },
+                ],
+            }
+        ],
+        "fairSharing": {"weight": 2},
+        "preemption": {
+            "reclaimWithinCohort": "Any",
+            "withinClusterQueue": "LowerPriority",
+            "borrowWithinCohort": {"policy": "LowerPriority", "maxPriorityThreshold": 500},
+        },
+    }
+
+
+def test_flavors_send_admitted_pods_to_their_pool(kueue):
+    spec = kueue.one(f"{KIND}ResourceFlavor", "prod-flavor-training").inputs["spec"]
+    assert spec == {
+        "nodeLabels": {"mlplat.io/gpu-pool": "training"},
+        "tolerations": [
+            {"key": "nvidia.com/gpu", "operator": "Equal", "value": "true", "effect": "NoSchedule"}
+        ],
+    }
+
+
+def test_serving_outranks_training_outranks_notebooks_and_batch(kueue):
+    values = {
+        r.inputs["metadata"]["name"]: r.inputs["value"]
+        for r in kueue.of_type(f"{KIND}WorkloadPriorityClass")
+    }
+    assert values["serving"] > values["training"] > values["notebooks"] == values["batch"]
+
+
+def test_every_kueue_object_is_valid_against_the_real_crds(kueue):
+    folder = upstream_cache() / "crds" / "kueue" / f"v{KUEUE_VERSION}"
+    crds = [yaml.safe_load(p.read_text()) for p in sorted(folder.glob("*.yaml"))]
+    objects = [
+        (
+            r.urn,
+            {"apiVersion": "kueue.x-k8s.io/v1beta2", "kind": r.type.rsplit(":", 1)[1]}
+            | as_state(r.inputs),
+        )
+        for r in kueue.records
+        if r.type.startswith(KIND)
+    ]
+    result = validate(objects, crds)
+    assert result.custom == 11 and result.not_validated == []
+    assert result.findings == []
+
+
+def test_a_misspelt_field_is_caught_by_the_crd_check():
+    """The check above can fail: a field v1beta2 does not have is pruned, and named."""
+    folder = upstream_cache() / "crds" / "kueue" / f"v{KUEUE_VERSION}"
+    crds = [yaml.safe_load(p.read_text()) for p in sorted(folder.glob("*.yaml"))]
+    wrong = {
+        "apiVersion": "kueue.x-k8s.io/v1beta2",
+        "kind": "ClusterQueue",
+        "metadata": {"name": "team-x"},
+        "spec": {"cohort": "mlplat-prod"},  # v1beta1's spelling
+    }
+    (finding,) = validate([("test", wrong)], crds).findings
+    assert "spec.cohort" in finding.message
+
+
+def test_validation_names_every_problem():
+    queues = [
+        TeamQueue(
+            team="a", namespace="team-a", nominal={"training": 6, "gpu-x": 1}, borrowing_limit=-1
+        ),
+        TeamQueue(team="b", namespace="team-b", nominal={"training": 4}, borrowing_limit=0),
+    ]
+    assert validate_kueue_args(args(queues=queues)) == [
+        "queues[a].nominal: got flavors ['gpu-x']; expected some of ['inference', 'training']",
+        "queues[a]: borrowing and lending limits are >= 0",
+        "flavors[training]: got nominal quotas summing to 10 GPUs; expected at most the pool's "
+        "limit 8",
+    ]
+
+
+def test_a_cohort_promising_more_than_a_pool_holds_is_refused(record):
+    over = [TeamQueue(team="a", namespace="team-a", nominal={"inference": 9}, borrowing_limit=0)]
+    with pytest.raises(ValueError, match=r"Kueue prod: flavors\[inference\]: got nominal quotas"):
+        record(lambda: Kueue("prod", args(queues=over)))
