@@ -12,7 +12,11 @@ that register the same number of resources under the same monitor and build the 
 `ratio` is ours over the bare floor; `vs typed` is ours over the typed floor, i.e. what this
 project's own code adds. Then the cold wall time of `mlplat synth --all` in a fresh process.
 
-Targets (issue 3): ratio <= 1.5; all three environments in under 15 s on 2 cores.
+Then a generated environment, prod with 50 teams and 10 GPU pools (issue 18), through the same
+program: its resources and time beside prod's, and how time grew against resources.
+
+Targets (issue 3): ratio <= 1.5; all three environments in under 15 s on 2 cores. Issue 18:
+synthesis time grows linearly with resources (10x resources <= 11x time).
 
     .venv/bin/python benchmarks/synth.py [--repeat N]
 """
@@ -33,9 +37,17 @@ import pulumi
 import pulumi_aws as aws
 
 from mlplat.mock_cloud import MockCloud
-from mlplat.synth import build_state, synthesize
+from mlplat.synth import build_state, project_name, stack_config, synthesize
 from mlplat.synth import run_program as run_under_mocks
-from stacks.environment import known_environments
+from stacks import program
+from stacks.environment import (
+    EnvironmentSpec,
+    environment_file,
+    known_environments,
+    load_environment,
+    parse_stack_file,
+    validate_environment,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -64,6 +76,53 @@ def floor(count: int, typed: bool) -> None:
     build_state(monitor)
 
 
+def scaled_prod(teams: int, pools: int) -> EnvironmentSpec:
+    """prod's file with `teams` teams and `pools` on-demand GPU pools, validated like any file
+    (against the real dev and staging), so the program sees a real spec."""
+    raw = parse_stack_file(environment_file("prod").read_text(encoding="utf-8"), "prod")
+    ceiling = raw["gpu"]["max_gpus_per_pool"]
+    raw["gpu"]["pools"] = [
+        {
+            "name": f"pool-{i}",
+            "workload": "inference" if i == 0 else "training",
+            "instance_families": ["g6"],
+            "capacity_types": ["on-demand"],
+            "gpu_limit": ceiling,
+        }
+        for i in range(pools)
+    ]
+    template = raw["teams"][0]
+    raw["teams"] = [
+        {**template, "name": f"team-{i:02d}", "owners": [f"lead-{i:02d}@example.com"]}
+        for i in range(teams)
+    ]
+    served = raw.get("serving", {}).get("models", [])
+    for model in served:
+        model["team"] = "team-00"
+    siblings = {
+        name: parse_stack_file(environment_file(name).read_text(encoding="utf-8"), name)
+        for name in ("dev", "staging")
+    }
+    return validate_environment("prod", raw, siblings, "generated prod (50 teams, 10 pools)")
+
+
+def synthesize_spec(spec: EnvironmentSpec) -> int:
+    """The stack program for `spec` under the mock monitor; the resources it registered."""
+    config = parse_stack_file(environment_file(spec.name).read_text(encoding="utf-8"), spec.name)
+    source = load_environment("staging")
+    cloud = MockCloud(
+        account_id=spec.account_id, region=spec.region, availability_zones=spec.availability_zones
+    )
+    monitor = run_under_mocks(
+        lambda: program.build(spec, source=source, targets=[]),
+        project=project_name(),
+        stack=spec.name,
+        config=stack_config({"mlplat:environment": config}),
+        cloud=cloud,
+    )
+    return len(build_state(monitor)["deployment"]["resources"]) - 1
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=7)
@@ -86,6 +145,18 @@ def main() -> None:
             f"{env:<9}{count:>10}{ours * 1000:>7.0f}ms{bare * 1000:>7.0f}ms{typed * 1000:>7.0f}ms"
             f"{ours / bare:>8.2f}{ours / typed:>10.2f}{ours / count * 1000:>8.2f}ms"
         )
+
+    shipped = load_environment("prod")
+    scaled = scaled_prod(teams=50, pools=10)
+    base_count, scaled_count = synthesize_spec(shipped), synthesize_spec(scaled)
+    base_time = median_seconds(lambda: synthesize_spec(shipped), repeat)
+    scaled_time = median_seconds(lambda: synthesize_spec(scaled), repeat)
+    print(
+        f"{'prod':<9}{base_count:>10}{base_time * 1000:>7.0f}ms   (the program alone)\n"
+        f"{'50x10':<9}{scaled_count:>10}{scaled_time * 1000:>7.0f}ms   50 teams, 10 GPU pools: "
+        f"{scaled_count / base_count:.2f}x resources, {scaled_time / base_time:.2f}x time "
+        f"(linear: time/resources {scaled_time / base_time / (scaled_count / base_count):.2f})"
+    )
 
     with tempfile.TemporaryDirectory() as out:
         started = time.perf_counter()
