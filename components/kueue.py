@@ -180,15 +180,13 @@ def cluster_queue_spec(queue: TeamQueue, cohort: str, flavors: Sequence[Flavor])
         "queueingStrategy": "BestEffortFIFO",
         "resourceGroups": [{"coveredResources": [GPU], "flavors": resources}],
         "fairSharing": {"weight": queue.weight},
-        # Take back what was lent, from anyone; within the queue and when borrowing, only from
-        # lower priorities: serving is never preempted by training.
+        # Preemption takes only lower priorities, to take back lent quota or within the queue:
+        # serving is never preempted by training, even on borrowed GPUs. Between queues, Fair
+        # Sharing's strategies decide the rest; `borrowWithinCohort` is for Classical Preemption
+        # only (the v0.19.2 CRD says so), so it is not set.
         "preemption": {
-            "reclaimWithinCohort": "Any",
+            "reclaimWithinCohort": "LowerPriority",
             "withinClusterQueue": "LowerPriority",
-            "borrowWithinCohort": {
-                "policy": "LowerPriority",
-                "maxPriorityThreshold": PRIORITIES["training"],
-            },
         },
     }
 

@@ -139,6 +139,7 @@ def test_the_integrations_are_frameworks_kueue_v0_19_knows():
 
 
 def test_a_team_queue_guarantees_nominal_borrows_lends_and_preempts_by_priority(kueue):
+    """With Fair Sharing on, Kueue takes no `borrowWithinCohort` (Classical Preemption only)."""
     spec = kueue.one(f"{KIND}ClusterQueue", "prod-fraud-models").inputs["spec"]
     assert spec == {
         "cohortName": "mlplat-prod",
@@ -175,9 +176,8 @@ def test_a_team_queue_guarantees_nominal_borrows_lends_and_preempts_by_priority(
         ],
         "fairSharing": {"weight": 2},
         "preemption": {
-            "reclaimWithinCohort": "Any",
+            "reclaimWithinCohort": "LowerPriority",
             "withinClusterQueue": "LowerPriority",
-            "borrowWithinCohort": {"policy": "LowerPriority", "maxPriorityThreshold": 500},
         },
     }
 
