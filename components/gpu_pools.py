@@ -21,6 +21,9 @@ PLUGIN_NAMESPACE = "nvidia-device-plugin"
 PLUGIN_REPO = "https://nvidia.github.io/k8s-device-plugin"
 EFA_PLUGIN_REPO = "https://aws.github.io/eks-charts"
 EFA_NODE_LABEL = "mlplat.io/efa"
+# Every GPU node carries its pool's name: what Kueue's flavor for the pool selects.
+POOL_LABEL = "mlplat.io/gpu-pool"
+WORKLOAD_LABEL = "mlplat.io/workload"
 # The plugins' own footprint is a few tens of MiB; the limits keep a leak on a GPU node from
 # starving the training pods beside it.
 PLUGIN_RESOURCES = {
@@ -87,9 +90,15 @@ class GpuPoolsArgs:
 
 def disruption(workload: str) -> dict:
     """Inference nodes are consolidated as soon as they idle or shrink; a training node only once
-    empty, so a running job is never moved."""
+    empty, so a running job is never moved (what `karpenter.sh/do-not-disrupt` on each training
+    pod would do, without relying on every team's pods carrying it)."""
     if workload == "training":
-        return {"consolidationPolicy": "WhenEmpty", "consolidateAfter": "10m"}
+        # Nor for drift (a new AMI): the node keeps its job until it empties, then goes.
+        return {
+            "consolidationPolicy": "WhenEmpty",
+            "consolidateAfter": "10m",
+            "budgets": [{"nodes": "0", "reasons": ["Drifted"]}],
+        }
     return {"consolidationPolicy": "WhenEmptyOrUnderutilized", "consolidateAfter": "5m"}
 
 
@@ -118,8 +127,8 @@ def node_pool_spec(pool: GpuPool, node_class: str) -> dict:
         node_class=node_class,
         labels={
             **pool.labels,
-            "mlplat.io/workload": pool.workload,
-            "mlplat.io/gpu-pool": pool.name,
+            WORKLOAD_LABEL: pool.workload,
+            POOL_LABEL: pool.name,
             "nvidia.com/gpu.present": "true",
             **({EFA_NODE_LABEL: "true"} if pool.efa else {}),
         },

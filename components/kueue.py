@@ -21,7 +21,7 @@ import yaml
 
 from components.args import arg, component_args
 from components.finops import TEAM_TAG
-from components.gpu_pools import GPU
+from components.gpu_pools import GPU, POOL_LABEL, WORKLOAD_LABEL
 from components.namespaces import (
     default_deny,
     dns_egress,
@@ -43,10 +43,23 @@ METRICS_PORT = 8443
 DEFAULT_LOCAL_QUEUE = "default"
 # What a workload names as `kueue.x-k8s.io/priority-class`: serving is never preempted by the
 # others, training preempts notebooks and batch.
-PRIORITIES: Mapping[str, int] = {"serving": 1000, "training": 500, "notebooks": 100, "batch": 100}
+PRIORITY_LABEL = "kueue.x-k8s.io/priority-class"
+SERVING_PRIORITY = "serving"
+PRIORITIES: Mapping[str, int] = {
+    SERVING_PRIORITY: 1000,
+    "training": 500,
+    "notebooks": 100,
+    "batch": 100,
+}
 # Kueue's integrations this platform uses, as its configuration names them; each is checked
 # against the frameworks Kueue v0.19 knows (its chart's values list them).
-FRAMEWORKS = ("batch/job", "trainer.kubeflow.org/trainjob", "pod", "deployment", "statefulset")
+# Kubeflow Trainer v2's TrainJob runs as a JobSet: both are named, so a TrainJob's JobSet and
+# Jobs are seen as its children, never queued twice. Pods of anything else (notebooks'
+# StatefulSets, KServe's Knative Deployments, Pipelines' Argo pods) are admitted one by one by
+# the `pod` integration; the `deployment` and `statefulset` integrations would relabel objects
+# their own controllers reconcile.
+FRAMEWORKS = ("batch/job", "jobset.x-k8s.io/jobset", "trainer.kubeflow.org/trainjob", "pod")
+CAPACITY_TYPE_LABEL = "karpenter.sh/capacity-type"
 
 
 @component_args
@@ -54,7 +67,20 @@ class Flavor:
     """A Karpenter GPU pool as Kueue sees it."""
 
     name: str = arg("the pool's name: the flavor is named after it")
+    workload: str = arg("the pool's workload label (training, inference)")
     gpu_limit: int = arg("the NodePool's `nvidia.com/gpu` limit: what the flavor can ever hold")
+    capacity_types: Sequence[str] = arg("the NodePool's capacity types (spot, on-demand)")
+
+
+@component_args
+class FlavorQuota:
+    """A team's GPUs in one flavor."""
+
+    nominal: int = arg("GPUs guaranteed to the team")
+    borrowing_limit: int = arg("GPUs it may borrow beyond nominal when others idle", default=0)
+    lending_limit: int | None = arg(
+        "GPUs of its nominal quota it lends at most; None lends all it does not use", default=None
+    )
 
 
 @component_args
@@ -63,12 +89,7 @@ class TeamQueue:
 
     team: str = arg("the team's name")
     namespace: str = arg("the team's namespace, where its `default` LocalQueue lives")
-    nominal: Mapping[str, int] = arg("flavor -> GPUs guaranteed to the team")
-    borrowing_limit: int = arg("GPUs it may borrow beyond nominal, per flavor, when others idle")
-    lending_limit: int | None = arg(
-        "GPUs of its nominal quota it lends at most, per flavor; None lends all it does not use",
-        default=None,
-    )
+    quotas: Mapping[str, FlavorQuota] = arg("flavor -> the team's GPUs there; none elsewhere")
     weight: int = arg("fair-sharing weight: its share of what the cohort has spare", default=1)
 
 
@@ -84,20 +105,27 @@ class KueueArgs:
 
 def validate_kueue_args(args: KueueArgs) -> list[str]:
     """What the cohort can hold: per flavor, the teams' nominal quotas within the pool's limit;
-    every nominal quota on a flavor that exists."""
+    every quota on a flavor that exists, its limits non-negative and lending within nominal."""
     problems = []
     limits = {f.name: f.gpu_limit for f in args.flavors}
     for queue in args.queues:
-        unknown = sorted(set(queue.nominal) - set(limits))
+        unknown = sorted(set(queue.quotas) - set(limits))
         if unknown:
             problems.append(
-                f"queues[{queue.team}].nominal: got flavors {unknown}; expected some of "
+                f"queues[{queue.team}].quotas: got flavors {unknown}; expected some of "
                 f"{sorted(limits)}"
             )
-        if queue.borrowing_limit < 0 or (queue.lending_limit or 0) < 0:
-            problems.append(f"queues[{queue.team}]: borrowing and lending limits are >= 0")
+        for flavor, quota in sorted(queue.quotas.items()):
+            where = f"queues[{queue.team}].quotas[{flavor}]"
+            if min(quota.nominal, quota.borrowing_limit, quota.lending_limit or 0) < 0:
+                problems.append(f"{where}: got a negative quota; expected GPUs >= 0")
+            if quota.lending_limit is not None and quota.lending_limit > quota.nominal:
+                problems.append(
+                    f"{where}.lending_limit: got {quota.lending_limit}; expected at most "
+                    f"nominal {quota.nominal}"
+                )
     for flavor, limit in limits.items():
-        total = sum(q.nominal.get(flavor, 0) for q in args.queues)
+        total = sum(q.quotas[flavor].nominal for q in args.queues if flavor in q.quotas)
         if total > limit:
             problems.append(
                 f"flavors[{flavor}]: got nominal quotas summing to {total} GPUs; expected at most "
@@ -121,11 +149,18 @@ def kueue_values(chart_version: str, team_label: str) -> dict[str, Any]:
         },
         # A pod the pool's node never got ready for (spot reclaimed before start) goes back to
         # the queue instead of holding quota.
+        # A spot node reclaimed under a running job: once a pod has been lost for
+        # `recoveryTimeout`, the job is suspended and requeued (it resumes from its last
+        # checkpoint) instead of holding quota or failing.
         "waitForPodsReady": {
             "timeout": "10m",
+            "recoveryTimeout": "5m",
             "blockAdmission": False,
             "requeuingStrategy": {"timestamp": "Eviction", "backoffBaseSeconds": 60},
         },
+        # Kueue governs GPUs only; CPU and memory stay with each namespace's ResourceQuota, so a
+        # CPU-only pod (a pipeline step, a notebook) is admitted at once with no flavor.
+        "resources": {"quotaCheckStrategy": "IgnoreUndeclared"},
         "fairSharing": {"preemptionStrategies": ["LessThanOrEqualToFinalShare"]},
         "integrations": {"frameworks": list(FRAMEWORKS)},
     }
@@ -151,10 +186,16 @@ def kueue_values(chart_version: str, team_label: str) -> dict[str, Any]:
 
 
 def flavor_spec(flavor: Flavor) -> dict[str, Any]:
-    """Admitted pods land on the pool's nodes: its label as their node selector, its GPU taint
-    tolerated (Kueue adds both), so a team writes neither."""
+    """Admitted pods land on the pool's nodes: its labels (and its capacity type where it has
+    one) as their node selector, its GPU taint tolerated (Kueue adds both), so a team writes
+    neither. Kueue matches a pod's node selector against these keys only: with the workload
+    label here, a serving pod (`mlplat.io/workload: inference`) is never given a training
+    flavor it could not schedule on."""
+    labels = {POOL_LABEL: flavor.name, WORKLOAD_LABEL: flavor.workload}
+    if len(flavor.capacity_types) == 1:
+        labels[CAPACITY_TYPE_LABEL] = flavor.capacity_types[0]
     return {
-        "nodeLabels": {"mlplat.io/gpu-pool": flavor.name},
+        "nodeLabels": labels,
         "tolerations": [{"key": GPU, "operator": "Equal", "value": "true", "effect": "NoSchedule"}],
     }
 
@@ -166,13 +207,14 @@ def cluster_queue_name(queue: TeamQueue) -> str:
 def cluster_queue_spec(queue: TeamQueue, cohort: str, flavors: Sequence[Flavor]) -> dict[str, Any]:
     resources = []
     for flavor in flavors:
+        share = queue.quotas.get(flavor.name) or FlavorQuota(nominal=0)
         quota: dict[str, Any] = {
             "name": GPU,
-            "nominalQuota": queue.nominal.get(flavor.name, 0),
-            "borrowingLimit": queue.borrowing_limit,
+            "nominalQuota": share.nominal,
+            "borrowingLimit": share.borrowing_limit,
         }
-        if queue.lending_limit is not None:
-            quota["lendingLimit"] = min(queue.lending_limit, queue.nominal.get(flavor.name, 0))
+        if share.lending_limit is not None:
+            quota["lendingLimit"] = share.lending_limit
         resources.append({"name": flavor.name, "resources": [quota]})
     return {
         "cohortName": cohort,

@@ -69,3 +69,16 @@ def cheapest_gpu_hour(prices: Prices, families: Iterable[str]) -> float:
         for t, spec in prices.ec2.items()
         if spec.get("gpus") and t.split(".")[0] in wanted
     )
+
+
+def gpu_hour_prices(
+    prices: Prices, *, families: Iterable[str], types: Iterable[str], spot_only: bool
+) -> dict[str, float]:
+    """Per-GPU hourly price of every priced GPU instance type a pool may launch: its `types`
+    if it names them, else every type of its `families`; spot prices if it runs spot only."""
+    named, wanted = set(types), set(families)
+    return {
+        t: prices.instance_hour(t, spot=spot_only) / spec["gpus"]
+        for t, spec in prices.ec2.items()
+        if spec.get("gpus") and (t in named if named else t.split(".")[0] in wanted)
+    }

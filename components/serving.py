@@ -17,7 +17,8 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.args import arg, component_args
-from components.gpu_pools import GPU
+from components.gpu_pools import GPU, WORKLOAD_LABEL
+from components.kueue import PRIORITY_LABEL, SERVING_PRIORITY
 from components.namespaces import restricted_container_fields
 from components.registry import APPROVED_PREFIX
 
@@ -25,7 +26,7 @@ RUNTIME = "mlplat-vllm"
 MODEL_FORMAT = "vllm"
 PORT = 8080
 RUNTIME_USER = 1000
-INFERENCE_NODES = {"mlplat.io/workload": "inference"}
+INFERENCE_NODES = {WORKLOAD_LABEL: "inference"}
 # Per GPU of a replica: vLLM's tokenizer and scheduler threads, and the host copy of weights.
 CPU_PER_GPU, MEMORY_PER_GPU_GI = 4, 32
 
@@ -110,6 +111,8 @@ def runtime_spec(image: str) -> dict:
 def inference_service_spec(bucket: str, *, model: ServedModel) -> dict:
     return {
         "predictor": {
+            # Kueue's serving priority on the replica pods: never preempted by training.
+            "labels": {PRIORITY_LABEL: SERVING_PRIORITY},
             "serviceAccountName": model.service_account,
             "minReplicas": model.min_replicas,
             "maxReplicas": model.max_replicas,

@@ -41,7 +41,10 @@ CONTAINER_DEFAULTS = {"cpu": "500m", "memory": "1Gi"}
 class Team:
     name: str
     owners: Sequence[str]
-    gpu_quota: int
+    gpu_quota: int = arg(
+        "the namespace's hard `requests.nvidia.com/gpu`: the team's Kueue nominal plus borrowing, "
+        "a ceiling nothing admitted reaches past and nothing bypassing Kueue exceeds"
+    )
     cpu_quota: str
     memory_quota: str
 

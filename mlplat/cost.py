@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from components.placement import SYSTEM_TAINT_KEY
-from components.pricing import Prices, PriceTableError, load_prices
+from components.pricing import Prices, PriceTableError, gpu_hour_prices, load_prices
 from mlplat import state
 
 GPU = "nvidia.com/gpu"
@@ -522,7 +522,7 @@ def _gpu_pools(resources: Sequence[Mapping[str, Any]], prices: Prices) -> list[L
     for pool in pools:
         types = _allowed_types(pool, prices, gpu=True)
         spot = _spot_only(pool)
-        per_gpu = {t: prices.instance_hour(t, spot=spot) / prices.ec2[t]["gpus"] for t in types}
+        per_gpu = gpu_hour_prices(prices, families=(), types=types, spot_only=spot)
         limit = float((_inputs(pool).get("spec") or {}).get("limits", {})[GPU])
         dearest = max(per_gpu, key=per_gpu.__getitem__)
         cheapest = min(per_gpu, key=per_gpu.__getitem__)

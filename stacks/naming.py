@@ -61,6 +61,11 @@ class Names:
         return f"/aws/vpc/{self.environment}/flow-logs"
 
     @property
+    def gpu_cohort(self) -> str:
+        """The Kueue cohort every team queue of the environment borrows and lends in."""
+        return self.prefix
+
+    @property
     def alarm_topic(self) -> str:
         return f"{self.prefix}-alarms"
 

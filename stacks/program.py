@@ -30,6 +30,7 @@ from components.catalog import (
     KARPENTER_VERSION,
     KUBE_PROMETHEUS_STACK_VERSION,
     KUBEFLOW_VERSION,
+    KUEUE_VERSION,
     MLFLOW_IMAGE,
     NVIDIA_DEVICE_PLUGIN_VERSION,
     OAUTH2_PROXY_IMAGE,
@@ -46,6 +47,7 @@ from components.iam import IamBaseline, IamBaselineArgs
 from components.karpenter import Karpenter, KarpenterArgs
 from components.kms import Kms, KmsArgs
 from components.kubeflow import OVERLAID, Kubeflow, KubeflowArgs, Oidc
+from components.kueue import Flavor, FlavorQuota, Kueue, KueueArgs, TeamQueue
 from components.mlflow_server import MlflowServer, MlflowServerArgs
 from components.network import Network, NetworkArgs
 from components.notifications import Notifications, NotificationsArgs
@@ -155,6 +157,7 @@ class PlatformServices:
 @dataclass(frozen=True)
 class Workloads:
     teams: Teams
+    queues: Kueue
     serving: Serving
 
 
@@ -556,6 +559,7 @@ def teams_and_serving(
             setting.on_aws, pulumi.ResourceOptions(depends_on=installed)
         ),
     )
+    queues = gpu_queues(setting, cluster, platform, tenancy)
     serving = Serving(
         spec.name,
         ServingArgs(
@@ -564,10 +568,38 @@ def teams_and_serving(
             models=[served_model(m, namespace_of(teams[m.team])) for m in spec.serving.models],
             kubernetes_provider=eks.provider,
         ),
-        # KServe's kinds, in the teams' namespaces.
-        opts=pulumi.ResourceOptions(depends_on=[*installed, tenancy]),
+        # KServe's kinds, in the teams' namespaces, once Kueue admits the pods there.
+        opts=pulumi.ResourceOptions(depends_on=[*installed, tenancy, queues]),
     )
-    return Workloads(tenancy, serving)
+    return Workloads(tenancy, queues, serving)
+
+
+def gpu_queues(
+    setting: Setting, cluster: Cluster, platform: PlatformServices, tenancy: Teams
+) -> Kueue:
+    """Kueue: a flavor per GPU pool, a queue per team in the environment's cohort."""
+    spec = setting.spec
+    return Kueue(
+        spec.name,
+        KueueArgs(
+            chart_version=KUEUE_VERSION,
+            cohort=spec.names.gpu_cohort,
+            flavors=[
+                Flavor(
+                    name=p.name,
+                    workload=p.workload,
+                    gpu_limit=p.gpu_limit,
+                    capacity_types=p.capacity_types,
+                )
+                for p in spec.gpu.pools
+            ],
+            queues=[team_queue(team) for team in spec.teams],
+            vpc_cidr=spec.network.vpc_cidr,
+            kubernetes_provider=cluster.eks.provider,
+        ),
+        # Kubeflow's TrainJob and JobSet kinds, and the teams' namespaces for their queues.
+        opts=pulumi.ResourceOptions(depends_on=[*platform.kubeflow.installed, tenancy]),
+    )
 
 
 def observability(
@@ -712,9 +744,25 @@ def team_of(team: TeamSpec) -> Team:
     return Team(
         name=team.name,
         owners=team.owners,
-        gpu_quota=team.gpu_quota,
+        gpu_quota=team.gpu_ceiling,
         cpu_quota=team.cpu_quota,
         memory_quota=team.memory_quota,
+    )
+
+
+def team_queue(team: TeamSpec) -> TeamQueue:
+    return TeamQueue(
+        team=team.name,
+        namespace=namespace_of(team_of(team)),
+        quotas={
+            pool: FlavorQuota(
+                nominal=gpus.nominal,
+                borrowing_limit=gpus.borrowing_limit,
+                lending_limit=gpus.lending_limit,
+            )
+            for pool, gpus in team.gpus.items()
+        },
+        weight=team.fair_share_weight,
     )
 
 

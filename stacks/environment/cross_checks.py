@@ -9,7 +9,9 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from components.gpu_pools import efa_instance_types
 from components.network import plan_subnets
+from components.pricing import Prices, PriceTableError, gpu_hour_prices, load_prices
 from stacks.environment.models import ENVIRONMENT_KEY, Problem, deploy_role_name, eks_regions
 
 
@@ -70,6 +72,8 @@ def consistency_problems(name: str, raw: Mapping[str, Any]) -> list[Problem]:
         )
     problems += _gpu_problems(raw)
     problems += _team_problems(raw)
+    problems += _gpu_share_problems(raw)
+    problems += _budget_problems(raw)
     problems += _serving_problems(raw)
     region, azs = _at(raw, "region"), _at(raw, "availability_zones")
     if not (isinstance(region, str) and region in eks_regions() and isinstance(azs, list)):
@@ -108,30 +112,139 @@ def consistency_problems(name: str, raw: Mapping[str, Any]) -> list[Problem]:
 
 
 def _team_problems(raw: Mapping[str, Any]) -> list[Problem]:
-    """Team names unique; no team's GPU quota beyond what the pools can ever hold."""
-    teams, pools = _at(raw, "teams"), _at(raw, "gpu", "pools")
-    if not isinstance(teams, list):
-        return []
+    """Team names unique."""
+    teams = _at(raw, "teams")
     problems = []
-    limits = (
-        [p.get("gpu_limit") for p in pools if isinstance(p, dict)]
-        if isinstance(pools, list)
-        else []
-    )
-    capacity = sum(limit for limit in limits if type(limit) is int)
     seen: set[Any] = set()
-    for index, team in enumerate(teams):
+    for index, team in enumerate(teams if isinstance(teams, list) else []):
         if not isinstance(team, dict):
             continue
-        path = f"{ENVIRONMENT_KEY}.teams[{index}]"
         if team.get("name") in seen:
-            problems.append(Problem(f"{path}.name", team.get("name"), "a name no other team has"))
+            path = f"{ENVIRONMENT_KEY}.teams[{index}].name"
+            problems.append(Problem(path, team.get("name"), "a name no other team has"))
         seen.add(team.get("name"))
-        quota = team.get("gpu_quota")
-        if type(quota) is int and quota > capacity:
+    return problems
+
+
+def _int(value: Any) -> int:
+    return value if type(value) is int else 0
+
+
+def _team_gpus(raw: Mapping[str, Any]) -> list[tuple[int, Mapping[str, Any], str, Mapping]]:
+    """(team index, team, pool name, its GPUs there) for every well-formed team GPU entry."""
+    teams = _at(raw, "teams")
+    return [
+        (index, team, str(pool), gpus)
+        for index, team in enumerate(teams if isinstance(teams, list) else [])
+        if isinstance(team, dict) and isinstance(team.get("gpus"), dict)
+        for pool, gpus in team["gpus"].items()
+        if isinstance(gpus, dict)
+    ]
+
+
+def _gpu_share_problems(raw: Mapping[str, Any]) -> list[Problem]:
+    """Kueue's quotas against the pools: every team names pools that exist; per pool, the
+    teams' nominal GPUs fit the pool's limit (the cohort can keep every guarantee at once), and
+    no team's nominal plus borrowing exceeds it."""
+    pools = _at(raw, "gpu", "pools")
+    indexed = {
+        p.get("name"): (i, p)
+        for i, p in enumerate(pools if isinstance(pools, list) else [])
+        if isinstance(p, dict)
+    }
+    problems = []
+    nominal: dict[str, list[tuple[str, int]]] = {}
+    for index, team, pool, gpus in _team_gpus(raw):
+        path = f"{ENVIRONMENT_KEY}.teams[{index}].gpus.{pool}"
+        if pool not in indexed:
             problems.append(
                 Problem(
-                    f"{path}.gpu_quota", quota, f"at most the GPU pools' total limit {capacity}"
+                    path,
+                    pool,
+                    f"the name of one of this environment's GPU pools {sorted(map(str, indexed))}",
+                )
+            )
+            continue
+        nominal.setdefault(pool, []).append((str(team.get("name")), _int(gpus.get("nominal"))))
+        limit = indexed[pool][1].get("gpu_limit")
+        ceiling = _int(gpus.get("nominal")) + _int(gpus.get("borrowing_limit"))
+        if type(limit) is int and ceiling > limit:
+            problems.append(
+                Problem(
+                    f"{path}.borrowing_limit",
+                    gpus.get("borrowing_limit"),
+                    f"at most {max(limit - _int(gpus.get('nominal')), 0)}: nominal plus "
+                    f"borrowing within the pool's gpu_limit {limit}",
+                )
+            )
+    for pool, shares in nominal.items():
+        position, spec = indexed[pool]
+        limit, total = spec.get("gpu_limit"), sum(gpus for _, gpus in shares)
+        if type(limit) is int and total > limit:
+            listed = ", ".join(f"{team} {gpus}" for team, gpus in shares)
+            problems.append(
+                Problem(
+                    f"{ENVIRONMENT_KEY}.gpu.pools[{position}].gpu_limit",
+                    limit,
+                    f"at least the teams' nominal GPUs in the pool, {total} ({listed}); or "
+                    "lower their nominal quotas",
+                )
+            )
+    return problems
+
+
+def nominal_gpu_month_usd(
+    team: Mapping[str, Any], pools: list[Any], prices: Prices
+) -> dict[str, float]:
+    """Pool -> what the team's nominal GPUs there cost for a month at the pool's lowest
+    GPU-hour price: the least the team spends using what it is guaranteed."""
+    specs = {p.get("name"): p for p in pools if isinstance(p, dict)}
+    costs = {}
+    for pool, gpus in (team.get("gpus") or {}).items():
+        spec = specs.get(pool)
+        if (
+            not isinstance(spec, dict)
+            or not isinstance(gpus, dict)
+            or not _int(gpus.get("nominal"))
+        ):
+            continue
+        families, types = spec.get("instance_families") or [], spec.get("instance_types") or []
+        if spec.get("efa") is True:  # the pool launches only the sizes with an EFA
+            families, types = [], efa_instance_types(families, types)
+        per_gpu = gpu_hour_prices(
+            prices, families=families, types=types, spot_only=spec.get("capacity_types") == ["spot"]
+        )
+        if per_gpu:
+            costs[pool] = prices.month(min(per_gpu.values()) * _int(gpus.get("nominal")))
+    return costs
+
+
+def _budget_problems(raw: Mapping[str, Any]) -> list[Problem]:
+    """Per team, its nominal GPUs for a month fit its budget, or the file says why not."""
+    region, pools, teams = _at(raw, "region"), _at(raw, "gpu", "pools"), _at(raw, "teams")
+    if not isinstance(region, str) or not isinstance(pools, list) or not isinstance(teams, list):
+        return []
+    try:
+        prices = load_prices(region)
+    except PriceTableError:
+        return []  # the region's own check names it; nothing to price against
+    problems = []
+    for index, team in enumerate(teams):
+        if (
+            not isinstance(team, dict)
+            or str(team.get("budget_below_gpu_cost_reason") or "").strip()
+        ):
+            continue
+        budget, costs = team.get("monthly_budget_usd"), nominal_gpu_month_usd(team, pools, prices)
+        if type(budget) is int and costs and budget < (total := sum(costs.values())):
+            itemized = ", ".join(f"{pool} ${cost:,.0f}" for pool, cost in sorted(costs.items()))
+            problems.append(
+                Problem(
+                    f"{ENVIRONMENT_KEY}.teams[{index}].monthly_budget_usd",
+                    budget,
+                    f"at least ${total:,.0f}, what its nominal GPUs cost for a month at the "
+                    f"pools' lowest GPU-hour price ({itemized}, price table of {prices.as_of}); "
+                    "or lower nominal GPUs, or say why in budget_below_gpu_cost_reason",
                 )
             )
     return problems
@@ -146,11 +259,20 @@ def _serving_problems(raw: Mapping[str, Any]) -> list[Problem]:
     )
     if not isinstance(models, list) or not models:
         return []
-    quotas: dict[str, Any] = {
-        str(t.get("name")): t.get("gpu_quota")
+    inference_pools = {
+        p.get("name")
+        for p in (pools if isinstance(pools, list) else [])
+        if isinstance(p, dict) and p.get("workload") == "inference"
+    }
+    # Serving runs on guaranteed capacity: a replica fits the team's nominal inference GPUs.
+    quotas: dict[str, int] = {
+        str(t.get("name")): 0
         for t in (teams if isinstance(teams, list) else [])
         if isinstance(t, dict)
     }
+    for _, team, pool, gpus in _team_gpus(raw):
+        if pool in inference_pools:
+            quotas[str(team.get("name"))] += _int(gpus.get("nominal"))
     problems = []
     inference = isinstance(pools, list) and any(
         isinstance(p, dict) and p.get("workload") == "inference" for p in pools
@@ -175,9 +297,14 @@ def _serving_problems(raw: Mapping[str, Any]) -> list[Problem]:
             problems.append(
                 Problem(f"{path}.team", team, f"one of this environment's teams {sorted(quotas)}")
             )
-        elif type(gpus) is int and type(quota := quotas[team]) is int and gpus > quota:
+        elif type(gpus) is int and gpus > (quota := quotas[team]):
             problems.append(
-                Problem(f"{path}.gpus", gpus, f"at most team {team!r}'s GPU quota {quota}")
+                Problem(
+                    f"{path}.gpus",
+                    gpus,
+                    f"at most team {team!r}'s nominal GPUs on inference pools, {quota} "
+                    "(serving runs on guaranteed capacity)",
+                )
             )
         if (team, model.get("name")) in names:
             problems.append(

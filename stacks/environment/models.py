@@ -439,8 +439,31 @@ class MlflowSpec(_Strict):
 QUANTITY = re.compile(r"^\d+(\.\d+)?(m|Ki|Mi|Gi|Ti)?$")
 
 
+class TeamGpuSpec(_Strict):
+    """A team's GPUs in one pool, as its Kueue ClusterQueue holds them."""
+
+    # Guaranteed to the team: Kueue's nominal quota in the pool's flavor. The teams' nominal
+    # GPUs in a pool fit within its `gpu_limit`.
+    nominal: int = Field(ge=0)
+    # More it may borrow while other teams leave theirs idle (Kueue's borrowingLimit).
+    borrowing_limit: int = Field(default=0, ge=0)
+    # At most this many of its nominal GPUs lent to others (Kueue's lendingLimit); unset: all
+    # that it is not using.
+    lending_limit: int | None = Field(default=None, ge=0)
+
+    @model_validator(mode="after")
+    def _lending(self) -> TeamGpuSpec:
+        if self.lending_limit is not None and self.lending_limit > self.nominal:
+            raise ValueError(f"lending_limit at most nominal ({self.nominal})")
+        return self
+
+    @property
+    def ceiling(self) -> int:
+        return self.nominal + self.borrowing_limit
+
+
 class TeamSpec(_Strict):
-    """A team: its namespace, its quota (GPUs included) and its registry prefix."""
+    """A team: its namespace, its GPU queue and quotas, and its registry prefix."""
 
     name: Annotated[
         str,
@@ -450,11 +473,23 @@ class TeamSpec(_Strict):
         ),
     ]
     owners: list[str] = Field(min_length=1)
-    gpu_quota: int = Field(ge=0)
+    # GPU pool name -> the team's GPUs there. A pool not listed gives the team none.
+    gpus: dict[str, TeamGpuSpec] = Field(default_factory=dict)
+    # Its share of the GPUs the cohort has spare, against the other teams' (Kueue fair sharing).
+    fair_share_weight: int = Field(default=1, ge=1, le=100)
     cpu_quota: str
     memory_quota: str
     # The team's monthly budget, on what carries its `mlplat.io/team` cost allocation tag.
     monthly_budget_usd: int = Field(ge=1)
+    # Why the budget may be below what its nominal GPUs cost for a month (without it, that is
+    # an error: the budget alarm would fire whenever the team used what it is guaranteed).
+    budget_below_gpu_cost_reason: str | None = None
+
+    @property
+    def gpu_ceiling(self) -> int:
+        """The namespace's hard GPU quota: nominal plus borrowing in every pool, so nothing
+        admitted by Kueue is refused by the quota, and nothing bypassing Kueue gets more."""
+        return sum(pool.ceiling for pool in self.gpus.values())
 
     @field_validator("owners")
     @classmethod

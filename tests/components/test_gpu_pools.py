@@ -89,7 +89,12 @@ def test_node_pools_scale_from_zero_to_their_limit_with_the_gpu_taint(gpu):
         ]
         assert spec["template"]["spec"]["expireAfter"] == "720h"
         assert "replicas" not in spec  # no static capacity: zero nodes until a pod asks
-    assert training["disruption"] == {"consolidationPolicy": "WhenEmpty", "consolidateAfter": "10m"}
+    # A running job's node is never consolidated or replaced for drift: only once empty.
+    assert training["disruption"] == {
+        "consolidationPolicy": "WhenEmpty",
+        "consolidateAfter": "10m",
+        "budgets": [{"nodes": "0", "reasons": ["Drifted"]}],
+    }
     assert inference["disruption"]["consolidationPolicy"] == "WhenEmptyOrUnderutilized"
     requirements = {r["key"]: r["values"] for r in training["template"]["spec"]["requirements"]}
     assert requirements["karpenter.k8s.aws/instance-family"] == ["g6e"]

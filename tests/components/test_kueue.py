@@ -14,6 +14,7 @@ from components.catalog import KUEUE_VERSION
 from components.kueue import (
     FRAMEWORKS,
     Flavor,
+    FlavorQuota,
     Kueue,
     KueueArgs,
     TeamQueue,
@@ -23,21 +24,24 @@ from mlplat.chart_values import upstream_cache
 from mlplat.k8s_schema import validate
 from tests.components.builders import kubernetes
 
-FLAVORS = [Flavor(name="training", gpu_limit=8), Flavor(name="inference", gpu_limit=8)]
+FLAVORS = [
+    Flavor(name="training", workload="training", gpu_limit=8, capacity_types=["spot", "on-demand"]),
+    Flavor(name="inference", workload="inference", gpu_limit=8, capacity_types=["on-demand"]),
+]
 QUEUES = [
     TeamQueue(
         team="fraud-models",
         namespace="team-fraud-models",
-        nominal={"training": 4, "inference": 2},
-        borrowing_limit=4,
-        lending_limit=2,
+        quotas={
+            "training": FlavorQuota(nominal=4, borrowing_limit=4, lending_limit=2),
+            "inference": FlavorQuota(nominal=2, borrowing_limit=2),
+        },
         weight=2,
     ),
     TeamQueue(
         team="recommendations",
         namespace="team-recommendations",
-        nominal={"training": 4},
-        borrowing_limit=2,
+        quotas={"training": FlavorQuota(nominal=4, borrowing_limit=2)},
     ),
 ]
 KIND = "kubernetes:kueue.x-k8s.io/v1beta2:"
@@ -163,12 +167,7 @@ def test_a_team_queue_guarantees_nominal_borrows_lends_and_preempts_by_priority(
                     {
                         "name": "inference",
                         "resources": [
-                            {
-                                "name": "nvidia.com/gpu",
-                                "nominalQuota": 2,
-                                "borrowingLimit": 4,
-                                "lendingLimit": 2,
-                            }
+                            {"name": "nvidia.com/gpu", "nominalQuota": 2, "borrowingLimit": 2}
                         ],
                     },
                 ],
@@ -182,14 +181,41 @@ def test_a_team_queue_guarantees_nominal_borrows_lends_and_preempts_by_priority(
     }
 
 
-def test_flavors_send_admitted_pods_to_their_pool(kueue):
-    spec = kueue.one(f"{KIND}ResourceFlavor", "prod-flavor-training").inputs["spec"]
-    assert spec == {
-        "nodeLabels": {"mlplat.io/gpu-pool": "training"},
-        "tolerations": [
-            {"key": "nvidia.com/gpu", "operator": "Equal", "value": "true", "effect": "NoSchedule"}
-        ],
+def test_a_pool_a_team_has_no_share_of_is_listed_with_nothing(kueue):
+    """Every queue lists every flavor (a cohort lends only flavors its queues name): a team
+    with no share of a pool has nominal 0 and borrows none of it."""
+    spec = kueue.one(f"{KIND}ClusterQueue", "prod-recommendations").inputs["spec"]
+    (group,) = spec["resourceGroups"]
+    assert group["flavors"][1] == {
+        "name": "inference",
+        "resources": [{"name": "nvidia.com/gpu", "nominalQuota": 0, "borrowingLimit": 0}],
     }
+
+
+def test_flavors_send_admitted_pods_to_their_pool(kueue):
+    toleration = {"key": "nvidia.com/gpu", "operator": "Equal", "value": "true"}
+    training = kueue.one(f"{KIND}ResourceFlavor", "prod-flavor-training").inputs["spec"]
+    assert training == {
+        "nodeLabels": {"mlplat.io/gpu-pool": "training", "mlplat.io/workload": "training"},
+        "tolerations": [toleration | {"effect": "NoSchedule"}],
+    }
+    # A pool of one capacity type pins it, as the NodePool does.
+    inference = kueue.one(f"{KIND}ResourceFlavor", "prod-flavor-inference").inputs["spec"]
+    assert inference["nodeLabels"] == {
+        "mlplat.io/gpu-pool": "inference",
+        "mlplat.io/workload": "inference",
+        "karpenter.sh/capacity-type": "on-demand",
+    }
+
+
+def test_gpus_only_and_lost_pods_requeue(kueue):
+    """Kueue counts GPUs alone (a CPU-only pod is admitted at once), and a job whose pod was
+    lost to a reclaimed node goes back to the queue."""
+    values = kueue.one("kubernetes:helm.sh/v4:Chart").inputs["values"]
+    config = yaml.safe_load(values["managerConfig"]["controllerManagerConfigYaml"])
+    assert config["resources"] == {"quotaCheckStrategy": "IgnoreUndeclared"}
+    assert config["waitForPodsReady"]["recoveryTimeout"] == "5m"
+    assert config["waitForPodsReady"]["requeuingStrategy"]["timestamp"] == "Eviction"
 
 
 def test_serving_outranks_training_outranks_notebooks_and_batch(kueue):
@@ -234,19 +260,26 @@ def test_a_misspelt_field_is_caught_by_the_crd_check():
 def test_validation_names_every_problem():
     queues = [
         TeamQueue(
-            team="a", namespace="team-a", nominal={"training": 6, "gpu-x": 1}, borrowing_limit=-1
+            team="a",
+            namespace="team-a",
+            quotas={
+                "training": FlavorQuota(nominal=6, borrowing_limit=-1),
+                "gpu-x": FlavorQuota(nominal=1),
+                "inference": FlavorQuota(nominal=1, lending_limit=2),
+            },
         ),
-        TeamQueue(team="b", namespace="team-b", nominal={"training": 4}, borrowing_limit=0),
+        TeamQueue(team="b", namespace="team-b", quotas={"training": FlavorQuota(nominal=4)}),
     ]
     assert validate_kueue_args(args(queues=queues)) == [
-        "queues[a].nominal: got flavors ['gpu-x']; expected some of ['inference', 'training']",
-        "queues[a]: borrowing and lending limits are >= 0",
+        "queues[a].quotas: got flavors ['gpu-x']; expected some of ['inference', 'training']",
+        "queues[a].quotas[inference].lending_limit: got 2; expected at most nominal 1",
+        "queues[a].quotas[training]: got a negative quota; expected GPUs >= 0",
         "flavors[training]: got nominal quotas summing to 10 GPUs; expected at most the pool's "
         "limit 8",
     ]
 
 
 def test_a_cohort_promising_more_than_a_pool_holds_is_refused(record):
-    over = [TeamQueue(team="a", namespace="team-a", nominal={"inference": 9}, borrowing_limit=0)]
+    over = [TeamQueue(team="a", namespace="team-a", quotas={"inference": FlavorQuota(nominal=9)})]
     with pytest.raises(ValueError, match=r"Kueue prod: flavors\[inference\]: got nominal quotas"):
         record(lambda: Kueue("prod", args(queues=over)))

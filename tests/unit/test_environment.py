@@ -180,9 +180,35 @@ def test_environments_are_listed_in_promotion_order():
             "addresses (their OIDC identity); bad ['fraud-lead']",
         ),
         (
-            lambda e, d: e["teams"][0].update(gpu_quota=7),
-            "mlplat:environment.teams[0].gpu_quota: got 7; expected at most the GPU pools' "
-            "total limit 6",
+            lambda e, d: e["teams"][0]["gpus"].update({"gpu-prod": {"nominal": 1}}),
+            "mlplat:environment.teams[0].gpus.gpu-prod: got 'gpu-prod'; expected the name of one "
+            "of this environment's GPU pools ['gpu-dev', 'inference-dev']",
+        ),
+        (
+            # The cohort cannot keep every guarantee at once: 3 nominal GPUs in a pool of 2.
+            lambda e, d: e["teams"][1]["gpus"].update({"inference-dev": {"nominal": 3}}),
+            "mlplat:environment.gpu.pools[1].gpu_limit: got 2; expected at least the teams' "
+            "nominal GPUs in the pool, 3 (recommendations 3)",
+        ),
+        (
+            lambda e, d: e["teams"][1]["gpus"].update(
+                {"inference-dev": {"nominal": 1, "borrowing_limit": 2}}
+            ),
+            "mlplat:environment.teams[1].gpus.inference-dev.borrowing_limit: got 2; expected at "
+            "most 1: nominal plus borrowing within the pool's gpu_limit 2",
+        ),
+        (
+            lambda e, d: e["teams"][0]["gpus"].update(
+                {"gpu-dev": {"nominal": 1, "lending_limit": 2}}
+            ),
+            "mlplat:environment.teams[0].gpus.gpu-dev: got {'lending_limit': 2, 'nominal': 1}; "
+            "expected lending_limit at most nominal (1)",
+        ),
+        (
+            lambda e, d: e["teams"][0].update(monthly_budget_usd=200),
+            "mlplat:environment.teams[0].monthly_budget_usd: got 200; expected at least $261, "
+            "what its nominal GPUs cost for a month at the pools' lowest GPU-hour price "
+            "(gpu-dev $261, price table of ",
         ),
         (
             lambda e, d: e["teams"][1].update(name="fraud-models"),
@@ -282,7 +308,8 @@ def test_environments_are_listed_in_promotion_order():
         (
             lambda e, d: e["serving"]["models"][0].update(gpus=3),
             "mlplat:environment.serving.models[0].gpus: got 3; expected at most team "
-            "'recommendations''s GPU quota 2",
+            "'recommendations''s nominal GPUs on inference pools, 1 (serving runs on guaranteed "
+            "capacity)",
         ),
         (
             lambda e, d: e["serving"]["models"][0].update(min_replicas=3),
