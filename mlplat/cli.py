@@ -405,6 +405,8 @@ def cost(
     else:
         for estimate in estimates:
             out.print(cost_table(estimate))
+            if estimate.teams:
+                out.print(team_gpu_table(estimate))
 
 
 def cost_table(estimate: cost_model.Estimate) -> Table:
@@ -428,6 +430,24 @@ def cost_table(estimate: cost_model.Estimate) -> Table:
         )
     table.add_section()
     table.add_row("total", "", f"${estimate.idle:,.0f}", f"${estimate.ceiling:,.0f}", "")
+    return table
+
+
+def team_gpu_table(estimate: cost_model.Estimate) -> Table:
+    table = Table(
+        title=f"{estimate.environment}: GPUs per team queue (Kueue), a month at each pool's "
+        "lowest GPU-hour price"
+    )
+    for column in ("team queue", "nominal GPUs", "borrowable GPUs", "at nominal", "at full"):
+        table.add_column(column, justify="left" if column == "team queue" else "right")
+    for team in estimate.teams:
+        table.add_row(
+            Text(team.queue),
+            str(team.nominal),
+            str(team.borrowable),
+            f"${team.nominal_usd:,.0f}",
+            f"${team.full_usd:,.0f}",
+        )
     return table
 
 

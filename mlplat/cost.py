@@ -18,6 +18,7 @@ from typing import Any
 from components.placement import SYSTEM_TAINT_KEY
 from components.pricing import Prices, PriceTableError, gpu_hour_prices, load_prices
 from mlplat import state
+from policies import facts
 
 GPU = "nvidia.com/gpu"
 NODE_POOL = "kubernetes:karpenter.sh/v1:NodePool"
@@ -58,12 +59,24 @@ class Line:
 
 
 @dataclass(frozen=True)
+class TeamGpus:
+    """A team's Kueue queue, priced: what it is guaranteed, what it may borrow on top."""
+
+    queue: str
+    nominal: int
+    borrowable: int
+    nominal_usd: float  # a month of its nominal GPUs, at each pool's lowest GPU-hour price
+    full_usd: float  # a month of nominal plus everything it may borrow, likewise
+
+
+@dataclass(frozen=True)
 class Estimate:
     environment: str
     region: str
     prices_as_of: str
     lines: tuple[Line, ...]
     floor: float
+    teams: tuple[TeamGpus, ...] = ()
     usage_based: tuple[str, ...] = field(default=USAGE_BASED)
 
     @property
@@ -95,6 +108,14 @@ class Estimate:
             "lines": [
                 {**asdict(line), "idle": round(line.idle, 2), "ceiling": round(line.ceiling, 2)}
                 for line in self.lines
+            ],
+            "teams": [
+                {
+                    **asdict(team),
+                    "nominal_usd": round(team.nominal_usd, 2),
+                    "full_usd": round(team.full_usd, 2),
+                }
+                for team in self.teams
             ],
             "usage_based_not_estimated": list(self.usage_based),
         }
@@ -543,6 +564,38 @@ def _gpu_pools(resources: Sequence[Mapping[str, Any]], prices: Prices) -> list[L
     return lines
 
 
+def _teams(resources: Sequence[Mapping[str, Any]], prices: Prices) -> list[TeamGpus]:
+    """Each Kueue ClusterQueue's GPUs, priced at the lowest GPU-hour of the pools its flavors
+    select (the price the environment check holds team budgets to)."""
+    pools = [p for p in _of(resources, NODE_POOL) if facts.nodepool_gpu_limit(_inputs(p))]
+    per_gpu: dict[str, float] = {}
+    for flavor in (r for t in facts.RESOURCE_FLAVORS for r in _of(resources, t)):
+        labels = (_inputs(flavor).get("spec") or {}).get("nodeLabels") or {}
+        hours = [
+            min(gpu_hour_prices(prices, families=(), types=types, spot_only=_spot_only(p)).values())
+            for p in pools
+            if labels and facts.nodepool_offers(_inputs(p), labels)
+            for types in [_allowed_types(p, prices, gpu=True)]
+        ]
+        if hours:
+            per_gpu[facts.metadata_name(_inputs(flavor))] = prices.month(min(hours))
+    teams = []
+    for queue in (r for t in facts.CLUSTER_QUEUES for r in _of(resources, t)):
+        quotas = facts.gpu_quotas(_inputs(queue).get("spec") or {})
+        nominal = sum(n for n, _ in quotas.values())
+        borrowable = sum(b or 0 for _, b in quotas.values())
+        teams.append(
+            TeamGpus(
+                facts.metadata_name(_inputs(queue)),
+                nominal,
+                borrowable,
+                sum(n * per_gpu.get(f, 0.0) for f, (n, _) in quotas.items()),
+                sum((n + (b or 0)) * per_gpu.get(f, 0.0) for f, (n, b) in quotas.items()),
+            )
+        )
+    return teams
+
+
 def estimate(resources: Sequence[Mapping[str, Any]], environment: str) -> Estimate:
     providers = [r for r in resources if r.get("type") == "pulumi:providers:aws"]
     region = str(_inputs(providers[0]).get("region")) if providers else ""
@@ -565,7 +618,8 @@ def estimate(resources: Sequence[Mapping[str, Any]], environment: str) -> Estima
     floor = sum(line.idle for line in lines if line.component in ("cluster", "system nodes")) + (
         nat if _of(resources, "aws:ec2/natGateway:NatGateway") else 0.0
     )
-    return Estimate(environment, region, prices.as_of, tuple(lines), floor)
+    teams = tuple(_teams(resources, prices))
+    return Estimate(environment, region, prices.as_of, tuple(lines), floor, teams)
 
 
 def read_state(path: Path) -> list[Mapping[str, Any]]:
@@ -606,8 +660,24 @@ def markdown(estimates: Sequence[Estimate]) -> str:
             )
             + f". Not estimated (usage-based): {'; '.join(e.usage_based)}.",
             "",
+            *_team_rows(e),
         ]
     return "\n".join(parts)
+
+
+def _team_rows(e: Estimate) -> list[str]:
+    if not e.teams:
+        return []
+    return [
+        "| team queue | nominal GPUs | borrowable GPUs | month at nominal | at full borrowing |",
+        "|---|---:|---:|---:|---:|",
+        *(
+            f"| {t.queue} | {t.nominal} | {t.borrowable} | {_usd(t.nominal_usd)} | "
+            f"{_usd(t.full_usd)} |"
+            for t in e.teams
+        ),
+        "",
+    ]
 
 
 def as_json(estimates: Sequence[Estimate]) -> str:

@@ -13,9 +13,11 @@ import re
 from pathlib import Path
 from typing import Any
 
+from components.pricing import load_prices
 from policies.framework import UPSTREAM_WAIVERS, ResourceRule, StackRule
 from policies.rules import all_rules
 from stacks.environment import ENVIRONMENT_KEY, EnvironmentSpec, Problem, SpecError, loading
+from stacks.environment.cross_checks import gpu_month_usd
 
 Rule = ResourceRule | StackRule
 # Waivers of checkov checks name them `checkov-<id>`; mlplat check applies them, the pack never
@@ -46,11 +48,24 @@ def facts(spec: EnvironmentSpec, siblings: list[EnvironmentSpec]) -> dict[str, A
             for other in siblings
             if other.registry.promote_from == spec.name
         ],
+        "gpuMonthUsd": gpu_prices(spec),
+        "gpuBudgetReasons": {
+            team.name: team.budget_below_gpu_cost_reason
+            for team in spec.teams
+            if team.budget_below_gpu_cost_reason
+        },
         "otherEnvironments": {
             other.name: {"accountId": other.account_id, "vpcCidr": other.network.vpc_cidr}
             for other in siblings
         },
     }
+
+
+def gpu_prices(spec: EnvironmentSpec) -> dict[str, float]:
+    """Pool -> a GPU's month at its lowest GPU-hour price (what the budget rule prices with)."""
+    prices = load_prices(spec.region)
+    months = {pool.name: gpu_month_usd(pool.model_dump(), prices) for pool in spec.gpu.pools}
+    return {name: round(month, 2) for name, month in months.items() if month is not None}
 
 
 def build(spec: EnvironmentSpec, siblings: list[EnvironmentSpec]) -> dict[str, Any]:
@@ -116,7 +131,7 @@ def upstream_waivers(spec: EnvironmentSpec) -> dict[tuple[str, str], str]:
 # the upstream cache holds a chart whole (tests/synthesis/test_chart_values.py keeps it true).
 UPSTREAM_CHARTS = (
     "chart", "dcgm-exporter", "device-plugin", "efa-device-plugin", "fluent-bit",
-    "kube-prometheus-stack",
+    "kube-prometheus-stack", "kueue",
 )  # fmt: skip
 
 

@@ -760,3 +760,77 @@ def instance_metadata(props: Props, type_: str) -> Props:
             raise NotApplicable("its launch template carries the metadata options")
         return {}  # EKS's own launch template: the AMI's defaults (hop limit 2)
     return props.get("metadataOptions") or {}
+
+
+# Kueue (kueue.x-k8s.io, v1beta2 as deployed; v1beta1 read too) and what it is checked against.
+GPU_RESOURCE = "nvidia.com/gpu"
+TEAM_LABEL = "mlplat.io/team"
+NAMESPACE = "kubernetes:core/v1:Namespace"
+RESOURCE_QUOTA = "kubernetes:core/v1:ResourceQuota"
+BUDGET = "aws:budgets/budget:Budget"
+
+
+def kueue(kind: str) -> list[str]:
+    return [f"kubernetes:kueue.x-k8s.io/{version}:{kind}" for version in ("v1beta2", "v1beta1")]
+
+
+CLUSTER_QUEUES = kueue("ClusterQueue")
+RESOURCE_FLAVORS = kueue("ResourceFlavor")
+LOCAL_QUEUES = kueue("LocalQueue")
+
+
+def metadata_name(props: Props) -> str:
+    return str((props.get("metadata") or {}).get("name") or "")
+
+
+def cohort(spec: Props) -> str:
+    """The queue's cohort (`cohortName` in v1beta2, `cohort` in v1beta1); a queue without one
+    shares with nobody: its own name stands for it."""
+    return str(spec.get("cohortName") or spec.get("cohort") or "")
+
+
+def gpu_quotas(spec: Props) -> dict[str, tuple[int, int | None]]:
+    """flavor -> (nominal GPUs, borrowing limit or None where Kueue sets no limit)."""
+    quotas: dict[str, tuple[int, int | None]] = {}
+    for group in as_list(spec.get("resourceGroups")):
+        for flavor in as_list(group.get("flavors")):
+            for resource in as_list(flavor.get("resources")):
+                if resource.get("name") == GPU_RESOURCE:
+                    borrowing = resource.get("borrowingLimit")
+                    quotas[str(flavor.get("name"))] = (
+                        number(resource.get("nominalQuota")),
+                        None if borrowing is None else number(borrowing),
+                    )
+    return quotas
+
+
+def queue_namespace(spec: Props) -> str | None:
+    """The one namespace a ClusterQueue admits from, or None where its selector is anything
+    but that namespace's name (an empty selector admits every namespace)."""
+    selector = spec.get("namespaceSelector") or {}
+    labels = selector.get("matchLabels") or {}
+    if selector.get("matchExpressions") or set(labels) != {"kubernetes.io/metadata.name"}:
+        return None
+    return str(labels["kubernetes.io/metadata.name"])
+
+
+def nodepool_gpu_limit(props: Props) -> int | None:
+    """A NodePool's `nvidia.com/gpu` limit, or None: no limit."""
+    limit = ((props.get("spec") or {}).get("limits") or {}).get(GPU_RESOURCE)
+    return None if limit is None else number(limit)
+
+
+def nodepool_offers(props: Props, labels: Mapping[str, Any]) -> bool:
+    """Whether every node this NodePool makes carries these labels: its template's labels, or
+    a requirement allowing that value alone."""
+    template = (props.get("spec") or {}).get("template") or {}
+    given = (template.get("metadata") or {}).get("labels") or {}
+    requirements = {
+        str(r.get("key")): [str(v) for v in as_list(r.get("values"))]
+        for r in as_list((template.get("spec") or {}).get("requirements"))
+        if r.get("operator") == "In"
+    }
+    return all(
+        given.get(key) == value or requirements.get(key) == [str(value)]
+        for key, value in labels.items()
+    )

@@ -193,6 +193,18 @@ def _gpu_share_problems(raw: Mapping[str, Any]) -> list[Problem]:
     return problems
 
 
+def gpu_month_usd(pool: Mapping[str, Any], prices: Prices) -> float | None:
+    """What one GPU of a pool costs for a month at the pool's lowest GPU-hour price (spot
+    where it runs spot only; EFA sizes only where it has EFA), or None: nothing priced."""
+    families, types = pool.get("instance_families") or [], pool.get("instance_types") or []
+    if pool.get("efa") is True:  # the pool launches only the sizes with an EFA
+        families, types = [], efa_instance_types(families, types)
+    per_gpu = gpu_hour_prices(
+        prices, families=families, types=types, spot_only=pool.get("capacity_types") == ["spot"]
+    )
+    return prices.month(min(per_gpu.values())) if per_gpu else None
+
+
 def nominal_gpu_month_usd(
     team: Mapping[str, Any], pools: list[Any], prices: Prices
 ) -> dict[str, float]:
@@ -202,20 +214,11 @@ def nominal_gpu_month_usd(
     costs = {}
     for pool, gpus in (team.get("gpus") or {}).items():
         spec = specs.get(pool)
-        if (
-            not isinstance(spec, dict)
-            or not isinstance(gpus, dict)
-            or not _int(gpus.get("nominal"))
-        ):
+        if not isinstance(spec, dict) or not isinstance(gpus, dict):
             continue
-        families, types = spec.get("instance_families") or [], spec.get("instance_types") or []
-        if spec.get("efa") is True:  # the pool launches only the sizes with an EFA
-            families, types = [], efa_instance_types(families, types)
-        per_gpu = gpu_hour_prices(
-            prices, families=families, types=types, spot_only=spec.get("capacity_types") == ["spot"]
-        )
-        if per_gpu:
-            costs[pool] = prices.month(min(per_gpu.values()) * _int(gpus.get("nominal")))
+        month = gpu_month_usd(spec, prices)
+        if month is not None and _int(gpus.get("nominal")):
+            costs[pool] = month * _int(gpus.get("nominal"))
     return costs
 
 

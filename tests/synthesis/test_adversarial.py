@@ -299,6 +299,39 @@ def fin_gpu_pool_untainted_and_unbounded(s):
     pool["inputs"]["spec"]["limits"].pop("nvidia.com/gpu")
 
 
+KUEUE = "kubernetes:kueue.x-k8s.io/v1beta2:"
+
+
+def fin_team_quota_raised_past_its_queue(s):
+    """The namespace ceiling lifted, so GPU pods that slip past Kueue are bounded by nothing."""
+    quota = of(s, "kubernetes:core/v1:ResourceQuota", "prod-fraud-models-quota")
+    quota["inputs"]["spec"]["hard"]["requests.nvidia.com/gpu"] = "64"
+
+
+def fin_second_queue_in_the_cohort(s):
+    """A queue added beside the teams', its guarantee a string the provider would coerce."""
+    queue = copy.deepcopy(of(s, f"{KUEUE}ClusterQueue", "prod-fraud-models"))
+    flavors = queue["inputs"]["spec"]["resourceGroups"][0]["flavors"]
+    flavors[0]["resources"][0]["nominalQuota"] = "4"
+    queue["inputs"]["metadata"]["name"] = "team-shadow"
+    added(s, queue["type"], "prod-shadow", queue["inputs"])
+
+
+def fin_queue_borrows_without_limit(s):
+    queue = of(s, f"{KUEUE}ClusterQueue", "prod-recommendations")
+    queue["inputs"]["spec"]["resourceGroups"][0]["flavors"][0]["resources"][0].pop("borrowingLimit")
+
+
+def fin_team_local_queue_dropped(s):
+    local = of(s, f"{KUEUE}LocalQueue", "prod-fraud-models-default")
+    s["deployment"]["resources"].remove(local)
+
+
+def fin_team_budget_cut_below_its_guarantee(s):
+    budget = of(s, "aws:budgets/budget:Budget", "prod-team-recommendations")
+    budget["inputs"]["limitAmount"] = "2000"
+
+
 def res_public_topic(s):
     topic = of(s, "aws:sns/topicPolicy:TopicPolicy")
     document = json.loads(topic["inputs"]["policy"])
@@ -362,6 +395,11 @@ BYPASSES: list[tuple[str, Callable[[dict], None], str, str]] = [
     ("ENV", env_dev_admin_on_the_prod_cluster, "aws-eks-access-same-environment", "mandatory"),
     ("RES", res_public_topic, "aws-messaging-policy-not-public", "mandatory"),
     ("FIN", fin_gpu_pool_untainted_and_unbounded, "karpenter-nodepool-gpu-limit", "mandatory"),
+    ("FIN", fin_team_quota_raised_past_its_queue, "kueue-team-quota-ceiling", "mandatory"),
+    ("FIN", fin_second_queue_in_the_cohort, "kueue-cohort-within-pool-limits", "mandatory"),
+    ("FIN", fin_queue_borrows_without_limit, "kueue-team-quota-ceiling", "mandatory"),
+    ("FIN", fin_team_local_queue_dropped, "kueue-queues-cover-teams-and-pools", "mandatory"),
+    ("FIN", fin_team_budget_cut_below_its_guarantee, "kueue-team-gpu-budget", "mandatory"),
 ]
 
 

@@ -279,3 +279,45 @@ def test_requests_in_decimal_units_count_and_a_bad_one_is_named():
     chart["inputs"]["values"]["resources"]["requests"]["cpu"] = "lots"
     with pytest.raises(CostError, match=r"resource request 'lots': expected a Kubernetes quantity"):
         estimate(state, "prod")
+
+
+def test_each_team_queue_is_priced_at_nominal_and_at_full_borrowing():
+    """A queue's GPUs at the lowest GPU-hour of the pool its flavor selects: g6.xlarge, spot."""
+    pool = node_pool(
+        "gpu-a", ["g6"], ["spot"], {"nvidia.com/gpu": 4}, labels={"mlplat.io/gpu-pool": "a"}
+    )
+    flavor = res(
+        "kubernetes:kueue.x-k8s.io/v1beta2:ResourceFlavor",
+        "flavor-a",
+        {"metadata": {"name": "a"}, "spec": {"nodeLabels": {"mlplat.io/gpu-pool": "a"}}},
+    )
+    quota = {"name": "nvidia.com/gpu", "nominalQuota": 2, "borrowingLimit": 1}
+    queue = res(
+        "kubernetes:kueue.x-k8s.io/v1beta2:ClusterQueue",
+        "team-x",
+        {
+            "metadata": {"name": "team-x"},
+            "spec": {"resourceGroups": [{"flavors": [{"name": "a", "resources": [quota]}]}]},
+        },
+    )
+    (team,) = estimate([PROVIDER, pool, flavor, queue], "dev").teams
+    month = PRICES.month(PRICES.instance_hour("g6.xlarge", spot=True))
+    assert (team.queue, team.nominal, team.borrowable) == ("team-x", 2, 1)
+    assert team.nominal_usd == pytest.approx(2 * month)
+    assert team.full_usd == pytest.approx(3 * month)
+
+
+def test_prod_prices_its_team_queues_as_the_environment_check_does(tmp_path):
+    from mlplat.synth import synthesize
+    from stacks.environment import load_environment
+    from stacks.environment.cross_checks import nominal_gpu_month_usd
+
+    state = synthesize("prod").state["deployment"]["resources"]
+    spec = load_environment("prod")
+    pools = [p.model_dump() for p in spec.gpu.pools]
+    expected = {
+        f"team-{t.name}": sum(nominal_gpu_month_usd(t.model_dump(), pools, PRICES).values())
+        for t in spec.teams
+    }
+    got = {t.queue: t.nominal_usd for t in estimate(state, "prod").teams}
+    assert got == pytest.approx(expected)

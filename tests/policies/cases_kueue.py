@@ -1,0 +1,360 @@
+"""Kueue's GPU governance rule fixtures: quotas against the pools, the namespaces' ceilings,
+the budgets, and queue coverage, over resources shaped like the ones the Kueue, Teams, GpuPools
+and CostControls components make."""
+
+from __future__ import annotations
+
+import copy
+
+from tests.policies.cases import UNKNOWN_NUMBER, UNKNOWN_STRING, StackCase, resource
+
+CQ = "kubernetes:kueue.x-k8s.io/v1beta2:ClusterQueue"
+FLAVOR = "kubernetes:kueue.x-k8s.io/v1beta2:ResourceFlavor"
+LOCAL_QUEUE = "kubernetes:kueue.x-k8s.io/v1beta2:LocalQueue"
+NODE_POOL = "kubernetes:karpenter.sh/v1:NodePool"
+NAMESPACE = "kubernetes:core/v1:Namespace"
+QUOTA = "kubernetes:core/v1:ResourceQuota"
+BUDGET = "aws:budgets/budget:Budget"
+GPU = "nvidia.com/gpu"
+GPU_TAINT = {"key": GPU, "value": "true", "effect": "NoSchedule"}
+
+
+def node_pool(name: str, limit=8, capacity=("on-demand",)):
+    return resource(
+        NODE_POOL,
+        f"pool-{name}",
+        {
+            "metadata": {"name": f"gpu-{name}"},
+            "spec": {
+                "template": {
+                    "metadata": {"labels": {"mlplat.io/gpu-pool": name}},
+                    "spec": {
+                        "taints": [GPU_TAINT],
+                        "requirements": [
+                            {
+                                "key": "karpenter.sh/capacity-type",
+                                "operator": "In",
+                                "values": list(capacity),
+                            }
+                        ],
+                    },
+                },
+                "limits": {GPU: limit, "cpu": 96},
+            },
+        },
+    )
+
+
+def flavor(name: str, **labels):
+    return resource(
+        FLAVOR,
+        f"flavor-{name}",
+        {
+            "metadata": {"name": name},
+            "spec": {
+                "nodeLabels": labels or {"mlplat.io/gpu-pool": name},
+                "tolerations": [GPU_TAINT],
+            },
+        },
+    )
+
+
+def queue(team: str, quotas: dict, *, cohort="mlplat-staging", selector=None):
+    flavors = [
+        {
+            "name": f,
+            "resources": [
+                {"name": GPU, "nominalQuota": n, **({} if b is None else {"borrowingLimit": b})}
+            ],
+        }
+        for f, (n, b) in quotas.items()
+    ]
+    spec = {
+        "cohortName": cohort,
+        "namespaceSelector": selector
+        if selector is not None
+        else {"matchLabels": {"kubernetes.io/metadata.name": f"team-{team}"}},
+        "resourceGroups": [{"coveredResources": [GPU], "flavors": flavors}],
+    }
+    return resource(CQ, f"cq-{team}", {"metadata": {"name": f"team-{team}"}, "spec": spec})
+
+
+def namespace(team: str):
+    return resource(
+        NAMESPACE,
+        f"ns-{team}",
+        {"metadata": {"name": f"team-{team}", "labels": {"mlplat.io/team": team}}},
+    )
+
+
+def quota(team: str, gpus):
+    return resource(
+        QUOTA,
+        f"quota-{team}",
+        {
+            "metadata": {"name": "team-quota", "namespace": f"team-{team}"},
+            "spec": {"hard": {f"requests.{GPU}": gpus, "requests.cpu": "32"}},
+        },
+    )
+
+
+def local_queue(team: str, name="default"):
+    return resource(
+        LOCAL_QUEUE,
+        f"lq-{team}",
+        {
+            "metadata": {"name": name, "namespace": f"team-{team}"},
+            "spec": {"clusterQueue": f"team-{team}"},
+        },
+    )
+
+
+def budget(team: str, usd="2500"):
+    return resource(
+        BUDGET,
+        f"budget-{team}",
+        {
+            "budgetType": "COST",
+            "limitAmount": usd,
+            "costFilters": [{"name": "TagKeyValue", "values": [f"user:mlplat.io/team${team}"]}],
+        },
+    )
+
+
+POOLS = [node_pool("training"), node_pool("inference", limit=4)]
+FLAVORS = [flavor("training"), flavor("inference")]
+FRAUD = {"training": (4, 4), "inference": (0, 0)}
+RECO = {"training": (4, 2), "inference": (2, 1)}
+QUEUES = [queue("fraud", FRAUD), queue("reco", RECO)]
+TEAMS = [namespace("fraud"), namespace("reco")]
+QUOTAS = [quota("fraud", 8), quota("reco", 9)]
+LOCAL_QUEUES = [local_queue("fraud"), local_queue("reco")]
+BUDGETS = [budget("fraud", "9000"), budget("reco", "10000")]
+STACK = [*POOLS, *FLAVORS, *QUEUES, *TEAMS, *QUOTAS, *LOCAL_QUEUES, *BUDGETS]
+PRICES = {"gpuMonthUsd": {"training": 2125.55, "inference": 652.13}}
+NOT_KUEUE = [resource("aws:s3/bucket:Bucket", "b", {"bucket": "x"})]
+
+
+def replaced(stack, old, new):
+    return [new if r is old else r for r in stack]
+
+
+def with_number(entry, path, value):
+    """A deep copy of a resource with one nested prop replaced (path of keys and indexes)."""
+    props = copy.deepcopy(dict(entry.props))
+    target = props
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = value
+    return resource(entry.type, entry.name, props)
+
+
+NOMINAL = ("spec", "resourceGroups", 0, "flavors", 0, "resources", 0, "nominalQuota")
+BORROWING = ("spec", "resourceGroups", 0, "flavors", 0, "resources", 0, "borrowingLimit")
+
+CASES = [
+    StackCase(
+        rule="kueue-cohort-within-pool-limits",
+        passing=STACK,
+        failing=[
+            (
+                "cohort promises more than the pool",
+                replaced(STACK, QUEUES[1], queue("reco", {"training": (5, 0)})),
+                [
+                    (
+                        "flavor-training",
+                        "cohort 'mlplat-staging' guarantees 9 GPUs on flavor 'training' "
+                        "(team-fraud 4, team-reco 5); its NodePools hold at most 8",
+                    )
+                ],
+            ),
+            (
+                # A third queue, smuggled into the cohort with its nominal GPUs as a string.
+                "a queue added to the cohort, number as a string",
+                [*STACK, queue("shadow", {"inference": ("5", 0)})],
+                [
+                    (
+                        "flavor-inference",
+                        "cohort 'mlplat-staging' guarantees 7 GPUs on flavor 'inference' "
+                        "(team-reco 2, team-shadow 5); its NodePools hold at most 4",
+                    )
+                ],
+            ),
+            (
+                "a flavor that selects no pool",
+                replaced(STACK, FLAVORS[1], flavor("inference", **{"mlplat.io/gpu-pool": "infer"})),
+                [
+                    (
+                        "flavor-inference",
+                        "flavor 'inference' selects no NodePool by its nodeLabels: what it admits "
+                        "has no pool",
+                    )
+                ],
+            ),
+        ],
+        not_applicable=NOT_KUEUE,
+        unknown=replaced(STACK, QUEUES[0], with_number(QUEUES[0], NOMINAL, UNKNOWN_NUMBER)),
+    ),
+    StackCase(
+        rule="kueue-team-quota-ceiling",
+        passing=STACK,
+        failing=[
+            (
+                "quota above the queue's ceiling",
+                replaced(STACK, QUOTAS[0], quota("fraud", 100)),
+                [
+                    (
+                        "cq-fraud",
+                        "ResourceQuota team-fraud/team-quota allows 100 GPUs; ClusterQueue "
+                        "'team-fraud' admits up to 8 (nominal plus borrowing): they must be equal",
+                    )
+                ],
+            ),
+            (
+                "quota below, as a quantity string",
+                replaced(STACK, QUOTAS[1], quota("reco", "5")),
+                [
+                    (
+                        "cq-reco",
+                        "ResourceQuota team-reco/team-quota allows 5 GPUs; ClusterQueue "
+                        "'team-reco' admits up to 9 (nominal plus borrowing): they must be equal",
+                    )
+                ],
+            ),
+            (
+                "no quota on GPUs at all",
+                [r for r in STACK if r is not QUOTAS[0]],
+                [
+                    (
+                        "cq-fraud",
+                        "namespace 'team-fraud' has no ResourceQuota on requests.nvidia.com/gpu: "
+                        "a GPU pod that bypasses ClusterQueue 'team-fraud' has no ceiling",
+                    )
+                ],
+            ),
+            (
+                "unlimited borrowing",
+                replaced(STACK, QUEUES[0], queue("fraud", {"training": (4, None)})),
+                [
+                    (
+                        "cq-fraud",
+                        "ClusterQueue 'team-fraud' borrows GPUs of flavor 'training' with no "
+                        "borrowingLimit: as many as its cohort has idle",
+                    ),
+                    (
+                        "cq-fraud",
+                        "ResourceQuota team-fraud/team-quota allows 8 GPUs; ClusterQueue "
+                        "'team-fraud' admits up to 4 (nominal plus borrowing): they must be equal",
+                    ),
+                ],
+            ),
+            (
+                "a queue admitting every namespace",
+                replaced(STACK, QUEUES[0], queue("fraud", FRAUD, selector={})),
+                [
+                    (
+                        "cq-fraud",
+                        "ClusterQueue 'team-fraud' admits from namespaces chosen by more than one "
+                        "name",
+                    )
+                ],
+            ),
+        ],
+        not_applicable=NOT_KUEUE,
+        unknown=replaced(STACK, QUEUES[1], with_number(QUEUES[1], BORROWING, UNKNOWN_NUMBER)),
+    ),
+    StackCase(
+        rule="kueue-team-gpu-budget",
+        passing=STACK,
+        config=PRICES,
+        failing=[
+            (
+                "budget below a month of nominal GPUs",
+                replaced(STACK, BUDGETS[1], budget("reco", "5000")),
+                [
+                    (
+                        "cq-reco",
+                        "the budget of team 'reco', $5,000, is below $9,806: a month of the "
+                        "nominal GPUs ClusterQueue 'team-reco' guarantees",
+                    )
+                ],
+            ),
+            (
+                "no budget for the team",
+                [r for r in STACK if r is not BUDGETS[0]],
+                [
+                    (
+                        "cq-fraud",
+                        "team 'fraud' has no budget filtered on its mlplat.io/team tag, for "
+                        "$8,502 a month of nominal GPUs",
+                    )
+                ],
+            ),
+            (
+                "a flavor with no price",
+                [*STACK[:-1], budget("reco", "100000"), flavor("h100")]
+                + [queue("h", {"h100": (1, 0)}), namespace("h")],
+                [("cq-h", "ClusterQueue 'team-h': no GPU price for flavor 'h100' in gpuMonthUsd")],
+            ),
+        ],
+        not_applicable=NOT_KUEUE,
+        unknown=replaced(STACK, BUDGETS[0], budget("fraud", UNKNOWN_STRING)),
+    ),
+    StackCase(
+        rule="kueue-queues-cover-teams-and-pools",
+        passing=STACK,
+        failing=[
+            (
+                "a team namespace without its default LocalQueue",
+                replaced(STACK, LOCAL_QUEUES[0], local_queue("fraud", name="fast")),
+                [
+                    (
+                        "ns-fraud",
+                        "team namespace 'team-fraud' has no `default` LocalQueue: its GPU work has "
+                        "no queue to be admitted through",
+                    )
+                ],
+            ),
+            (
+                "a GPU pool no flavor stands for",
+                [*STACK, node_pool("burst", limit=4)],
+                [
+                    (
+                        "pool-burst",
+                        "GPU NodePool 'gpu-burst' has no ResourceFlavor: its GPUs are outside "
+                        "every team's queue",
+                    )
+                ],
+            ),
+            (
+                # A flavor pinned to on-demand does not cover a pool that may run spot.
+                "a flavor narrower than its pool",
+                replaced(
+                    STACK,
+                    FLAVORS[0],
+                    flavor(
+                        "training",
+                        **{"mlplat.io/gpu-pool": "training", "karpenter.sh/capacity-type": "spot"},
+                    ),
+                ),
+                [
+                    (
+                        "pool-training",
+                        "GPU NodePool 'gpu-training' has no ResourceFlavor: its GPUs are outside "
+                        "every team's queue",
+                    )
+                ],
+            ),
+        ],
+        not_applicable=NOT_KUEUE,
+        unknown=replaced(
+            STACK,
+            LOCAL_QUEUES[1],
+            resource(
+                LOCAL_QUEUE,
+                "lq-reco",
+                {"metadata": {"name": UNKNOWN_STRING, "namespace": "team-reco"}},
+            ),
+        ),
+    ),
+]
