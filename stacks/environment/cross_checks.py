@@ -273,9 +273,9 @@ def _serving_problems(raw: Mapping[str, Any]) -> list[Problem]:
         for t in (teams if isinstance(teams, list) else [])
         if isinstance(t, dict)
     }
-    for _, team, pool, gpus in _team_gpus(raw):
+    for _, owner, pool, share in _team_gpus(raw):
         if pool in inference_pools:
-            quotas[str(team.get("name"))] += _int(gpus.get("nominal"))
+            quotas[str(owner.get("name"))] += _int(share.get("nominal"))
     problems = []
     inference = isinstance(pools, list) and any(
         isinstance(p, dict) and p.get("workload") == "inference" for p in pools
