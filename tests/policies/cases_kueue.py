@@ -292,8 +292,7 @@ CASES = [
             ),
             (
                 "a flavor with no price",
-                [*STACK[:-1], budget("reco", "100000"), flavor("h100")]
-                + [queue("h", {"h100": (1, 0)}), namespace("h")],
+                [*STACK, flavor("h100"), queue("h", {"h100": (1, 0)}), namespace("h")],
                 [("cq-h", "ClusterQueue 'team-h': no GPU price for flavor 'h100' in gpuMonthUsd")],
             ),
         ],
