@@ -42,6 +42,10 @@ def _team_of_namespace(expr: str) -> str:
     )
 
 
+# GPUs Kueue has admitted per team queue and flavor (metrics.enableClusterQueueResources).
+QUEUE_GPUS = 'kueue_cluster_queue_resource_usage{resource="nvidia.com/gpu"}'
+
+
 def dashboards(gpu_hour_usd: float) -> dict[str, str]:
     """Grafana dashboards by file name, provisioned by the chart's sidecar."""
     gpus_held = (
@@ -98,6 +102,42 @@ def dashboards(gpu_hour_usd: float) -> dict[str, str]:
                     "mlplat:ttft_slow_ratio:rate1h",
                     "percentunit",
                     "{{namespace}}/{{model_name}}",
+                    3,
+                ),
+            ],
+        ),
+        "gpu-queues.json": _dashboard(
+            "mlplat-gpu-queues",
+            "GPU queues (Kueue)",
+            [
+                _panel(
+                    "Pending workloads by team queue",
+                    "sum by (cluster_queue, status) (kueue_pending_workloads)",
+                    "short",
+                    "{{cluster_queue}} {{status}}",
+                    0,
+                ),
+                _panel(
+                    "Admitted GPUs by team queue and pool",
+                    f"sum by (cluster_queue, flavor) ({QUEUE_GPUS})",
+                    "short",
+                    "{{cluster_queue}}/{{flavor}}",
+                    1,
+                ),
+                _panel(
+                    "Borrowed GPUs (admitted beyond nominal)",
+                    f"sum by (cluster_queue, flavor) (clamp_min({QUEUE_GPUS} - on (cluster_queue, "
+                    'flavor) kueue_cluster_queue_nominal_quota{resource="nvidia.com/gpu"}, 0))',
+                    "short",
+                    "{{cluster_queue}}/{{flavor}}",
+                    2,
+                ),
+                _panel(
+                    "Workloads preempted, by the queue that preempted (1h)",
+                    "sum by (preempting_cluster_queue, reason) "
+                    "(increase(kueue_preempted_workloads_total[1h]))",
+                    "short",
+                    "by {{preempting_cluster_queue}}: {{reason}}",
                     3,
                 ),
             ],

@@ -139,7 +139,8 @@ def kueue_values(chart_version: str, team_label: str) -> dict[str, Any]:
         "apiVersion": "config.kueue.x-k8s.io/v1beta2",
         "kind": "Configuration",
         "health": {"healthProbeBindAddress": ":8081"},
-        "metrics": {"bindAddress": f":{METRICS_PORT}"},
+        # Per-queue GPU usage, quotas and borrowing for the GPU queues dashboard.
+        "metrics": {"bindAddress": f":{METRICS_PORT}", "enableClusterQueueResources": True},
         "webhook": {"port": WEBHOOK_PORT},
         "leaderElection": {"leaderElect": True, "resourceName": "c1f6bfd2.kueue.x-k8s.io"},
         # Every workload of a team namespace is Kueue's, labelled or not: none bypasses quota.

@@ -62,7 +62,7 @@ def test_children(observability):
             "kubernetes:monitoring.coreos.com/v1:ServiceMonitor": 1,
             "kubernetes:monitoring.coreos.com/v1:PodMonitor": 1,
             "kubernetes:monitoring.coreos.com/v1:PrometheusRule": 1,
-            "kubernetes:core/v1:ConfigMap": 3,
+            "kubernetes:core/v1:ConfigMap": 4,  # one per dashboard
         }
     )
 
@@ -199,13 +199,25 @@ def test_every_rule_expression_is_promql_and_the_asked_alerts_exist():
 
 def test_dashboards_are_grafana_json_whose_queries_parse():
     boards = dashboards(0.89)
-    assert set(boards) == {"gpu-by-team.json", "serving-latency.json", "cost.json"}
+    assert set(boards) == {
+        "gpu-by-team.json",
+        "serving-latency.json",
+        "cost.json",
+        "gpu-queues.json",
+    }
     for text in boards.values():
         board = json.loads(text)
         assert board["uid"].startswith("mlplat-") and board["panels"]
         for panel in board["panels"]:
             for target in panel["targets"]:
                 promql_parser.parse(target["expr"])
+    queues = json.loads(boards["gpu-queues.json"])
+    exprs = [p["targets"][0]["expr"] for p in queues["panels"]]
+    # Kueue v0.19.2's metric names and labels (pkg/metrics/metrics.go at the tag).
+    assert exprs[0] == "sum by (cluster_queue, status) (kueue_pending_workloads)"
+    assert 'kueue_cluster_queue_resource_usage{resource="nvidia.com/gpu"}' in exprs[1]
+    assert "kueue_cluster_queue_nominal_quota" in exprs[2] and "clamp_min" in exprs[2]
+    assert "preempting_cluster_queue" in exprs[3]
     cost = json.loads(boards["cost.json"])
     assert cost["panels"][0]["targets"][0]["expr"].startswith("0.89 * ")
 
