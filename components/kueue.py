@@ -19,6 +19,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 import yaml
 
+from components.admission import refuse_in_team_namespaces, resource_rule
 from components.args import arg, component_args
 from components.finops import TEAM_TAG
 from components.gpu_pools import GPU, POOL_LABEL, WORKLOAD_LABEL
@@ -60,6 +61,31 @@ PRIORITIES: Mapping[str, int] = {
 # their own controllers reconcile.
 FRAMEWORKS = ("batch/job", "jobset.x-k8s.io/jobset", "trainer.kubeflow.org/trainjob", "pod")
 CAPACITY_TYPE_LABEL = "karpenter.sh/capacity-type"
+INFERENCE = "inference"
+
+# The serving priority is the inference pools' alone. A pod may carry it only if it selects
+# those pools, so Kueue can give it no training flavor: a team cannot label its training
+# `serving` to keep borrowed training GPUs from being reclaimed, nor to preempt other training.
+# Kueue reads a Job's, JobSet's or TrainJob's priority from its own label: never serving.
+SERVING_PRIORITY_POLICY = "mlplat-serving-priority-on-inference-pools"
+_SERVING = (
+    f"(has(object.metadata.labels) && '{PRIORITY_LABEL}' in object.metadata.labels && "
+    f"object.metadata.labels['{PRIORITY_LABEL}'] == '{SERVING_PRIORITY}')"
+)
+SERVING_POD_CEL = (
+    f"request.resource.resource != 'pods' || !{_SERVING} || "
+    f"(has(object.spec.nodeSelector) && '{WORKLOAD_LABEL}' in object.spec.nodeSelector && "
+    f"object.spec.nodeSelector['{WORKLOAD_LABEL}'] == '{INFERENCE}')"
+)
+SERVING_POD_MESSAGE = (
+    f"a pod at the '{SERVING_PRIORITY}' priority must select the inference pools "
+    f"(nodeSelector {WORKLOAD_LABEL}: {INFERENCE}): the serving priority is for model serving"
+)
+SERVING_JOB_CEL = f"request.resource.resource == 'pods' || !{_SERVING}"
+SERVING_JOB_MESSAGE = (
+    f"a Job, JobSet or TrainJob may not take the '{SERVING_PRIORITY}' priority; training and "
+    "batch use 'training' or 'batch'"
+)
 
 
 @component_args
@@ -108,6 +134,7 @@ def validate_kueue_args(args: KueueArgs) -> list[str]:
     every quota on a flavor that exists, its limits non-negative and lending within nominal."""
     problems = []
     limits = {f.name: f.gpu_limit for f in args.flavors}
+    serving = {f.name for f in args.flavors if f.workload == INFERENCE}
     for queue in args.queues:
         unknown = sorted(set(queue.quotas) - set(limits))
         if unknown:
@@ -123,6 +150,12 @@ def validate_kueue_args(args: KueueArgs) -> list[str]:
                 problems.append(
                     f"{where}.lending_limit: got {quota.lending_limit}; expected at most "
                     f"nominal {quota.nominal}"
+                )
+            if flavor in serving and (quota.borrowing_limit or quota.lending_limit):
+                problems.append(
+                    f"{where}: got borrowing {quota.borrowing_limit}, lending "
+                    f"{quota.lending_limit}; expected 0 on an inference flavor (serving keeps "
+                    "its nominal GPUs and borrows none)"
                 )
     for flavor, limit in limits.items():
         total = sum(q.quotas[flavor].nominal for q in args.queues if flavor in q.quotas)
@@ -214,8 +247,11 @@ def cluster_queue_spec(queue: TeamQueue, cohort: str, flavors: Sequence[Flavor])
             "nominalQuota": share.nominal,
             "borrowingLimit": share.borrowing_limit,
         }
-        if share.lending_limit is not None:
-            quota["lendingLimit"] = share.lending_limit
+        # Serving's GPUs are never lent: a borrower's serving pods, at the same priority,
+        # could not be reclaimed (preemption takes lower priorities only).
+        lending = 0 if flavor.workload == INFERENCE else share.lending_limit
+        if lending is not None:
+            quota["lendingLimit"] = lending
         resources.append({"name": flavor.name, "resources": [quota]})
     return {
         "cohortName": cohort,
@@ -344,6 +380,21 @@ class Kueue(pulumi.ComponentResource):
                     queued, pulumi.ResourceOptions(depends_on=[cluster_queue])
                 ),
             )
+        refuse_in_team_namespaces(
+            f"{name}-serving-priority",
+            policy_name=SERVING_PRIORITY_POLICY,
+            rules=[
+                resource_rule("", "v1", "pods"),
+                resource_rule("batch", "v1", "jobs"),
+                resource_rule("jobset.x-k8s.io", "v1alpha2", "jobsets"),
+                resource_rule("trainer.kubeflow.org", "v1alpha1", "trainjobs"),
+            ],
+            validations=[
+                (SERVING_POD_CEL, SERVING_POD_MESSAGE),
+                (SERVING_JOB_CEL, SERVING_JOB_MESSAGE),
+            ],
+            opts=on_cluster,
+        )
         self.register_outputs(
             {
                 "namespace": self.namespace.metadata.name,

@@ -18,7 +18,7 @@ import pulumi_kubernetes as k8s
 
 from components.args import arg, component_args
 from components.gpu_pools import GPU, WORKLOAD_LABEL
-from components.kueue import PRIORITY_LABEL, SERVING_PRIORITY
+from components.kueue import INFERENCE, PRIORITY_LABEL, SERVING_PRIORITY
 from components.namespaces import restricted_container_fields
 from components.registry import APPROVED_PREFIX
 
@@ -26,7 +26,7 @@ RUNTIME = "mlplat-vllm"
 MODEL_FORMAT = "vllm"
 PORT = 8080
 RUNTIME_USER = 1000
-INFERENCE_NODES = {WORKLOAD_LABEL: "inference"}
+INFERENCE_NODES = {WORKLOAD_LABEL: INFERENCE}
 # Per GPU of a replica: vLLM's tokenizer and scheduler threads, and the host copy of weights.
 CPU_PER_GPU, MEMORY_PER_GPU_GI = 4, 32
 

@@ -20,6 +20,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 import yaml
 
+from components.admission import refuse_in_team_namespaces, resource_rule
 from components.args import arg, component_args
 from components.finops import TEAM_TAG
 from components.gpu_pools import GPU
@@ -218,51 +219,12 @@ class Teams(pulumi.ComponentResource):
 
     def _keep_off_system_nodes(self, name: str, on_cluster: pulumi.ResourceOptions) -> None:
         """Refuse, in every team namespace, a pod that tolerates the system nodes' taint."""
-        admission = k8s.admissionregistration.v1
-        policy = admission.ValidatingAdmissionPolicy(
+        refuse_in_team_namespaces(
             f"{name}-pods-off-system-nodes",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=OFF_SYSTEM_NODES),
-            spec=admission.ValidatingAdmissionPolicySpecArgs(
-                failure_policy="Fail",
-                match_constraints=admission.MatchResourcesArgs(
-                    resource_rules=[
-                        admission.NamedRuleWithOperationsArgs(
-                            api_groups=[""],
-                            api_versions=["v1"],
-                            operations=["CREATE", "UPDATE"],
-                            resources=["pods"],
-                        )
-                    ]
-                ),
-                validations=[
-                    admission.ValidationArgs(
-                        expression=TEAM_POD_TOLERATIONS_CEL,
-                        message=TEAM_POD_TOLERATIONS_MESSAGE,
-                        reason="Forbidden",
-                    )
-                ],
-            ),
+            policy_name=OFF_SYSTEM_NODES,
+            rules=[resource_rule("", "v1", "pods")],
+            validations=[(TEAM_POD_TOLERATIONS_CEL, TEAM_POD_TOLERATIONS_MESSAGE)],
             opts=on_cluster,
-        )
-        admission.ValidatingAdmissionPolicyBinding(
-            f"{name}-pods-off-system-nodes-binding",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=OFF_SYSTEM_NODES),
-            spec=admission.ValidatingAdmissionPolicyBindingSpecArgs(
-                policy_name=OFF_SYSTEM_NODES,
-                validation_actions=["Deny"],
-                match_resources=admission.MatchResourcesArgs(
-                    namespace_selector=k8s.meta.v1.LabelSelectorArgs(
-                        match_expressions=[
-                            k8s.meta.v1.LabelSelectorRequirementArgs(
-                                key=TEAM_TAG, operator="Exists"
-                            )
-                        ]
-                    )
-                ),
-            ),
-            opts=pulumi.ResourceOptions.merge(
-                on_cluster, pulumi.ResourceOptions(depends_on=[policy])
-            ),
         )
 
     def _kubeflow_tenancy(

@@ -162,6 +162,7 @@ def tiers(resources: Sequence[Mapping[str, Any]]) -> list[Tier]:
                 (_plural(len(directories), "kustomization"), "login: OIDC via oauth2-proxy"),
             ),
             Box("Teams", (_plural(len(profiles), "Profile"), "restricted, default-deny")),
+            *_gpu_queues(resources),
             Box("Serving (KServe)", (_plural(len(services), "InferenceService"), "vLLM, canary")),
             Box("MLflow", ("tracking server", "artifacts in the registry")),
             *charts,
@@ -202,6 +203,38 @@ def tiers(resources: Sequence[Mapping[str, Any]]) -> list[Tier]:
         ),
     )
     return [public, private, intra, in_cluster, account]
+
+
+def _count(value: Any) -> str:
+    """A count as the state holds it (the engine sends numbers as doubles)."""
+    return str(int(value)) if isinstance(value, int | float) and float(value).is_integer() else "?"
+
+
+def _gpu_queues(resources: Sequence[Mapping[str, Any]]) -> list[Box]:
+    """A box per team's Kueue ClusterQueue: its cohort and fair-sharing weight, then its GPUs
+    per pool, nominal + borrowable."""
+    boxes = []
+    for queue in _of(resources, "kubernetes:kueue.x-k8s.io/v1beta2:ClusterQueue"):
+        spec = _inputs(queue).get("spec") or {}
+        shares = []
+        for group in spec.get("resourceGroups") or []:
+            for flavor in group.get("flavors") or []:
+                for quota in flavor.get("resources") or []:
+                    nominal, borrowing = quota.get("nominalQuota"), quota.get("borrowingLimit")
+                    if nominal or borrowing:
+                        extra = f"+{_count(borrowing)}" if borrowing else ""
+                        shares.append(f"{flavor.get('name')} {_count(nominal)}{extra}")
+        weight = (spec.get("fairSharing") or {}).get("weight", 1)
+        boxes.append(
+            Box(
+                f"GPU queue {(_inputs(queue).get('metadata') or {}).get('name')}",
+                (
+                    f"cohort {spec.get('cohortName')}, weight {_count(weight)}",
+                    "GPUs " + (", ".join(shares) or "none"),
+                ),
+            )
+        )
+    return boxes
 
 
 # --- layout and drawing --------------------------------------------------------------------------

@@ -166,6 +166,8 @@ def _gpu_share_problems(raw: Mapping[str, Any]) -> list[Problem]:
             )
             continue
         nominal.setdefault(pool, []).append((str(team.get("name")), _int(gpus.get("nominal"))))
+        if indexed[pool][1].get("workload") == "inference":
+            problems += _serving_share_problems(path, gpus)
         limit = indexed[pool][1].get("gpu_limit")
         ceiling = _int(gpus.get("nominal")) + _int(gpus.get("borrowing_limit"))
         if type(limit) is int and ceiling > limit:
@@ -190,6 +192,29 @@ def _gpu_share_problems(raw: Mapping[str, Any]) -> list[Problem]:
                     "lower their nominal quotas",
                 )
             )
+    return problems
+
+
+def _serving_share_problems(path: str, gpus: Mapping[str, Any]) -> list[Problem]:
+    """An inference pool holds each team's serving guarantee: nothing of it is lent (a
+    borrower's serving, at the same priority, could not be reclaimed), so nothing is borrowed."""
+    problems = []
+    if _int(gpus.get("borrowing_limit")) != 0:
+        problems.append(
+            Problem(
+                f"{path}.borrowing_limit",
+                gpus.get("borrowing_limit"),
+                "0: inference pools lend nothing, so a team serves on its nominal GPUs",
+            )
+        )
+    if gpus.get("lending_limit") not in (None, 0):
+        problems.append(
+            Problem(
+                f"{path}.lending_limit",
+                gpus.get("lending_limit"),
+                "0 or unset: a team's serving GPUs are never lent",
+            )
+        )
     return problems
 
 

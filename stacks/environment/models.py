@@ -442,14 +442,25 @@ QUANTITY = re.compile(r"^\d+(\.\d+)?(m|Ki|Mi|Gi|Ti)?$")
 class TeamGpuSpec(_Strict):
     """A team's GPUs in one pool, as its Kueue ClusterQueue holds them."""
 
-    # Guaranteed to the team: Kueue's nominal quota in the pool's flavor. The teams' nominal
-    # GPUs in a pool fit within its `gpu_limit`.
-    nominal: int = Field(ge=0)
-    # More it may borrow while other teams leave theirs idle (Kueue's borrowingLimit).
-    borrowing_limit: int = Field(default=0, ge=0)
-    # At most this many of its nominal GPUs lent to others (Kueue's lendingLimit); unset: all
-    # that it is not using.
-    lending_limit: int | None = Field(default=None, ge=0)
+    nominal: int = Field(
+        ge=0,
+        description="GPUs guaranteed to the team: Kueue's nominal quota in the pool's flavor. "
+        "Per pool, the teams' nominal GPUs fit within its `gpu_limit`",
+    )
+    borrowing_limit: int = Field(
+        default=0,
+        ge=0,
+        description="more it may borrow while other teams leave theirs idle (Kueue's "
+        "`borrowingLimit`); nominal plus borrowing fits the pool's `gpu_limit`. 0 on an "
+        "inference pool: serving runs on its nominal GPUs",
+    )
+    lending_limit: int | None = Field(
+        default=None,
+        ge=0,
+        description="at most this many of its nominal GPUs lent to others (Kueue's "
+        "`lendingLimit`), at most nominal; unset lends all it is not using. 0 or unset on an "
+        "inference pool: serving's GPUs are never lent",
+    )
 
     @model_validator(mode="after")
     def _lending(self) -> TeamGpuSpec:
@@ -471,19 +482,41 @@ class TeamSpec(_Strict):
             r"[a-z][a-z0-9-]{1,30}",
             "a DNS label of lowercase letters, digits and - (2-31 characters)",
         ),
-    ]
-    owners: list[str] = Field(min_length=1)
-    # GPU pool name -> the team's GPUs there. A pool not listed gives the team none.
-    gpus: dict[str, TeamGpuSpec] = Field(default_factory=dict)
-    # Its share of the GPUs the cohort has spare, against the other teams' (Kueue fair sharing).
-    fair_share_weight: int = Field(default=1, ge=1, le=100)
-    cpu_quota: str
-    memory_quota: str
-    # The team's monthly budget, on what carries its `mlplat.io/team` cost allocation tag.
-    monthly_budget_usd: int = Field(ge=1)
-    # Why the budget may be below what its nominal GPUs cost for a month (without it, that is
-    # an error: the budget alarm would fire whenever the team used what it is guaranteed).
-    budget_below_gpu_cost_reason: str | None = None
+    ] = Field(
+        description="the team: namespace `team-<name>`, Kueue queue `team-<name>`, registry "
+        "prefix `teams/<name>/`; unique in the environment"
+    )
+    owners: list[str] = Field(
+        min_length=1,
+        description="e-mail addresses (their OIDC identity): the first owns the Kubeflow "
+        "Profile, the others are its admins",
+    )
+    gpus: dict[str, TeamGpuSpec] = Field(
+        default_factory=dict,
+        description="GPU pool name -> the team's GPUs there; a pool not listed gives it none. "
+        "The namespace's hard GPU quota is nominal plus borrowing over every pool",
+    )
+    fair_share_weight: int = Field(
+        default=1,
+        ge=1,
+        le=100,
+        description="its share of the GPUs the cohort has spare, against the other teams' "
+        "(Kueue fair sharing)",
+    )
+    cpu_quota: str = Field(description="the namespace's hard CPU requests and limits (a quantity)")
+    memory_quota: str = Field(
+        description="the namespace's hard memory requests and limits (a quantity)"
+    )
+    monthly_budget_usd: int = Field(
+        ge=1,
+        description="an AWS budget on what carries its `mlplat.io/team` cost allocation tag; at "
+        "least a month of its nominal GPUs at each pool's lowest GPU-hour price",
+    )
+    budget_below_gpu_cost_reason: str | None = Field(
+        default=None,
+        description="why the budget may be below a month of its nominal GPUs (without it that "
+        "is an error: the budget alarm would fire whenever the team used what it is guaranteed)",
+    )
 
     @property
     def gpu_ceiling(self) -> int:

@@ -34,7 +34,7 @@ QUEUES = [
         namespace="team-fraud-models",
         quotas={
             "training": FlavorQuota(nominal=4, borrowing_limit=4, lending_limit=2),
-            "inference": FlavorQuota(nominal=2, borrowing_limit=2),
+            "inference": FlavorQuota(nominal=2),
         },
         weight=2,
     ),
@@ -88,6 +88,8 @@ def test_children(kueue):
             f"{KIND}Cohort": 1,
             f"{KIND}ClusterQueue": 2,
             f"{KIND}LocalQueue": 2,
+            "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy": 1,
+            "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding": 1,
         }
     )
 
@@ -166,8 +168,14 @@ def test_a_team_queue_guarantees_nominal_borrows_lends_and_preempts_by_priority(
                     },
                     {
                         "name": "inference",
+                        # Serving's GPUs are never lent.
                         "resources": [
-                            {"name": "nvidia.com/gpu", "nominalQuota": 2, "borrowingLimit": 2}
+                            {
+                                "name": "nvidia.com/gpu",
+                                "nominalQuota": 2,
+                                "borrowingLimit": 0,
+                                "lendingLimit": 0,
+                            }
                         ],
                     },
                 ],
@@ -188,7 +196,9 @@ def test_a_pool_a_team_has_no_share_of_is_listed_with_nothing(kueue):
     (group,) = spec["resourceGroups"]
     assert group["flavors"][1] == {
         "name": "inference",
-        "resources": [{"name": "nvidia.com/gpu", "nominalQuota": 0, "borrowingLimit": 0}],
+        "resources": [
+            {"name": "nvidia.com/gpu", "nominalQuota": 0, "borrowingLimit": 0, "lendingLimit": 0}
+        ],
     }
 
 
@@ -269,11 +279,20 @@ def test_validation_names_every_problem():
             },
         ),
         TeamQueue(team="b", namespace="team-b", quotas={"training": FlavorQuota(nominal=4)}),
+        TeamQueue(
+            team="c",
+            namespace="team-c",
+            quotas={"inference": FlavorQuota(nominal=1, borrowing_limit=1)},
+        ),
     ]
     assert validate_kueue_args(args(queues=queues)) == [
         "queues[a].quotas: got flavors ['gpu-x']; expected some of ['inference', 'training']",
         "queues[a].quotas[inference].lending_limit: got 2; expected at most nominal 1",
+        "queues[a].quotas[inference]: got borrowing 0, lending 2; expected 0 on an inference "
+        "flavor (serving keeps its nominal GPUs and borrows none)",
         "queues[a].quotas[training]: got a negative quota; expected GPUs >= 0",
+        "queues[c].quotas[inference]: got borrowing 1, lending None; expected 0 on an inference "
+        "flavor (serving keeps its nominal GPUs and borrows none)",
         "flavors[training]: got nominal quotas summing to 10 GPUs; expected at most the pool's "
         "limit 8",
     ]
@@ -283,3 +302,67 @@ def test_a_cohort_promising_more_than_a_pool_holds_is_refused(record):
     over = [TeamQueue(team="a", namespace="team-a", quotas={"inference": FlavorQuota(nominal=9)})]
     with pytest.raises(ValueError, match=r"Kueue prod: flavors\[inference\]: got nominal quotas"):
         record(lambda: Kueue("prod", args(queues=over)))
+
+
+def test_the_serving_priority_is_reserved_to_pods_bound_for_the_inference_pools(kueue):
+    """Run with a CEL interpreter against what a team could submit: training labelled
+    `serving` would keep borrowed GPUs from being reclaimed and preempt other training."""
+    policy = kueue.one("kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy")
+    spec = policy.inputs["spec"]
+    assert policy.inputs["metadata"]["name"] == "mlplat-serving-priority-on-inference-pools"
+    assert spec["failurePolicy"] == "Fail"
+    assert [
+        (r["apiGroups"], r["apiVersions"], r["resources"], r["operations"])
+        for r in spec["matchConstraints"]["resourceRules"]
+    ] == [
+        ([""], ["v1"], ["pods"], ["CREATE", "UPDATE"]),
+        (["batch"], ["v1"], ["jobs"], ["CREATE", "UPDATE"]),
+        (["jobset.x-k8s.io"], ["v1alpha2"], ["jobsets"], ["CREATE", "UPDATE"]),
+        (["trainer.kubeflow.org"], ["v1alpha1"], ["trainjobs"], ["CREATE", "UPDATE"]),
+    ]
+    bound = kueue.one("kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding")
+    assert policy.urn in bound.dependencies
+    assert bound.inputs["spec"]["validationActions"] == ["Deny"]
+    assert bound.inputs["spec"]["matchResources"]["namespaceSelector"] == {
+        "matchExpressions": [{"key": "mlplat.io/team", "operator": "Exists"}]
+    }
+    checks = [admission_check(v["expression"]) for v in spec["validations"]]
+
+    def admitted(resource: str, obj: dict) -> bool:
+        return all(check(resource, obj) for check in checks)
+
+    serving = {"labels": {"kueue.x-k8s.io/priority-class": "serving"}}
+    training = {"labels": {"kueue.x-k8s.io/priority-class": "training"}}
+    on_inference = {"nodeSelector": {"mlplat.io/workload": "inference"}}
+    on_training = {"nodeSelector": {"mlplat.io/workload": "training"}}
+    # KServe's predictor pods, as components/serving.py labels and places them.
+    assert admitted("pods", {"metadata": serving, "spec": on_inference})
+    assert admitted("pods", {"metadata": training, "spec": on_training})
+    assert admitted("pods", {"metadata": {}, "spec": {}})
+    assert admitted("jobs", {"metadata": training, "spec": {}})
+    assert admitted("trainjobs", {"metadata": {}, "spec": {}})
+    # Training dressed as serving: on the training pools, or with no pool at all.
+    assert not admitted("pods", {"metadata": serving, "spec": on_training})
+    assert not admitted("pods", {"metadata": serving, "spec": {}})
+    assert not admitted(
+        "pods", {"metadata": serving, "spec": {"nodeSelector": {"mlplat.io/gpu-pool": "x"}}}
+    )
+    # Jobs of every framework Kueue admits take their priority from their own label.
+    for resource in ("jobs", "jobsets", "trainjobs"):
+        assert not admitted(resource, {"metadata": serving, "spec": on_inference})
+
+
+def admission_check(expression: str):
+    """`expression` as a predicate over (resource, object), evaluated as the API server would."""
+    import celpy
+
+    environment = celpy.Environment()
+    program = environment.program(environment.compile(expression))
+    return lambda resource, obj: bool(
+        program.evaluate(
+            {
+                "object": celpy.json_to_cel(obj),
+                "request": celpy.json_to_cel({"resource": {"resource": resource}}),
+            }
+        )
+    )

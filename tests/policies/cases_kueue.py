@@ -19,7 +19,7 @@ GPU = "nvidia.com/gpu"
 GPU_TAINT = {"key": GPU, "value": "true", "effect": "NoSchedule"}
 
 
-def node_pool(name: str, limit=8, capacity=("on-demand",)):
+def node_pool(name: str, limit=8, capacity=("on-demand",), workload="training"):
     return resource(
         NODE_POOL,
         f"pool-{name}",
@@ -27,7 +27,9 @@ def node_pool(name: str, limit=8, capacity=("on-demand",)):
             "metadata": {"name": f"gpu-{name}"},
             "spec": {
                 "template": {
-                    "metadata": {"labels": {"mlplat.io/gpu-pool": name}},
+                    "metadata": {
+                        "labels": {"mlplat.io/gpu-pool": name, "mlplat.io/workload": workload}
+                    },
                     "spec": {
                         "taints": [GPU_TAINT],
                         "requirements": [
@@ -60,14 +62,20 @@ def flavor(name: str, **labels):
 
 
 def queue(team: str, quotas: dict, *, cohort="mlplat-staging", selector=None):
+    """quotas: flavor -> (nominal, borrowing limit or None[, lending limit])."""
     flavors = [
         {
             "name": f,
             "resources": [
-                {"name": GPU, "nominalQuota": n, **({} if b is None else {"borrowingLimit": b})}
+                {
+                    "name": GPU,
+                    "nominalQuota": q[0],
+                    **({} if q[1] is None else {"borrowingLimit": q[1]}),
+                    **({"lendingLimit": q[2]} if len(q) > 2 else {}),
+                }
             ],
         }
-        for f, (n, b) in quotas.items()
+        for f, q in quotas.items()
     ]
     spec = {
         "cohortName": cohort,
@@ -121,13 +129,14 @@ def budget(team: str, usd="2500"):
     )
 
 
-POOLS = [node_pool("training"), node_pool("inference", limit=4)]
+POOLS = [node_pool("training"), node_pool("inference", limit=4, workload="inference")]
 FLAVORS = [flavor("training"), flavor("inference")]
-FRAUD = {"training": (4, 4), "inference": (0, 0)}
-RECO = {"training": (4, 2), "inference": (2, 1)}
+# Serving's GPUs (the inference flavor) are never lent nor borrowed.
+FRAUD = {"training": (4, 4), "inference": (0, 0, 0)}
+RECO = {"training": (4, 2), "inference": (2, 0, 0)}
 QUEUES = [queue("fraud", FRAUD), queue("reco", RECO)]
 TEAMS = [namespace("fraud"), namespace("reco")]
-QUOTAS = [quota("fraud", 8), quota("reco", 9)]
+QUOTAS = [quota("fraud", 8), quota("reco", 8)]
 LOCAL_QUEUES = [local_queue("fraud"), local_queue("reco")]
 BUDGETS = [budget("fraud", "9000"), budget("reco", "10000")]
 STACK = [*POOLS, *FLAVORS, *QUEUES, *TEAMS, *QUOTAS, *LOCAL_QUEUES, *BUDGETS]
@@ -151,6 +160,7 @@ def with_number(entry, path, value):
 
 NOMINAL = ("spec", "resourceGroups", 0, "flavors", 0, "resources", 0, "nominalQuota")
 BORROWING = ("spec", "resourceGroups", 0, "flavors", 0, "resources", 0, "borrowingLimit")
+SERVING_LENDING = ("spec", "resourceGroups", 0, "flavors", 1, "resources", 0, "lendingLimit")
 
 CASES = [
     StackCase(
@@ -217,7 +227,7 @@ CASES = [
                     (
                         "cq-reco",
                         "ResourceQuota team-reco/team-quota allows 5 GPUs; ClusterQueue "
-                        "'team-reco' admits up to 9 (nominal plus borrowing): they must be equal",
+                        "'team-reco' admits up to 8 (nominal plus borrowing): they must be equal",
                     )
                 ],
             ),
@@ -355,5 +365,58 @@ CASES = [
                 {"metadata": {"name": UNKNOWN_STRING, "namespace": "team-reco"}},
             ),
         ),
+    ),
+    StackCase(
+        rule="kueue-serving-gpus-never-lent",
+        passing=STACK,
+        failing=[
+            (
+                "serving GPUs lent and borrowed",
+                replaced(
+                    STACK, QUEUES[1], queue("reco", {"training": (4, 2), "inference": (2, 1)})
+                ),
+                [
+                    (
+                        "cq-reco",
+                        "ClusterQueue 'team-reco' lends serving GPUs of flavor 'inference' (all "
+                        "it leaves idle of 2): lendingLimit must be 0",
+                    ),
+                    (
+                        "cq-reco",
+                        "ClusterQueue 'team-reco' borrows serving GPUs of flavor 'inference' (1): "
+                        "borrowingLimit must be 0",
+                    ),
+                ],
+            ),
+            (
+                # The flavor names no workload: the pool it selects decides that it serves.
+                "lending a serving GPU, as a string",
+                replaced(
+                    STACK, QUEUES[1], queue("reco", {"training": (4, 2), "inference": (2, 0, "1")})
+                ),
+                [
+                    (
+                        "cq-reco",
+                        "ClusterQueue 'team-reco' lends serving GPUs of flavor 'inference' (1 of "
+                        "2): lendingLimit must be 0",
+                    )
+                ],
+            ),
+            (
+                "unlimited borrowing of serving GPUs",
+                replaced(
+                    STACK, QUEUES[0], queue("fraud", {"training": (4, 4), "inference": (0, None)})
+                ),
+                [
+                    (
+                        "cq-fraud",
+                        "ClusterQueue 'team-fraud' borrows serving GPUs of flavor 'inference' "
+                        "(without limit): borrowingLimit must be 0",
+                    )
+                ],
+            ),
+        ],
+        not_applicable=NOT_KUEUE,
+        unknown=replaced(STACK, QUEUES[1], with_number(QUEUES[1], SERVING_LENDING, UNKNOWN_NUMBER)),
     ),
 ]

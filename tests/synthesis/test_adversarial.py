@@ -327,6 +327,28 @@ def fin_team_local_queue_dropped(s):
     s["deployment"]["resources"].remove(local)
 
 
+def serving_quota(s, team):
+    queue = of(s, f"{KUEUE}ClusterQueue", f"prod-{team}")
+    (flavor,) = (
+        f
+        for f in queue["inputs"]["spec"]["resourceGroups"][0]["flavors"]
+        if f["name"] == "inference"
+    )
+    return flavor["resources"][0]
+
+
+def fin_serving_gpus_lent(s):
+    """Serving's guarantee lent out: a borrower's serving pods could never be reclaimed."""
+    serving_quota(s, "fraud-models").pop("lendingLimit")
+
+
+def fin_serving_gpus_lent_by_an_unlabelled_flavor(s):
+    """The flavor drops its workload label, the lending limit is a string: the pool decides."""
+    flavor = of(s, f"{KUEUE}ResourceFlavor", "prod-flavor-inference")
+    flavor["inputs"]["spec"]["nodeLabels"].pop("mlplat.io/workload")
+    serving_quota(s, "recommendations")["lendingLimit"] = "2"
+
+
 def fin_team_budget_cut_below_its_guarantee(s):
     budget = of(s, "aws:budgets/budget:Budget", "prod-team-recommendations")
     budget["inputs"]["limitAmount"] = "2000"
@@ -400,6 +422,13 @@ BYPASSES: list[tuple[str, Callable[[dict], None], str, str]] = [
     ("FIN", fin_queue_borrows_without_limit, "kueue-team-quota-ceiling", "mandatory"),
     ("FIN", fin_team_local_queue_dropped, "kueue-queues-cover-teams-and-pools", "mandatory"),
     ("FIN", fin_team_budget_cut_below_its_guarantee, "kueue-team-gpu-budget", "mandatory"),
+    ("FIN", fin_serving_gpus_lent, "kueue-serving-gpus-never-lent", "mandatory"),
+    (
+        "FIN",
+        fin_serving_gpus_lent_by_an_unlabelled_flavor,
+        "kueue-serving-gpus-never-lent",
+        "mandatory",
+    ),
 ]
 
 

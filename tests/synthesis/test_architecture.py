@@ -41,6 +41,11 @@ def test_tiers_and_their_boxes_come_from_the_state(prod):
     assert drawn["Private subnets"]["Karpenter pool gpu-training"] == ("g6e", "0-8 GPUs")
     assert drawn["Intra subnets (no route out)"]["RDS mlplat-prod-mlflow"][1] == "multi-AZ"
     assert drawn["In the cluster"]["Kubeflow 26.03"][0] == "22 kustomizations"
+    # Each team's Kueue queue: nominal + borrowable GPUs per pool, serving's nominal only.
+    assert drawn["In the cluster"]["GPU queue team-recommendations"] == (
+        "cohort mlplat-prod, weight 1",
+        "GPUs training 4+4, inference 4",
+    )
     assert drawn["In the cluster"]["kube-prometheus-stack"] == (
         "chart 88.5.3",
         "namespace monitoring",

@@ -198,6 +198,21 @@ def test_environments_are_listed_in_promotion_order():
             "most 1: nominal plus borrowing within the pool's gpu_limit 2",
         ),
         (
+            # Serving's GPUs are never lent: a borrower's serving could not be reclaimed.
+            lambda e, d: e["teams"][1]["gpus"].update(
+                {"inference-dev": {"nominal": 1, "borrowing_limit": 1}}
+            ),
+            "mlplat:environment.teams[1].gpus.inference-dev.borrowing_limit: got 1; expected 0: "
+            "inference pools lend nothing, so a team serves on its nominal GPUs",
+        ),
+        (
+            lambda e, d: e["teams"][1]["gpus"].update(
+                {"inference-dev": {"nominal": 1, "lending_limit": 1}}
+            ),
+            "mlplat:environment.teams[1].gpus.inference-dev.lending_limit: got 1; expected 0 or "
+            "unset: a team's serving GPUs are never lent",
+        ),
+        (
             lambda e, d: e["teams"][0]["gpus"].update(
                 {"gpu-dev": {"nominal": 1, "lending_limit": 2}}
             ),

@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 from components.network import NetworkArgs
-from mlplat.readme import POLICY_CATALOG, README, component_sections, policy_catalog, rendered
+from mlplat.readme import (
+    POLICY_CATALOG,
+    README,
+    component_sections,
+    policy_catalog,
+    rendered,
+    team_fields,
+)
 
 
 def test_readme_tables_match_the_code():
@@ -27,6 +34,20 @@ def test_every_argument_is_documented():
     for name in NetworkArgs.__dataclass_fields__:
         assert f"| `{name}` |" in sections
     assert "|  |" not in sections  # no argument without its one-line doc
+
+
+def test_every_team_field_is_documented_with_its_bounds():
+    """A team's entry, nested GPU fields included, from the loader's own model."""
+    from stacks.environment.models import TeamGpuSpec, TeamSpec
+
+    table = team_fields()
+    for name in TeamSpec.model_fields:
+        assert f"| `teams[].{name}` |" in table
+    for name in TeamGpuSpec.model_fields:
+        assert f"| `teams[].gpus.<pool>.{name}` |" in table
+    assert "| `teams[].fair_share_weight` | `int` ≥ 1, ≤ 100 | `1` |" in table
+    assert "| None |" not in table  # no field without its description
+    assert table in README.read_text()
 
 
 def test_every_rule_is_listed_with_its_control():
