@@ -133,6 +133,11 @@ WEBHOOK_WAITS: dict[str, tuple[tuple[str, str], tuple[str, ...]]] = {  # (apiVer
         ),
     ),
 }
+# Who creates a TrainJob's JobSet and a JobSet's Jobs: the Trainer's controllers, as Kubeflow's
+# trainer kustomization deploys them (both in kubeflow-system; tests/synthesis/test_render.py
+# reads them from the rendered tree).
+TRAINER_CONTROLLER = "system:serviceaccount:kubeflow-system:kubeflow-trainer-controller-manager"
+JOBSET_CONTROLLER = "system:serviceaccount:kubeflow-system:jobset-controller-manager"
 # Components deployed from a generated local overlay instead of their upstream folder.
 OVERLAID = ("notebook-controller", *WEBHOOK_WAITS)
 # Its ConfigMap, as named once upstream's `namePrefix: notebook-controller-` has applied.

@@ -3,11 +3,13 @@ team in the environment's cohort (a nominal quota per flavor, borrowing and lend
 fair sharing, preemption within the cohort), a `default` LocalQueue in every team namespace, and
 the priority classes that order serving above training above notebooks and batch.
 
-Nothing in a team namespace bypasses it: Kueue manages every Job, Kubeflow TrainJob, pod and
-Deployment there even without a queue label (`manageJobsWithoutQueueName`, limited to the team
+Nothing in a team namespace bypasses it: Kueue manages every Job, JobSet, Kubeflow TrainJob and
+pod there even without a queue label (`manageJobsWithoutQueueName`, limited to the team
 namespaces by `managedJobsNamespaceSelector`), and a `default` LocalQueue gives those a queue
-(LocalQueueDefaulting, stable since v0.17). The controller needs no AWS access: no Pod Identity
-role, a restricted, default-deny namespace.
+(LocalQueueDefaulting, stable since v0.17). Two admission policies close what Kueue leaves open:
+children of its jobs are made only by their owners' controllers, and the serving priority is
+the inference pools' alone. The controller needs no AWS access: no Pod Identity role, a
+restricted, default-deny namespace.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from components.admission import refuse_in_team_namespaces, resource_rule
 from components.args import arg, component_args
 from components.finops import TEAM_TAG
 from components.gpu_pools import GPU, POOL_LABEL, WORKLOAD_LABEL
+from components.kubeflow import JOBSET_CONTROLLER, TRAINER_CONTROLLER
 from components.namespaces import (
     default_deny,
     dns_egress,
@@ -80,6 +83,49 @@ SERVING_POD_CEL = (
 SERVING_POD_MESSAGE = (
     f"a pod at the '{SERVING_PRIORITY}' priority must select the inference pools "
     f"(nodeSelector {WORKLOAD_LABEL}: {INFERENCE}): the serving priority is for model serving"
+)
+# Kueue admits a child of a job it manages with that job, and so admits nothing made under a
+# Job's, JobSet's or TrainJob's controller reference (FindAncestorJobManagedByKueue, v0.19.2:
+# "same-namespace ownership spoofing is out of scope"). So in team namespaces such a child is
+# made only by its owner's controller: a pod by the Job controller, a Job by JobSet's, a JobSet
+# by the Trainer's. A reference that was already there may stay on update (finalizers, status).
+CHILDREN_POLICY = "mlplat-kueue-children-from-their-controllers"
+JOB_CONTROLLERS = (
+    # kube-controller-manager, with and without per-controller service account credentials.
+    "system:serviceaccount:kube-system:job-controller",
+    "system:kube-controller-manager",
+)
+KUEUE_OWNERS = {  # child resource -> (owner kind, owner API group, who may create it)
+    "pods": ("Job", "batch", JOB_CONTROLLERS),
+    "jobs": ("JobSet", "jobset.x-k8s.io", (JOBSET_CONTROLLER,)),
+    "jobsets": ("TrainJob", "trainer.kubeflow.org", (TRAINER_CONTROLLER,)),
+}
+
+
+def _controlled_by(subject: str, owners: Sequence[tuple[str, str]]) -> str:
+    kinds = " || ".join(
+        f"(o.kind == '{kind}' && o.apiVersion.startsWith('{group}/'))" for kind, group in owners
+    )
+    return (
+        f"(has({subject}.metadata.ownerReferences) && {subject}.metadata.ownerReferences.exists("
+        f"o, has(o.controller) && o.controller && ({kinds})))"
+    )
+
+
+_ANY_OWNER = [(kind, group) for kind, group, _ in KUEUE_OWNERS.values()]
+KUEUE_CHILDREN_CEL = (
+    f"!{_controlled_by('object', _ANY_OWNER)} || "
+    f"(request.operation == 'UPDATE' && {_controlled_by('oldObject', _ANY_OWNER)}) || "
+    + " || ".join(
+        f"(request.resource.resource == '{child}' && {_controlled_by('object', [(kind, group)])} "
+        f"&& request.userInfo.username in {list(users)})"
+        for child, (kind, group, users) in KUEUE_OWNERS.items()
+    )
+)
+KUEUE_CHILDREN_MESSAGE = (
+    "an object under a Job's, JobSet's or TrainJob's controller reference is made only by its "
+    "owner's controller: Kueue admits it with its owner, so one made by hand would run outside "
+    "the team's queue"
 )
 SERVING_JOB_CEL = f"request.resource.resource == 'pods' || !{_SERVING}"
 SERVING_JOB_MESSAGE = (
@@ -393,6 +439,17 @@ class Kueue(pulumi.ComponentResource):
                 (SERVING_POD_CEL, SERVING_POD_MESSAGE),
                 (SERVING_JOB_CEL, SERVING_JOB_MESSAGE),
             ],
+            opts=on_cluster,
+        )
+        refuse_in_team_namespaces(
+            f"{name}-children",
+            policy_name=CHILDREN_POLICY,
+            rules=[
+                resource_rule("", "v1", "pods"),
+                resource_rule("batch", "v1", "jobs"),
+                resource_rule("jobset.x-k8s.io", "v1alpha2", "jobsets"),
+            ],
+            validations=[(KUEUE_CHILDREN_CEL, KUEUE_CHILDREN_MESSAGE)],
             opts=on_cluster,
         )
         self.register_outputs(

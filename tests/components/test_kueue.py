@@ -88,8 +88,9 @@ def test_children(kueue):
             f"{KIND}Cohort": 1,
             f"{KIND}ClusterQueue": 2,
             f"{KIND}LocalQueue": 2,
-            "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy": 1,
-            "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding": 1,
+            # The serving priority's policy, and the one for children of Kueue's jobs.
+            "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy": 2,
+            "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding": 2,
         }
     )
 
@@ -307,9 +308,8 @@ def test_a_cohort_promising_more_than_a_pool_holds_is_refused(record):
 def test_the_serving_priority_is_reserved_to_pods_bound_for_the_inference_pools(kueue):
     """Run with a CEL interpreter against what a team could submit: training labelled
     `serving` would keep borrowed GPUs from being reclaimed and preempt other training."""
-    policy = kueue.one("kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy")
+    policy, bound = admission_policy(kueue, "mlplat-serving-priority-on-inference-pools")
     spec = policy.inputs["spec"]
-    assert policy.inputs["metadata"]["name"] == "mlplat-serving-priority-on-inference-pools"
     assert spec["failurePolicy"] == "Fail"
     assert [
         (r["apiGroups"], r["apiVersions"], r["resources"], r["operations"])
@@ -320,7 +320,6 @@ def test_the_serving_priority_is_reserved_to_pods_bound_for_the_inference_pools(
         (["jobset.x-k8s.io"], ["v1alpha2"], ["jobsets"], ["CREATE", "UPDATE"]),
         (["trainer.kubeflow.org"], ["v1alpha1"], ["trainjobs"], ["CREATE", "UPDATE"]),
     ]
-    bound = kueue.one("kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding")
     assert policy.urn in bound.dependencies
     assert bound.inputs["spec"]["validationActions"] == ["Deny"]
     assert bound.inputs["spec"]["matchResources"]["namespaceSelector"] == {
@@ -352,17 +351,104 @@ def test_the_serving_priority_is_reserved_to_pods_bound_for_the_inference_pools(
         assert not admitted(resource, {"metadata": serving, "spec": on_inference})
 
 
+def admission_policy(kueue, name: str):
+    """The ValidatingAdmissionPolicy of this name and its binding."""
+    (policy,) = [
+        p
+        for p in kueue.of_type(
+            "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy"
+        )
+        if p.inputs["metadata"]["name"] == name
+    ]
+    (bound,) = [
+        b
+        for b in kueue.of_type(
+            "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding"
+        )
+        if b.inputs["spec"]["policyName"] == name
+    ]
+    return policy, bound
+
+
 def admission_check(expression: str):
-    """`expression` as a predicate over (resource, object), evaluated as the API server would."""
+    """`expression` as a predicate over a request, evaluated as the API server would."""
     import celpy
 
     environment = celpy.Environment()
     program = environment.program(environment.compile(expression))
-    return lambda resource, obj: bool(
-        program.evaluate(
-            {
-                "object": celpy.json_to_cel(obj),
-                "request": celpy.json_to_cel({"resource": {"resource": resource}}),
-            }
+
+    def admitted(resource, obj, *, operation="CREATE", user="someone@example.com", old=None):
+        request = {
+            "resource": {"resource": resource},
+            "operation": operation,
+            "userInfo": {"username": user},
+        }
+        return bool(
+            program.evaluate(
+                {
+                    "object": celpy.json_to_cel(obj),
+                    "oldObject": celpy.json_to_cel(old),
+                    "request": celpy.json_to_cel(request),
+                }
+            )
         )
-    )
+
+    return admitted
+
+
+def owned_by(kind: str, api_version: str, *, controller=True) -> dict:
+    return {
+        "ownerReferences": [
+            {
+                "apiVersion": api_version,
+                "kind": kind,
+                "name": "x",
+                "uid": "u",
+                "controller": controller,
+            }
+        ]
+    }
+
+
+def test_children_of_kueues_jobs_are_made_only_by_their_owners_controllers(kueue):
+    """Kueue does not queue a pod under a Job it manages (the Job was queued): a team member
+    who writes that owner reference by hand must be refused, or the pod runs outside Kueue."""
+    policy, bound = admission_policy(kueue, "mlplat-kueue-children-from-their-controllers")
+    spec = policy.inputs["spec"]
+    assert spec["failurePolicy"] == "Fail" and bound.inputs["spec"]["validationActions"] == ["Deny"]
+    assert policy.urn in bound.dependencies
+    assert bound.inputs["spec"]["matchResources"]["namespaceSelector"] == {
+        "matchExpressions": [{"key": "mlplat.io/team", "operator": "Exists"}]
+    }
+    assert [r["resources"] for r in spec["matchConstraints"]["resourceRules"]] == [
+        ["pods"],
+        ["jobs"],
+        ["jobsets"],
+    ]
+    (validation,) = spec["validations"]
+    admitted = admission_check(validation["expression"])
+    job = {"metadata": owned_by("Job", "batch/v1"), "spec": {}}
+    jobset_child = {"metadata": owned_by("JobSet", "jobset.x-k8s.io/v1alpha2"), "spec": {}}
+    trainjob_child = {"metadata": owned_by("TrainJob", "trainer.kubeflow.org/v1alpha1"), "spec": {}}
+    job_controller = "system:serviceaccount:kube-system:job-controller"
+    jobset_controller = "system:serviceaccount:kubeflow-system:jobset-controller-manager"
+    trainer = "system:serviceaccount:kubeflow-system:kubeflow-trainer-controller-manager"
+    # Each controller making its own children; what no Kueue job owns is Kueue's pod integration's.
+    assert admitted("pods", job, user=job_controller)
+    assert admitted("pods", job, user="system:kube-controller-manager")
+    assert admitted("jobs", jobset_child, user=jobset_controller)
+    assert admitted("jobsets", trainjob_child, user=trainer)
+    assert admitted("pods", {"metadata": {}, "spec": {}})
+    assert admitted("pods", {"metadata": owned_by("ReplicaSet", "apps/v1"), "spec": {}})
+    assert admitted("pods", {"metadata": owned_by("Job", "batch/v1", controller=False)})
+    # An owner reference already there stays through updates (finalizers, labels).
+    assert admitted("pods", job, operation="UPDATE", old=job)
+    # By hand: a pod under the team's admitted Job, a Job under a JobSet, a JobSet under a
+    # TrainJob, a pod straight under a JobSet or TrainJob, or a reference added on update.
+    assert not admitted("pods", job)
+    assert not admitted("jobs", jobset_child)
+    assert not admitted("jobsets", trainjob_child)
+    assert not admitted("pods", jobset_child, user=jobset_controller)
+    assert not admitted("pods", trainjob_child, user=trainer)
+    assert not admitted("jobs", trainjob_child, user=trainer)
+    assert not admitted("pods", job, operation="UPDATE", old={"metadata": {}, "spec": {}})

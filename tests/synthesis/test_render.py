@@ -42,6 +42,22 @@ def test_every_kustomization_renders_attributed(prod):
             assert item["metadata"]["annotations"][RENDERED_BY].endswith(f"::{name}")
 
 
+def test_the_controllers_kueue_children_may_come_from_are_the_rendered_ones(prod):
+    """The admission policy lets a TrainJob's JobSet and a JobSet's Jobs be made by these
+    identities only: they are the service accounts the pinned trainer tree deploys."""
+    from components.kubeflow import JOBSET_CONTROLLER, TRAINER_CONTROLLER
+
+    _, result, _ = prod
+    identities = {
+        o["metadata"]["name"]: "system:serviceaccount:"
+        f"{o['metadata']['namespace']}:{o['spec']['template']['spec']['serviceAccountName']}"
+        for o in by_name(result, "prod-trainer")
+        if o["kind"] == "Deployment"
+    }
+    assert identities["jobset-controller-manager"] == JOBSET_CONTROLLER
+    assert identities["kubeflow-trainer-controller-manager"] == TRAINER_CONTROLLER
+
+
 def test_the_script_the_cache_leaves_out_is_a_named_placeholder(prod):
     _, result, _ = prod
     (carrier,) = result.placeholders["prod-pipelines"]
