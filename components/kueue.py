@@ -65,6 +65,12 @@ PRIORITIES: Mapping[str, int] = {
 FRAMEWORKS = ("batch/job", "jobset.x-k8s.io/jobset", "trainer.kubeflow.org/trainjob", "pod")
 CAPACITY_TYPE_LABEL = "karpenter.sh/capacity-type"
 INFERENCE = "inference"
+# An inference flavor declares this taint, which only serving pods tolerate: Kueue gives a flavor
+# only to pods that tolerate its nodeTaints, so a GPU pod that names no pool never spills onto
+# serving's GPUs. The nodes do not carry it (the GPU node agents' tolerations stay as upstream
+# ships them); Kueue is the gate, since every team pod is admitted by it.
+SERVING_TAINT = {"key": WORKLOAD_LABEL, "value": INFERENCE, "effect": "NoSchedule"}
+SERVING_TOLERATION = {"operator": "Equal", **SERVING_TAINT}
 
 # The serving priority is the inference pools' alone. A pod may carry it only if it selects
 # those pools, so Kueue can give it no training flavor: a team cannot label its training
@@ -270,12 +276,14 @@ def flavor_spec(flavor: Flavor) -> dict[str, Any]:
     one) as their node selector, its GPU taint tolerated (Kueue adds both), so a team writes
     neither. Kueue matches a pod's node selector against these keys only: with the workload
     label here, a serving pod (`mlplat.io/workload: inference`) is never given a training
-    flavor it could not schedule on."""
+    flavor it could not schedule on; and an inference flavor goes only to pods that tolerate
+    `SERVING_TAINT`."""
     labels = {POOL_LABEL: flavor.name, WORKLOAD_LABEL: flavor.workload}
     if len(flavor.capacity_types) == 1:
         labels[CAPACITY_TYPE_LABEL] = flavor.capacity_types[0]
     return {
         "nodeLabels": labels,
+        **({"nodeTaints": [SERVING_TAINT]} if flavor.workload == INFERENCE else {}),
         "tolerations": [{"key": GPU, "operator": "Equal", "value": "true", "effect": "NoSchedule"}],
     }
 

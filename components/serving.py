@@ -18,7 +18,7 @@ import pulumi_kubernetes as k8s
 
 from components.args import arg, component_args
 from components.gpu_pools import GPU, WORKLOAD_LABEL
-from components.kueue import INFERENCE, PRIORITY_LABEL, SERVING_PRIORITY
+from components.kueue import INFERENCE, PRIORITY_LABEL, SERVING_PRIORITY, SERVING_TOLERATION
 from components.namespaces import restricted_container_fields
 from components.registry import APPROVED_PREFIX
 
@@ -104,7 +104,11 @@ def runtime_spec(image: str) -> dict:
             {"name": "shm", "emptyDir": {"medium": "Memory", "sizeLimit": "16Gi"}},
         ],
         "nodeSelector": INFERENCE_NODES,
-        "tolerations": [{"key": GPU, "operator": "Exists", "effect": "NoSchedule"}],
+        # The GPU taint, and the one Kueue's inference flavors declare for serving pods alone.
+        "tolerations": [
+            {"key": GPU, "operator": "Exists", "effect": "NoSchedule"},
+            SERVING_TOLERATION,
+        ],
     }
 
 

@@ -217,6 +217,12 @@ def test_flavors_send_admitted_pods_to_their_pool(kueue):
         "mlplat.io/workload": "inference",
         "karpenter.sh/capacity-type": "on-demand",
     }
+    # Only pods tolerating this are given the flavor: a GPU pod that names no pool never
+    # spills onto serving's GPUs (Kueue's flavor assigner skips untolerated nodeTaints).
+    assert inference["nodeTaints"] == [
+        {"key": "mlplat.io/workload", "value": "inference", "effect": "NoSchedule"}
+    ]
+    assert "nodeTaints" not in training
 
 
 def test_gpus_only_and_lost_pods_requeue(kueue):

@@ -67,8 +67,15 @@ def test_runtime_is_pinned_non_root_bounded_and_on_inference_gpus_only(serving):
     assert container["resources"]["limits"] == {"cpu": "4", "memory": "32Gi", "nvidia.com/gpu": "1"}
     assert {"name": "HF_HUB_OFFLINE", "value": "1"} in container["env"]
     assert spec["nodeSelector"] == {"mlplat.io/workload": "inference"}
+    # The GPU taint, and the taint Kueue's inference flavors declare for serving alone.
     assert spec["tolerations"] == [
-        {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}
+        {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"},
+        {
+            "key": "mlplat.io/workload",
+            "operator": "Equal",
+            "value": "inference",
+            "effect": "NoSchedule",
+        },
     ]
 
 

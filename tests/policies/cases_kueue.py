@@ -47,18 +47,14 @@ def node_pool(name: str, limit=8, capacity=("on-demand",), workload="training"):
     )
 
 
-def flavor(name: str, **labels):
-    return resource(
-        FLAVOR,
-        f"flavor-{name}",
-        {
-            "metadata": {"name": name},
-            "spec": {
-                "nodeLabels": labels or {"mlplat.io/gpu-pool": name},
-                "tolerations": [GPU_TAINT],
-            },
-        },
-    )
+SERVING_TAINT = {"key": "mlplat.io/workload", "value": "inference", "effect": "NoSchedule"}
+
+
+def flavor(name: str, *, taints=(), **labels):
+    spec = {"nodeLabels": labels or {"mlplat.io/gpu-pool": name}, "tolerations": [GPU_TAINT]}
+    if taints:
+        spec["nodeTaints"] = list(taints)
+    return resource(FLAVOR, f"flavor-{name}", {"metadata": {"name": name}, "spec": spec})
 
 
 def queue(team: str, quotas: dict, *, cohort="mlplat-staging", selector=None):
@@ -130,7 +126,7 @@ def budget(team: str, usd="2500"):
 
 
 POOLS = [node_pool("training"), node_pool("inference", limit=4, workload="inference")]
-FLAVORS = [flavor("training"), flavor("inference")]
+FLAVORS = [flavor("training"), flavor("inference", taints=[SERVING_TAINT])]
 # Serving's GPUs (the inference flavor) are never lent nor borrowed.
 FRAUD = {"training": (4, 4), "inference": (0, 0, 0)}
 RECO = {"training": (4, 2), "inference": (2, 0, 0)}
@@ -412,6 +408,22 @@ CASES = [
                         "cq-fraud",
                         "ClusterQueue 'team-fraud' borrows serving GPUs of flavor 'inference' "
                         "(without limit): borrowingLimit must be 0",
+                    )
+                ],
+            ),
+            (
+                # Only PreferNoSchedule: Kueue ignores it when it assigns flavors.
+                "a serving flavor any GPU pod can be given",
+                replaced(
+                    STACK,
+                    FLAVORS[1],
+                    flavor("inference", taints=[SERVING_TAINT | {"effect": "PreferNoSchedule"}]),
+                ),
+                [
+                    (
+                        "flavor-inference",
+                        "flavor 'inference' of the inference pools declares no NoSchedule "
+                        "nodeTaint: Kueue gives serving's GPUs to any GPU pod that names no pool",
                     )
                 ],
             ),

@@ -349,6 +349,12 @@ def fin_serving_gpus_lent_by_an_unlabelled_flavor(s):
     serving_quota(s, "recommendations")["lendingLimit"] = "2"
 
 
+def fin_serving_flavor_open_to_any_gpu_pod(s):
+    """The taint that reserves serving's flavor dropped: unplaced GPU pods spill onto it."""
+    flavor = of(s, f"{KUEUE}ResourceFlavor", "prod-flavor-inference")
+    flavor["inputs"]["spec"].pop("nodeTaints")
+
+
 def fin_team_budget_cut_below_its_guarantee(s):
     budget = of(s, "aws:budgets/budget:Budget", "prod-team-recommendations")
     budget["inputs"]["limitAmount"] = "2000"
@@ -423,6 +429,7 @@ BYPASSES: list[tuple[str, Callable[[dict], None], str, str]] = [
     ("FIN", fin_team_local_queue_dropped, "kueue-queues-cover-teams-and-pools", "mandatory"),
     ("FIN", fin_team_budget_cut_below_its_guarantee, "kueue-team-gpu-budget", "mandatory"),
     ("FIN", fin_serving_gpus_lent, "kueue-serving-gpus-never-lent", "mandatory"),
+    ("FIN", fin_serving_flavor_open_to_any_gpu_pod, "kueue-serving-gpus-never-lent", "mandatory"),
     (
         "FIN",
         fin_serving_gpus_lent_by_an_unlabelled_flavor,
