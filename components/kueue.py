@@ -434,15 +434,16 @@ class Kueue(pulumi.ComponentResource):
                     queued, pulumi.ResourceOptions(depends_on=[cluster_queue])
                 ),
             )
+        # The kinds a child of a Kueue-managed job can be (a TrainJob is never a child).
+        children = [
+            resource_rule("", "v1", "pods"),
+            resource_rule("batch", "v1", "jobs"),
+            resource_rule("jobset.x-k8s.io", "v1alpha2", "jobsets"),
+        ]
         refuse_in_team_namespaces(
             f"{name}-serving-priority",
             policy_name=SERVING_PRIORITY_POLICY,
-            rules=[
-                resource_rule("", "v1", "pods"),
-                resource_rule("batch", "v1", "jobs"),
-                resource_rule("jobset.x-k8s.io", "v1alpha2", "jobsets"),
-                resource_rule("trainer.kubeflow.org", "v1alpha1", "trainjobs"),
-            ],
+            rules=[*children, resource_rule("trainer.kubeflow.org", "v1alpha1", "trainjobs")],
             validations=[
                 (SERVING_POD_CEL, SERVING_POD_MESSAGE),
                 (SERVING_JOB_CEL, SERVING_JOB_MESSAGE),
@@ -452,11 +453,7 @@ class Kueue(pulumi.ComponentResource):
         refuse_in_team_namespaces(
             f"{name}-children",
             policy_name=CHILDREN_POLICY,
-            rules=[
-                resource_rule("", "v1", "pods"),
-                resource_rule("batch", "v1", "jobs"),
-                resource_rule("jobset.x-k8s.io", "v1alpha2", "jobsets"),
-            ],
+            rules=children,
             validations=[(KUEUE_CHILDREN_CEL, KUEUE_CHILDREN_MESSAGE)],
             opts=on_cluster,
         )
