@@ -432,3 +432,130 @@ CASES = [
         unknown=replaced(STACK, QUEUES[1], with_number(QUEUES[1], SERVING_LENDING, UNKNOWN_NUMBER)),
     ),
 ]
+
+VAP = "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy"
+VAP_BINDING = "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding"
+TEAM_NAMESPACES = {"matchExpressions": [{"key": "mlplat.io/team", "operator": "Exists"}]}
+
+
+def admission_policy(name: str, failure="Fail", validations=("true",)):
+    return resource(
+        VAP,
+        f"vap-{name}",
+        {
+            "metadata": {"name": name},
+            "spec": {
+                "failurePolicy": failure,
+                "matchConstraints": {"resourceRules": [{"resources": ["pods"]}]},
+                "validations": [{"expression": e, "message": "no"} for e in validations],
+            },
+        },
+    )
+
+
+def admission_binding(name: str, actions=("Deny",), namespaces=None, objects=None):
+    match = {"namespaceSelector": TEAM_NAMESPACES if namespaces is None else namespaces}
+    if objects is not None:
+        match["objectSelector"] = objects
+    return resource(
+        VAP_BINDING,
+        f"vapb-{name}",
+        {
+            "metadata": {"name": name},
+            "spec": {
+                "policyName": name,
+                "validationActions": list(actions),
+                "matchResources": match,
+            },
+        },
+    )
+
+
+SERVING_POLICY = "mlplat-serving-priority-on-inference-pools"
+CHILDREN_POLICY = "mlplat-kueue-children-from-their-controllers"
+ADMISSION = [
+    admission_policy(SERVING_POLICY),
+    admission_binding(SERVING_POLICY),
+    admission_policy(CHILDREN_POLICY),
+    admission_binding(CHILDREN_POLICY),
+]
+HELD = [*STACK, *ADMISSION]
+
+
+def not_held(namespace: str, policy: str, how: str) -> tuple[str, str]:
+    purpose = {
+        SERVING_POLICY: "the serving priority stays with serving",
+        CHILDREN_POLICY: "no pod is written under an admitted job",
+    }[policy]
+    return (
+        f"ns-{namespace}",
+        f"team namespace 'team-{namespace}': admission policy {policy!r} ({purpose}) {how}",
+    )
+
+
+CASES.append(
+    StackCase(
+        rule="kueue-admission-policies-enforced",
+        passing=HELD,
+        failing=[
+            (
+                "a binding that only warns",
+                replaced(HELD, ADMISSION[1], admission_binding(SERVING_POLICY, actions=["Warn"])),
+                [
+                    not_held(team, SERVING_POLICY, "is bound to it by no binding that denies")
+                    for team in ("fraud", "reco")
+                ],
+            ),
+            (
+                # Narrowed to one team: the other's pods are not held.
+                "a binding for one team only",
+                replaced(
+                    HELD,
+                    ADMISSION[3],
+                    admission_binding(
+                        CHILDREN_POLICY, namespaces={"matchLabels": {"mlplat.io/team": "fraud"}}
+                    ),
+                ),
+                [not_held("reco", CHILDREN_POLICY, "is bound to it by no binding that denies")],
+            ),
+            (
+                "a binding narrowed to labelled pods",
+                replaced(
+                    HELD,
+                    ADMISSION[3],
+                    admission_binding(CHILDREN_POLICY, objects={"matchLabels": {"checked": "yes"}}),
+                ),
+                [
+                    not_held(team, CHILDREN_POLICY, "is bound to it by no binding that denies")
+                    for team in ("fraud", "reco")
+                ],
+            ),
+            (
+                "a policy that fails open, and one removed",
+                [*replaced(HELD, ADMISSION[0], admission_policy(SERVING_POLICY, failure="Ignore"))][
+                    :-2
+                ],
+                [
+                    finding
+                    for team in ("fraud", "reco")
+                    for finding in (
+                        not_held(team, SERVING_POLICY, "fails open (failurePolicy Ignore)"),
+                        not_held(team, CHILDREN_POLICY, "does not exist"),
+                    )
+                ],
+            ),
+            (
+                "a policy with no validation",
+                replaced(HELD, ADMISSION[2], admission_policy(CHILDREN_POLICY, validations=())),
+                [
+                    not_held(team, CHILDREN_POLICY, "has no validation")
+                    for team in ("fraud", "reco")
+                ],
+            ),
+        ],
+        not_applicable=[r for r in HELD if r.type != CQ],
+        unknown=replaced(
+            HELD, ADMISSION[1], admission_binding(SERVING_POLICY, actions=[UNKNOWN_STRING])
+        ),
+    )
+)

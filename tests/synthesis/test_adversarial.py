@@ -355,6 +355,23 @@ def fin_serving_flavor_open_to_any_gpu_pod(s):
     flavor["inputs"]["spec"].pop("nodeTaints")
 
 
+ADMISSION = "kubernetes:admissionregistration.k8s.io/v1:"
+
+
+def fin_serving_priority_policy_audits_only(s):
+    """The policy stays, its binding only audits: training labelled serving is admitted."""
+    binding = of(s, f"{ADMISSION}ValidatingAdmissionPolicyBinding", "prod-serving-priority-binding")
+    binding["inputs"]["spec"]["validationActions"] = ["Audit"]
+
+
+def fin_children_policy_bound_to_one_team(s):
+    """Bound to one team's namespace: the other team's hand-made Job pods escape the queue."""
+    binding = of(s, f"{ADMISSION}ValidatingAdmissionPolicyBinding", "prod-children-binding")
+    binding["inputs"]["spec"]["matchResources"]["namespaceSelector"] = {
+        "matchLabels": {"mlplat.io/team": "fraud-models"}
+    }
+
+
 def fin_team_budget_cut_below_its_guarantee(s):
     budget = of(s, "aws:budgets/budget:Budget", "prod-team-recommendations")
     budget["inputs"]["limitAmount"] = "2000"
@@ -430,6 +447,18 @@ BYPASSES: list[tuple[str, Callable[[dict], None], str, str]] = [
     ("FIN", fin_team_budget_cut_below_its_guarantee, "kueue-team-gpu-budget", "mandatory"),
     ("FIN", fin_serving_gpus_lent, "kueue-serving-gpus-never-lent", "mandatory"),
     ("FIN", fin_serving_flavor_open_to_any_gpu_pod, "kueue-serving-gpus-never-lent", "mandatory"),
+    (
+        "FIN",
+        fin_serving_priority_policy_audits_only,
+        "kueue-admission-policies-enforced",
+        "mandatory",
+    ),
+    (
+        "FIN",
+        fin_children_policy_bound_to_one_team,
+        "kueue-admission-policies-enforced",
+        "mandatory",
+    ),
     (
         "FIN",
         fin_serving_gpus_lent_by_an_unlabelled_flavor,
