@@ -5,9 +5,15 @@ from policies import facts
 from policies.framework import Config, Findings, Resource, StackFindings, each, of_types, stack_rule
 
 # What Kueue leaves open in a team namespace, closed by the API server (components/kueue.py).
-REQUIRED = {
-    "mlplat-serving-priority-on-inference-pools": "the serving priority stays with serving",
-    "mlplat-kueue-children-from-their-controllers": "no pod is written under an admitted job",
+REQUIRED = {  # policy -> (what it keeps, the resources it must see created and updated)
+    "mlplat-serving-priority-on-inference-pools": (
+        "the serving priority stays with serving",
+        ("pods", "jobs", "jobsets", "trainjobs"),
+    ),
+    "mlplat-kueue-children-from-their-controllers": (
+        "no pod is written under an admitted job",
+        ("pods", "jobs", "jobsets"),
+    ),
 }
 POLICIES = [
     f"kubernetes:admissionregistration.k8s.io/{v}:ValidatingAdmissionPolicy"
@@ -47,7 +53,7 @@ def _namespace(
 ) -> Findings:
     name = facts.metadata_name(namespace.props)
     labels = (namespace.props.get("metadata") or {}).get("labels") or {}
-    for policy_name, purpose in REQUIRED.items():
+    for policy_name, (purpose, resources) in REQUIRED.items():
         where = f"team namespace {name!r}: admission policy {policy_name!r} ({purpose})"
         spec = (policies.get(policy_name) or {}).get("spec")
         if spec is None:
@@ -57,6 +63,12 @@ def _namespace(
             yield f"{where} fails open (failurePolicy {spec.get('failurePolicy')})"
         if not facts.as_list(spec.get("validations")):
             yield f"{where} has no validation"
+        if facts.as_list(spec.get("matchConditions")):
+            yield f"{where} is skipped where its matchConditions say"
+        constraints = spec.get("matchConstraints") or {}
+        missed = [r for r in resources if not _writes_of(constraints, r)]
+        if missed or not _selects(constraints, labels):
+            yield f"{where} does not see creates and updates of {missed or 'its objects'} there"
         held = [
             b
             for b in bindings
@@ -68,10 +80,32 @@ def _namespace(
             yield f"{where} is bound to it by no binding that denies"
 
 
+def _writes_of(match: Mapping[str, Any], resource: str) -> bool:
+    """Whether matchResources takes creates and updates of `resource`, none excluded."""
+
+    def names(rule: Mapping[str, Any], key: str) -> set[str]:
+        return {str(v) for v in facts.as_list(rule.get(key))}
+
+    def covers(rule: Mapping[str, Any]) -> bool:
+        operations = names(rule, "operations")
+        return bool({resource, "*"} & names(rule, "resources")) and (
+            "*" in operations or {"CREATE", "UPDATE"} <= operations
+        )
+
+    excluded = any(
+        {resource, "*"} & names(rule, "resources")
+        for rule in facts.as_list(match.get("excludeResourceRules"))
+    )
+    return not excluded and any(covers(r) for r in facts.as_list(match.get("resourceRules")))
+
+
 def _selects(spec: Mapping[str, Any], labels: Mapping[str, Any]) -> bool:
-    """Whether a binding's matchResources takes every object of a namespace with these labels:
-    its namespaceSelector matches them and no objectSelector narrows it."""
-    match = spec.get("matchResources") or {}
+    """Whether a binding's matchResources (or a policy's matchConstraints) takes every object of
+    a namespace with these labels: its namespaceSelector matches them, no objectSelector
+    narrows it, and it excludes none of the resources."""
+    match = spec.get("matchResources", spec) or {}
+    if facts.as_list(match.get("excludeResourceRules")):
+        return False
     objects = match.get("objectSelector") or {}
     if objects.get("matchLabels") or objects.get("matchExpressions"):
         return False

@@ -438,7 +438,17 @@ VAP_BINDING = "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPol
 TEAM_NAMESPACES = {"matchExpressions": [{"key": "mlplat.io/team", "operator": "Exists"}]}
 
 
-def admission_policy(name: str, failure="Fail", validations=("true",)):
+WATCHED = {
+    "mlplat-serving-priority-on-inference-pools": ["pods", "jobs", "jobsets", "trainjobs"],
+    "mlplat-kueue-children-from-their-controllers": ["pods", "jobs", "jobsets"],
+}
+
+
+def admission_policy(name: str, failure="Fail", validations=("true",), **spec):
+    rules = [
+        {"resources": [r], "operations": ["CREATE", "UPDATE"], "apiGroups": ["*"]}
+        for r in WATCHED[name]
+    ]
     return resource(
         VAP,
         f"vap-{name}",
@@ -446,8 +456,9 @@ def admission_policy(name: str, failure="Fail", validations=("true",)):
             "metadata": {"name": name},
             "spec": {
                 "failurePolicy": failure,
-                "matchConstraints": {"resourceRules": [{"resources": ["pods"]}]},
+                "matchConstraints": {"resourceRules": rules},
                 "validations": [{"expression": e, "message": "no"} for e in validations],
+                **spec,
             },
         },
     )
@@ -541,6 +552,61 @@ CASES.append(
                     for finding in (
                         not_held(team, SERVING_POLICY, "fails open (failurePolicy Ignore)"),
                         not_held(team, CHILDREN_POLICY, "does not exist"),
+                    )
+                ],
+            ),
+            (
+                # Pods on create only: a Job made by hand under a JobSet is not seen, nor a
+                # pod's owner reference added by an update.
+                "a policy that sees pod creates only",
+                replaced(
+                    HELD,
+                    ADMISSION[2],
+                    admission_policy(
+                        CHILDREN_POLICY,
+                        matchConstraints={
+                            "resourceRules": [{"resources": ["pods"], "operations": ["CREATE"]}]
+                        },
+                    ),
+                ),
+                [
+                    not_held(
+                        team,
+                        CHILDREN_POLICY,
+                        "does not see creates and updates of ['pods', 'jobs', 'jobsets'] there",
+                    )
+                    for team in ("fraud", "reco")
+                ],
+            ),
+            (
+                "a policy that excludes jobs, and one skipped by a match condition",
+                replaced(
+                    replaced(
+                        HELD,
+                        ADMISSION[2],
+                        admission_policy(
+                            CHILDREN_POLICY,
+                            matchConstraints={
+                                "resourceRules": [{"resources": ["*"], "operations": ["*"]}],
+                                "excludeResourceRules": [{"resources": ["jobs"]}],
+                            },
+                        ),
+                    ),
+                    ADMISSION[0],
+                    admission_policy(
+                        SERVING_POLICY, matchConditions=[{"name": "never", "expression": "false"}]
+                    ),
+                ),
+                [
+                    finding
+                    for team in ("fraud", "reco")
+                    for finding in (
+                        not_held(team, SERVING_POLICY, "is skipped where its matchConditions say"),
+                        not_held(
+                            team,
+                            CHILDREN_POLICY,
+                            "does not see creates and updates of ['jobs'] there",
+                        ),
                     )
                 ],
             ),
