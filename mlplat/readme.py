@@ -67,12 +67,11 @@ def field_rows(model: type[BaseModel], prefix: str) -> list[str]:
     for name, field in model.model_fields.items():
         key, annotation = f"{prefix}.{name}", field.annotation
         nested = typing.get_args(annotation)[-1] if typing.get_origin(annotation) is dict else None
-        if field.is_required():
-            default = "required"
-        elif field.default_factory is not None:
-            default = f"`{field.default_factory()!r}`"  # type: ignore[call-arg]
-        else:
-            default = f"`{field.default!r}`"
+        default = (
+            "required"
+            if field.is_required()
+            else f"`{field.get_default(call_default_factory=True)!r}`"
+        )
         bounds = [
             f"{symbol} {getattr(rule, attribute)}"
             for rule in field.metadata

@@ -1,5 +1,6 @@
 """Builders shared by component tests: the environment's boundary and keys, a Kubernetes provider,
-and the prod-shaped model registry others grant against."""
+the prod-shaped model registry others grant against, and an admission policy's CEL as the API
+server evaluates it."""
 
 from __future__ import annotations
 
@@ -46,3 +47,29 @@ def pod_identity(cluster: str = "mlplat-prod", boundary: str = BOUNDARY) -> PodI
         cluster_arn=f"arn:aws:eks:{REGION}:{ACCOUNT}:cluster/{cluster}",
         permissions_boundary_arn=boundary,
     )
+
+
+def admission_check(expression: str):
+    """`expression` as a predicate over a request, evaluated as the API server would."""
+    import celpy
+
+    environment = celpy.Environment()
+    program = environment.program(environment.compile(expression))
+
+    def admitted(resource, obj, *, operation="CREATE", user="someone@example.com", old=None):
+        request = {
+            "resource": {"resource": resource},
+            "operation": operation,
+            "userInfo": {"username": user},
+        }
+        return bool(
+            program.evaluate(
+                {
+                    "object": celpy.json_to_cel(obj),
+                    "oldObject": celpy.json_to_cel(old),
+                    "request": celpy.json_to_cel(request),
+                }
+            )
+        )
+
+    return admitted

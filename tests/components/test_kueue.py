@@ -22,7 +22,7 @@ from components.kueue import (
 )
 from mlplat.chart_values import upstream_cache
 from mlplat.k8s_schema import validate
-from tests.components.builders import kubernetes
+from tests.components.builders import admission_check, kubernetes
 
 FLAVORS = [
     Flavor(name="training", workload="training", gpu_limit=8, capacity_types=["spot", "on-demand"]),
@@ -374,32 +374,6 @@ def admission_policy(kueue, name: str):
         if b.inputs["spec"]["policyName"] == name
     ]
     return policy, bound
-
-
-def admission_check(expression: str):
-    """`expression` as a predicate over a request, evaluated as the API server would."""
-    import celpy
-
-    environment = celpy.Environment()
-    program = environment.program(environment.compile(expression))
-
-    def admitted(resource, obj, *, operation="CREATE", user="someone@example.com", old=None):
-        request = {
-            "resource": {"resource": resource},
-            "operation": operation,
-            "userInfo": {"username": user},
-        }
-        return bool(
-            program.evaluate(
-                {
-                    "object": celpy.json_to_cel(obj),
-                    "oldObject": celpy.json_to_cel(old),
-                    "request": celpy.json_to_cel(request),
-                }
-            )
-        )
-
-    return admitted
 
 
 def owned_by(kind: str, api_version: str, *, controller=True) -> dict:

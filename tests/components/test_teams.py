@@ -10,7 +10,13 @@ import pytest
 import yaml
 
 from components.teams import Team, Teams, TeamsArgs
-from tests.components.builders import MODELS_BUCKET, kubernetes, model_registry, pod_identity
+from tests.components.builders import (
+    MODELS_BUCKET,
+    admission_check,
+    kubernetes,
+    model_registry,
+    pod_identity,
+)
 from tests.recording import ACCOUNT, REGION, record
 
 BUCKET = MODELS_BUCKET
@@ -93,7 +99,11 @@ def test_team_pods_that_tolerate_the_system_taint_are_refused_at_admission(teams
         "matchExpressions": [{"key": "mlplat.io/team", "operator": "Exists"}]
     }
     # The expression, run by a CEL interpreter against pods a team could write.
-    admitted = cel(validation["expression"])
+    check = admission_check(validation["expression"])
+
+    def admitted(pod: dict) -> bool:
+        return check("pods", pod)
+
     gpu = {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}
     assert admitted({"spec": {"containers": []}})
     assert admitted({"spec": {"tolerations": [gpu]}})
@@ -101,15 +111,6 @@ def test_team_pods_that_tolerate_the_system_taint_are_refused_at_admission(teams
     assert not admitted({"spec": {"tolerations": [gpu, {"key": "CriticalAddonsOnly"}]}})
     assert not admitted({"spec": {"tolerations": [{"operator": "Exists"}]}})
     assert not admitted({"spec": {"tolerations": [{"key": "", "operator": "Exists"}]}})
-
-
-def cel(expression: str):
-    """`expression` as a predicate over a pod, evaluated the way the API server's CEL would."""
-    import celpy
-
-    environment = celpy.Environment()
-    program = environment.program(environment.compile(expression))
-    return lambda pod: bool(program.evaluate({"object": celpy.json_to_cel(pod)}))
 
 
 def test_profile_adopts_the_namespace_with_its_first_owner(teams):
